@@ -1,0 +1,27 @@
+/**
+ * Lifecycle event sink: one `dispatcher.job.settled` CloudEvent per settlement (event, route, attempt),
+ * published when DISPATCH_RESULTS_TOPIC is set. Consumers (dashboards, audit stores) subscribe to the topic.
+ */
+export const jobSettledEventType = 'dispatcher.job.settled';
+
+export type SettlementOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered';
+
+export interface JobSettledResult {
+  eventId: string;
+  route: string;
+  attempt: number;
+  outcome: SettlementOutcome;
+  /** Exit code of the first termination, when the job ran to termination. */
+  exitCode?: number;
+  /** Why it was requeued or dead-lettered (dead-letter reason / last error); never secret values. */
+  reason?: string;
+  /** Orchestration instance id, so a consumer can look the run up in the status API. */
+  instanceId?: string;
+  /** When it settled; default: the time of publishing. ISO-8601. */
+  time?: string;
+}
+
+export interface ResultPublisher {
+  publish(result: JobSettledResult): Promise<void>;
+  close(): Promise<void>;
+}
