@@ -1,0 +1,83 @@
+import * as df from 'durable-functions';
+import type { DurableClient } from 'durable-functions';
+import { VirtualClock } from '../../devhost/durable/clock';
+import { createInvocationContextWithDurableClient } from '../../devhost/durable/createInvocationContextWithDurableClient';
+import { DurableEngine } from '../../devhost/durable/durableEngine';
+import {
+  createRegistry,
+  installRegistrationCapture,
+  type FunctionRegistry,
+} from '../../devhost/registrations/captureRegistrations';
+import { createDispatchJobActivities, registerDispatchJob } from '../../orchestrations/dispatchJob';
+import type { JobSpec } from '../../shared/jobs/jobProvider';
+import type { EventQueue } from '../../shared/messaging/eventQueue';
+import type { ResultPublisher } from '../../shared/messaging/resultPublisher';
+import { parseRoutes } from '../../shared/routes/loadRoutes';
+import { resolveRoutes, type ResolvedRoute } from '../../shared/routes/resolvedRoute';
+import { RecordingEventQueue } from './recordingEventQueue';
+import { ScriptedJobProvider, type JobScript } from './scriptedJobProvider';
+
+export const TEST_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
+
+/** A route as the trigger would snapshot it, from routes-file JSON (defaults applied by the real loader). */
+export function testRoute(route: Record<string, unknown>): ResolvedRoute {
+  const parsed = parseRoutes(
+    JSON.stringify({ routes: [{ match: { type: 'demo.*' }, job: { image: 'demo:1' }, ...route }] }),
+  );
+  if (!parsed.ok) throw new Error(`bad test route: ${parsed.errors.join('; ')}`);
+  return resolveRoutes(parsed.routes, {
+    subscriptionId: TEST_SUBSCRIPTION,
+    resourceGroup: 'rg-jobs',
+    location: 'westeurope',
+  })[0]!;
+}
+
+export interface DispatchJobHarness {
+  engine: DurableEngine;
+  clock: VirtualClock;
+  client: DurableClient;
+  provider: ScriptedJobProvider;
+  queue: RecordingEventQueue;
+  registry: FunctionRegistry;
+  log: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The real orchestrator and activities (through durable-functions' replay code in the local Durable engine,
+ * on a virtual clock) over a scripted job provider and a recording event queue, unless one is given.
+ */
+export async function startDispatchJobHarness(
+  options: {
+    scriptFor?: (spec: JobSpec) => JobScript;
+    eventQueue?: EventQueue;
+    resultPublisher?: ResultPublisher;
+    start?: Date;
+    extra?: () => void;
+  } = {},
+): Promise<DispatchJobHarness> {
+  const clock = new VirtualClock(options.start ?? new Date('2026-01-01T00:00:00Z'));
+  const provider = new ScriptedJobProvider(() => clock.now(), options.scriptFor);
+  const queue = new RecordingEventQueue();
+  const log: string[] = [];
+  const registry = createRegistry();
+  const uninstall = installRegistrationCapture(registry);
+  try {
+    registerDispatchJob(() =>
+      createDispatchJobActivities({
+        jobProvider: provider,
+        eventQueue: options.eventQueue ?? queue,
+        ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
+        log: (m) => log.push(m),
+      }),
+    );
+    options.extra?.();
+  } finally {
+    uninstall();
+  }
+  const engine = new DurableEngine({ clock, taskHubName: 'dispatchtest' });
+  engine.registerFromRegistry(registry);
+  await engine.start();
+  const client = df.getClient(createInvocationContextWithDurableClient(engine));
+  return { engine, clock, client, provider, queue, registry, log, close: () => engine.stop() };
+}

@@ -1,0 +1,117 @@
+import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../../shared/jobs/jobProvider';
+
+/** How one scripted job behaves, in virtual time. */
+export interface JobScript {
+  /** Thrown by successive create() calls, in order, before a create succeeds; `location` limits one to a target. */
+  createErrors?: { error: Error; location?: string }[];
+  /** Terminates this long after creation (default 10 s). */
+  runMs?: number;
+  /** Exit code of the first termination (default 0). */
+  exitCode?: number;
+  /** Never terminates on its own. */
+  neverEnds?: boolean;
+  /** The image cannot be pulled: status reports a permanent failure with this detail. */
+  pullFailure?: string;
+  /** Job output; logs() returns its last lines. */
+  output?: string;
+}
+
+export interface ScriptedJob {
+  spec: JobSpec;
+  target: JobTarget;
+  createdAtMs: number;
+  stoppedAtMs?: number;
+  deleted: boolean;
+  script: JobScript;
+}
+
+/**
+ * A JobProvider whose jobs end at scripted virtual times with scripted exit codes (or fail creation with
+ * scripted errors). Idempotent like the real one: create() of an existing name reuses it.
+ */
+export class ScriptedJobProvider implements JobProvider {
+  readonly jobs = new Map<string, ScriptedJob>();
+  readonly calls: {
+    op: 'create' | 'status' | 'logs' | 'stop' | 'delete';
+    name: string;
+    location: string;
+    atMs: number;
+  }[] = [];
+  private readonly pendingErrors = new Map<string, { error: Error; location?: string }[]>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly scriptFor: (spec: JobSpec) => JobScript = () => ({}),
+  ) {}
+
+  create(spec: JobSpec, target: JobTarget): Promise<CreatedJob> {
+    this.record('create', spec.name, target);
+    const existing = this.jobs.get(spec.name);
+    if (existing && !existing.deleted) return Promise.resolve({ target: existing.target, reused: true });
+    const script = this.scriptFor(spec);
+    if (!this.pendingErrors.has(spec.name))
+      this.pendingErrors.set(spec.name, [...(script.createErrors ?? [])]);
+    const queue = this.pendingErrors.get(spec.name)!;
+    const index = queue.findIndex((e) => e.location === undefined || e.location === target.location);
+    if (index >= 0) {
+      const [next] = queue.splice(index, 1);
+      return Promise.reject(next!.error);
+    }
+    this.jobs.set(spec.name, { spec, target, createdAtMs: this.now(), deleted: false, script });
+    return Promise.resolve({ target, reused: false });
+  }
+
+  status(name: string, target: JobTarget): Promise<JobStatus> {
+    this.record('status', name, target);
+    const job = this.require(name);
+    const { script } = job;
+    if (script.pullFailure !== undefined)
+      return Promise.resolve({ state: 'Failed', permanentFailure: true, detail: script.pullFailure });
+    const endsAt = script.neverEnds ? Infinity : job.createdAtMs + (script.runMs ?? 10_000);
+    if (job.stoppedAtMs !== undefined && job.stoppedAtMs < endsAt) {
+      return Promise.resolve({
+        state: 'Failed',
+        detail: 'container group was stopped before its container terminated',
+      });
+    }
+    if (this.now() >= endsAt) {
+      const exitCode = script.exitCode ?? 0;
+      return Promise.resolve({ state: exitCode === 0 ? 'Succeeded' : 'Failed', exitCode });
+    }
+    return Promise.resolve({ state: 'Running' });
+  }
+
+  logs(name: string, target: JobTarget, tailLines: number): Promise<string> {
+    this.record('logs', name, target);
+    const output = this.require(name).script.output ?? '';
+    return Promise.resolve(output.split('\n').slice(-tailLines).join('\n'));
+  }
+
+  stop(name: string, target: JobTarget): Promise<void> {
+    this.record('stop', name, target);
+    const job = this.jobs.get(name);
+    if (job && job.stoppedAtMs === undefined) job.stoppedAtMs = this.now();
+    return Promise.resolve();
+  }
+
+  delete(name: string, target: JobTarget): Promise<void> {
+    this.record('delete', name, target);
+    const job = this.jobs.get(name);
+    if (job) job.deleted = true;
+    return Promise.resolve();
+  }
+
+  count(op: ScriptedJobProvider['calls'][number]['op'], name?: string): number {
+    return this.calls.filter((c) => c.op === op && (name === undefined || c.name === name)).length;
+  }
+
+  private record(op: ScriptedJobProvider['calls'][number]['op'], name: string, target: JobTarget): void {
+    this.calls.push({ op, name, location: target.location, atMs: this.now() });
+  }
+
+  private require(name: string): ScriptedJob {
+    const job = this.jobs.get(name);
+    if (!job || job.deleted) throw new Error(`scripted job ${name} does not exist`);
+    return job;
+  }
+}
