@@ -1,0 +1,111 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { LogLevel } from '@azure/functions';
+import { startDevStack, type DevStackOptions } from '../dev/startDevStack';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
+  return n;
+}
+
+function setting(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`expected NAME=VALUE, got "${value}"`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+interface DevFlags {
+  port: number;
+  servicebusPort: number;
+  aciPort: number;
+  state?: string;
+  routes: string;
+  setting?: Record<string, string>;
+  settlement?: 'classic' | 'sdk';
+  logLevel: LogLevel;
+  imagePullTimeout?: number;
+}
+
+/** `dispatcher dev`: the whole dispatcher offline (emulators, Durable engine, Functions host) until Ctrl-C. */
+export function registerDevCommand(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      'run the whole dispatcher locally: Service Bus + ACI emulators, Durable engine and the built app',
+    )
+    .option('--port <port>', 'HTTP port of the Functions host (0 = any free port)', port, 7071)
+    .option(
+      '--servicebus-port <port>',
+      'AMQP port of the Service Bus emulator (0 = any free port)',
+      port,
+      5672,
+    )
+    .option('--aci-port <port>', 'HTTPS port of the ACI (ARM) emulator', port, 0)
+    .option('--state <dir>', 'persist Durable and emulator state there; a restart resumes in-flight work')
+    .option('--routes <file>', 'routes file (DISPATCH_ROUTES_FILE)', './routes.json')
+    .addOption(new Option('--settlement <mode>', 'DISPATCH_SETTLEMENT_MODE').choices(['classic', 'sdk']))
+    .option('--setting <NAME=VALUE>', 'set an app setting (repeatable)', setting)
+    .addOption(
+      new Option('--log-level <level>', 'minimum level of host and function logs')
+        .choices(['trace', 'debug', 'information', 'warning', 'error'])
+        .default('information'),
+    )
+    .addOption(
+      new Option(
+        '--image-pull-timeout <seconds>',
+        'how long an unpullable image stays Creating (ACI emulator)',
+      )
+        .argParser(seconds)
+        .hideHelp(),
+    )
+    .action(async (flags: DevFlags) => {
+      const options: DevStackOptions = {
+        httpPort: flags.port,
+        serviceBusPort: flags.servicebusPort,
+        aciPort: flags.aciPort,
+        routesFile: flags.routes,
+        logLevel: flags.logLevel,
+        settings: {
+          ...(flags.settlement ? { DISPATCH_SETTLEMENT_MODE: flags.settlement } : {}),
+          ...(flags.setting ?? {}),
+        },
+        ...(flags.state ? { stateDir: flags.state } : {}),
+        ...(flags.imagePullTimeout !== undefined
+          ? { imagePullTimeoutMs: flags.imagePullTimeout * 1000 }
+          : {}),
+      };
+      const stack = await startDevStack(options);
+      // Handlers first: whoever waits for "ready" may signal right away.
+      const stopped = new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string): void => {
+          if (stopping) {
+            process.stderr.write(`${signal} again: exiting without a clean shutdown\n`);
+            process.exit(130);
+          }
+          stopping = true;
+          process.stderr.write(`${signal}: stopping the dev stack...\n`);
+          stack.close().then(resolve, (err: unknown) => {
+            process.stderr.write(`shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+            resolve();
+          });
+        };
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+      });
+      process.stdout.write(
+        `Service Bus: ${stack.serviceBusConnectionString}\nHTTP: ${stack.httpBase}\nready\n`,
+      );
+      await stopped;
+      // The app may hold clients it never closes (as in Azure, where the process is simply ended): exit.
+      await new Promise<void>((resolve) => process.stdout.write('stopped\n', () => resolve()));
+      process.exit(0);
+    });
+}

@@ -1,0 +1,152 @@
+import { Command, InvalidArgumentError } from 'commander';
+
+/** One row of the status API (`GET /api/events/{id}` or `/api/jobs`). */
+export interface WatchedJob {
+  instanceId: string;
+  route: string;
+  attempt: number;
+  phase: string;
+  runtimeStatus: string;
+  exitCode: number | null;
+  reason: string | null;
+  lastUpdatedTime: string;
+}
+
+const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
+
+/**
+ * An event is settled when, for every route, the newest attempt has finished as Succeeded or DeadLettered
+ * (a Requeued attempt has a successor coming) or its orchestration failed/was terminated.
+ */
+export function isSettled(jobs: readonly WatchedJob[]): boolean {
+  if (jobs.length === 0) return false;
+  const latest = new Map<string, WatchedJob>();
+  for (const job of jobs) {
+    const seen = latest.get(job.route);
+    if (!seen || job.attempt > seen.attempt) latest.set(job.route, job);
+  }
+  return [...latest.values()].every(
+    (job) =>
+      terminalRuntime.has(job.runtimeStatus) &&
+      (job.phase !== 'Requeued' || job.runtimeStatus !== 'Completed'),
+  );
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+/** A compact fixed-width table: ROUTE ATTEMPT PHASE STATUS EXIT REASON. */
+export function formatJobsTable(jobs: readonly WatchedJob[]): string[] {
+  const rows = jobs.map((j) => [
+    j.route,
+    String(j.attempt),
+    j.phase,
+    j.runtimeStatus,
+    j.exitCode === null ? '-' : String(j.exitCode),
+    j.reason ?? '',
+  ]);
+  const header = ['ROUTE', 'ATTEMPT', 'PHASE', 'STATUS', 'EXIT', 'REASON'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+interface WatchFlags {
+  api: string;
+  interval: number;
+  timeout?: number;
+  key?: string;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+async function fetchJobs(
+  url: string,
+  key: string | undefined,
+): Promise<{ status: number; jobs: WatchedJob[] }> {
+  const response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {} });
+  if (response.status === 404) return { status: 404, jobs: [] };
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { jobs?: WatchedJob[] };
+  return { status: response.status, jobs: body.jobs ?? [] };
+}
+
+/** `dispatcher watch [eventId]`: follows one event's jobs until they settle, or the newest jobs until Ctrl-C. */
+export function registerWatchCommand(program: Command): void {
+  program
+    .command('watch')
+    .description(
+      "follow an event's jobs until they settle (exit 0 all succeeded, 2 something dead-lettered), or the newest jobs",
+    )
+    .argument('[eventId]', 'the CloudEvent id printed by `dispatcher send`')
+    .option('--api <base>', 'status API base URL', 'http://localhost:7071/api')
+    .option('--interval <seconds>', 'poll interval', positive, 1)
+    .option('--timeout <seconds>', 'give up after this long (exit 3)', positive)
+    .option('--key <functionKey>', 'function key for an app in Azure (x-functions-key)')
+    .action(async (eventId: string | undefined, flags: WatchFlags) => {
+      const base = flags.api.replace(/\/+$/, '');
+      const url = eventId ? `${base}/events/${encodeURIComponent(eventId)}` : `${base}/jobs?top=20`;
+      const tty = process.stdout.isTTY === true;
+      const started = Date.now();
+      let drawnLines = 0;
+      let lastText = '';
+      const draw = (lines: string[]): void => {
+        const text = lines.join('\n');
+        if (text === lastText) return;
+        lastText = text;
+        if (tty) {
+          if (drawnLines > 0) process.stdout.write(`\x1b[${drawnLines}A\x1b[J`);
+          process.stdout.write(`${text}\n`);
+          drawnLines = lines.length;
+        } else {
+          process.stdout.write(`${text}\n`);
+        }
+      };
+      let stop = false;
+      process.once('SIGINT', () => (stop = true));
+      while (!stop) {
+        let lines: string[];
+        let jobs: WatchedJob[] = [];
+        try {
+          const result = await fetchJobs(url, flags.key);
+          jobs = result.jobs;
+          lines =
+            result.status === 404
+              ? [`waiting for event ${eventId ?? ''}...`]
+              : jobs.length === 0
+                ? ['no jobs yet']
+                : formatJobsTable(jobs);
+        } catch (err) {
+          lines = [
+            `cannot reach ${url}: ${err instanceof Error ? err.message : String(err)} (is \`dispatcher dev\` running?)`,
+          ];
+        }
+        if (tty)
+          lines.push(
+            `${new Date().toISOString().slice(11, 19)}  ${eventId ? `event ${eventId}` : 'newest jobs'}  (Ctrl-C to stop)`,
+          );
+        draw(lines);
+        if (eventId && isSettled(jobs)) {
+          process.exitCode = jobs.some((j) => j.phase === 'DeadLettered' || j.runtimeStatus !== 'Completed')
+            ? 2
+            : 0;
+          return;
+        }
+        if (flags.timeout !== undefined && Date.now() - started > flags.timeout * 1000) {
+          process.stderr.write(`timed out after ${flags.timeout}s\n`);
+          process.exitCode = 3;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, flags.interval * 1000));
+      }
+    });
+}

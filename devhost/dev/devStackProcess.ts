@@ -1,0 +1,46 @@
+import { startDevStack, type DevStackOptions } from './startDevStack';
+
+/**
+ * `node dist/devhost/dev/devStackProcess.js '<DevStackOptions as JSON>'`: the dev stack in a process of its
+ * own, for tests and benchmarks that must drive it strictly from outside (and may kill it to simulate a
+ * crash). Prints one JSON line `{"ready":true,"serviceBusConnectionString":...,"httpBase":...}`; SIGTERM
+ * or SIGINT stops it cleanly. Logs go to stderr.
+ */
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? '{}') as DevStackOptions & {
+    logLevel?: DevStackOptions['logLevel'];
+  };
+  const { consoleLogSink } = await import('../functionsHost/hostLog');
+  const sink = consoleLogSink(options.logLevel ?? 'information');
+  const stack = await startDevStack({
+    ...options,
+    // stdout carries only the ready line.
+    log: (record) => {
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = process.stderr.write.bind(process.stderr);
+      try {
+        sink(record);
+      } finally {
+        process.stdout.write = write;
+      }
+    },
+  });
+  process.stdout.write(
+    `${JSON.stringify({ ready: true, serviceBusConnectionString: stack.serviceBusConnectionString, httpBase: stack.httpBase, armEndpoint: stack.armEndpoint })}\n`,
+  );
+  const stop = (): void => {
+    stack.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `dev stack failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,196 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { LogLevel } from '@azure/functions';
+import { parseImagesMap } from '../aci/loadImagesMap';
+import { startAciEmulator } from '../aci/startAciEmulator';
+import { trustEmulatorCertificate } from '../aci/trustEmulatorCertificate';
+import { DurableEngine } from '../durable/durableEngine';
+import type { AppSettings } from '../functionsHost/appSettings';
+import { consoleLogSink, formatLogArgs, type HostLogSink } from '../functionsHost/hostLog';
+import { createDurableHostBinding } from '../functionsHost/durableHostBinding';
+import { startFunctionsHost } from '../functionsHost/startFunctionsHost';
+import { startServiceBusEmulator } from '../servicebus/startServiceBusEmulator';
+import { freePort } from './freePort';
+
+export interface DevStackOptions {
+  /** The app root (package.json, host.json, dist/); default: the repository this file was built from. */
+  appRoot?: string;
+  /** Routes file (DISPATCH_ROUTES_FILE); default `<appRoot>/routes.json`. Relative paths are from the cwd. */
+  routesFile?: string;
+  /** HTTP port of the Functions host; default 7071, 0 = free port. */
+  httpPort?: number;
+  /** Service Bus emulator AMQP port; default 5672, 0 = free port. */
+  serviceBusPort?: number;
+  /** ACI emulator HTTPS port; default 0 (free port). */
+  aciPort?: number;
+  /** When set, the Durable engine and both emulators persist there and a restart resumes in-flight work. */
+  stateDir?: string;
+  /** Service Bus emulator Config.json; default devhost/config/servicebus.Config.json. */
+  serviceBusConfig?: string;
+  /** ACI images map; default devhost/config/images.json. */
+  imagesFile?: string;
+  /** Extra / overriding app settings (e.g. DISPATCH_SETTLEMENT_MODE=sdk). */
+  settings?: AppSettings;
+  /** How long an image that cannot be pulled stays Creating before its deployment fails (ACI emulator). */
+  imagePullTimeoutMs?: number;
+  log?: HostLogSink;
+  logLevel?: LogLevel;
+}
+
+export interface DevStack {
+  serviceBusConnectionString: string;
+  /** `http://localhost:<port>/api` */
+  httpBase: string;
+  armEndpoint: string;
+  settings: AppSettings;
+  /** Stops the host first (so no message is taken mid-shutdown), then the engine and both emulators. */
+  close(): Promise<void>;
+}
+
+/** The repository root: this file is devhost/dev/startDevStack.(ts|js), under dist/ once built. */
+export function defaultAppRoot(): string {
+  const up = resolve(__dirname, '..', '..');
+  return basename(up) === 'dist' ? dirname(up) : up;
+}
+
+/**
+ * The app runs in this process, so its ARM client must trust the emulator's CA. Falls back to patching the
+ * real `tls` module object when the helper cannot (a compiled `import * as tls` namespace is read-only).
+ */
+function trustEmulatorCertificateInProcess(caPem: string, log: HostLogSink): void {
+  try {
+    trustEmulatorCertificate(caPem);
+    return;
+  } catch (err) {
+    log({
+      level: 'debug',
+      message: `trustEmulatorCertificate: ${(err as Error).message}; patching tls directly`,
+    });
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tlsModule = require('node:tls') as typeof import('node:tls');
+  const original = tlsModule.createSecureContext;
+  const bundle = [...tlsModule.rootCertificates, caPem];
+  tlsModule.createSecureContext = (options) =>
+    options && (options.ca !== undefined || options.pfx !== undefined)
+      ? original(options)
+      : original({ ...options, ca: bundle });
+}
+
+/** Loads the images map, resolving relative script paths against the app root and `node` to this Node. */
+export function loadDevImages(file: string, appRoot: string): Record<string, string[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`images file ${file}: ${(err as Error).message}`);
+  }
+  const images = parseImagesMap(raw, `images file ${file}`);
+  const out: Record<string, string[]> = {};
+  for (const [image, argv] of images) {
+    out[image] = argv.map((part, i) => {
+      if (i === 0 && part === 'node') return process.execPath;
+      if (!isAbsolute(part) && /[\\/]/.test(part) && !part.startsWith('-') && existsSync(join(appRoot, part)))
+        return join(appRoot, part);
+      return part;
+    });
+  }
+  return out;
+}
+
+/**
+ * The whole dispatcher on one machine: Service Bus emulator, ACI emulator, Durable engine (real clock) and the
+ * local Functions host running the BUILT app with settings pointing at them.
+ */
+export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
+  const appRoot = resolve(options.appRoot ?? defaultAppRoot());
+  const log = options.log ?? consoleLogSink(options.logLevel ?? 'information');
+  const configDir = join(appRoot, 'devhost', 'config');
+  const stateDir = options.stateDir ? resolve(options.stateDir) : undefined;
+  if (stateDir) mkdirSync(stateDir, { recursive: true });
+  const routesFile = resolve(options.routesFile ?? join(appRoot, 'routes.json'));
+  if (!existsSync(routesFile))
+    throw new Error(`routes file ${routesFile} does not exist (pass --routes <file>)`);
+
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        log({ level: 'warning', message: `shutdown: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    }
+  };
+  try {
+    const serviceBus = await startServiceBusEmulator({
+      port: options.serviceBusPort ?? 5672,
+      config: options.serviceBusConfig ?? join(configDir, 'servicebus.Config.json'),
+      stateDir: stateDir ? join(stateDir, 'servicebus') : undefined,
+      log: (line) => log({ level: 'debug', message: `[servicebus] ${line}` }),
+    });
+    closers.push(() => serviceBus.close());
+
+    const aci = await startAciEmulator({
+      port: options.aciPort ?? 0,
+      images: loadDevImages(options.imagesFile ?? join(configDir, 'images.json'), appRoot),
+      ...(stateDir ? { stateDir: join(stateDir, 'aci') } : {}),
+      ...(options.imagePullTimeoutMs !== undefined ? { imagePullTimeoutMs: options.imagePullTimeoutMs } : {}),
+      log: (line) => log({ level: 'debug', message: `[aci] ${line}` }),
+    });
+    closers.push(() => aci.close());
+    trustEmulatorCertificateInProcess(aci.caCertPem, log);
+
+    // Known before the host listens: the Durable webhook URLs carry it.
+    const httpPort = options.httpPort === 0 ? await freePort() : (options.httpPort ?? 7071);
+    const origin = `http://localhost:${httpPort}`;
+    const settings: AppSettings = {
+      FUNCTIONS_WORKER_RUNTIME: 'node',
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      DURABLE_TASK_HUB: 'dispatcherlocal',
+      ServiceBusConnection: serviceBus.connectionString,
+      DISPATCH_QUEUE_NAME: 'dispatch',
+      DISPATCH_ROUTES_FILE: routesFile,
+      DISPATCH_SETTLEMENT_MODE: 'classic',
+      DISPATCH_RESULTS_TOPIC: 'results',
+      DISPATCH_DEFAULT_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
+      DISPATCH_DEFAULT_RESOURCE_GROUP: 'dispatcher-jobs',
+      DISPATCH_DEFAULT_LOCATION: 'westeurope',
+      ARM_ENDPOINT: aci.endpoint,
+      ARM_CREDENTIAL: 'emulator',
+      // Core Tools sets it; durable-functions otherwise rewrites webhook URLs to localhost:7071.
+      WEBSITE_HOSTNAME: `localhost:${httpPort}`,
+      ...(options.settings ?? {}),
+    };
+
+    const engine = new DurableEngine({
+      ...(stateDir ? { stateDir: join(stateDir, 'durable') } : {}),
+      hostJsonPath: join(appRoot, 'host.json'),
+      appSettings: settings,
+      webhookOrigin: origin,
+      logHandler: (level, ...args) => log({ level, message: `[durable] ${formatLogArgs(args)}` }),
+    });
+    closers.push(() => engine.stop());
+
+    const host = await startFunctionsHost({
+      appRoot,
+      settings,
+      httpPort,
+      log,
+      durable: createDurableHostBinding(engine),
+    });
+    closers.push(() => host.close());
+
+    let closed: Promise<void> | undefined;
+    return {
+      serviceBusConnectionString: serviceBus.connectionString,
+      httpBase: host.httpBaseUrl,
+      armEndpoint: aci.endpoint,
+      settings,
+      close: () => (closed ??= closeAll()),
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

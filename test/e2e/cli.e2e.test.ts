@@ -1,0 +1,142 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { e2eRoutesFile, repoRoot } from './devStackHarness';
+
+/** The `dispatcher` CLI as a developer runs it: dev, send, watch, validate, --help (built bin/dispatcher.js). */
+const bin = join(repoRoot, 'bin', 'dispatcher.js');
+let dev: ChildProcess | undefined;
+let devOutput = '';
+let connection = '';
+let api = '';
+const scratch = mkdtempSync(join(tmpdir(), 'dispatcher-cli-'));
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(async () => {
+  dev = spawn(
+    process.execPath,
+    [
+      bin,
+      'dev',
+      '--port',
+      '0',
+      '--servicebus-port',
+      '0',
+      '--routes',
+      e2eRoutesFile,
+      '--log-level',
+      'warning',
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  dev.stderr?.on('data', (chunk: Buffer) => (devOutput += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dispatcher dev not ready:\n${devOutput}`)), 60_000);
+    dev?.stdout?.on('data', (chunk: Buffer) => {
+      devOutput += chunk.toString();
+      if (/^ready$/m.test(devOutput)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    dev?.once('exit', (code) => reject(new Error(`dispatcher dev exited with ${code}:\n${devOutput}`)));
+  });
+  connection = /^Service Bus: (Endpoint=sb:\/\/\S+)$/m.exec(devOutput)?.[1] ?? '';
+  api = /^HTTP: (http:\/\/localhost:\d+\/api)$/m.exec(devOutput)?.[1] ?? '';
+}, 90_000);
+
+afterAll(async () => {
+  if (dev && dev.exitCode === null) {
+    const exited = new Promise((resolve) => dev?.once('exit', resolve));
+    dev.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('dispatcher CLI', () => {
+  it('dev prints the Service Bus connection string, the HTTP base and ready, each on its own line', () => {
+    expect(connection).toMatch(/^Endpoint=sb:\/\/localhost:\d+;.*UseDevelopmentEmulator=true;$/);
+    expect(api).toMatch(/^http:\/\/localhost:\d+\/api$/);
+  });
+
+  it('send prints the event id; watch follows it until it settles', () => {
+    const sent = run([
+      'send',
+      '--type',
+      'e2e.ok',
+      '--id',
+      'cli-event-1',
+      '--data',
+      '{"expect":"cli-event-1"}',
+      '--connection',
+      connection,
+    ]);
+    expect(sent).toMatchObject({ status: 0, stdout: 'cli-event-1\n' });
+    const watched = run(['watch', 'cli-event-1', '--api', api, '--interval', '0.5', '--timeout', '45']);
+    expect(watched.status).toBe(0);
+    const lastTable = watched.stdout.trim().split('\n').slice(-2);
+    expect(lastTable[0]).toMatch(/^ROUTE\s+ATTEMPT\s+PHASE\s+STATUS\s+EXIT\s+REASON$/);
+    expect(lastTable[1]).toMatch(/^e2e-ok\s+1\s+Succeeded\s+Completed\s+0$/);
+  });
+
+  it('watch exits 2 when the event ends in the dead-letter queue', () => {
+    const sent = run(['send', '--type', 'e2e.fail', '--connection', connection]);
+    const id = sent.stdout.trim();
+    const watched = run(['watch', id, '--api', api, '--interval', '0.5', '--timeout', '45']);
+    expect(watched.status).toBe(2);
+    expect(watched.stdout).toMatch(/e2e-fail\s+2\s+DeadLettered/);
+  });
+
+  it('send rejects bad data with the reason', () => {
+    const bad = run(['send', '--type', 't', '--data', '{nope', '--connection', connection]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--data: not valid JSON/);
+  });
+
+  it('validate accepts a good routes file and lists every error with its path for a bad one', () => {
+    expect(run(['validate', e2eRoutesFile])).toMatchObject({ status: 0 });
+    const badFile = join(scratch, 'bad-routes.json');
+    writeFileSync(
+      badFile,
+      JSON.stringify({
+        routes: [
+          { name: 'Bad Name', match: { type: 'x' }, job: { image: 'i' }, policy: { timeout: 'soon' } },
+        ],
+      }),
+    );
+    const bad = run(['validate', badFile]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('routes[0].name');
+    expect(bad.stderr).toContain('routes[0].policy.timeout');
+  });
+
+  it('dev stops cleanly on SIGTERM (Ctrl-C does the same)', async () => {
+    const exited = new Promise<number | null>((resolve) => dev?.once('exit', (code) => resolve(code)));
+    dev?.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(devOutput).toMatch(/SIGTERM: stopping the dev stack\.\.\.\n[\s\S]*^stopped$/m);
+  });
+
+  it('--help describes every command', () => {
+    const help = run(['--help']);
+    expect(help.status).toBe(0);
+    for (const command of ['dev', 'send', 'validate', 'watch'])
+      expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    const devHelp = run(['dev', '--help']);
+    for (const flag of ['--port', '--servicebus-port', '--aci-port', '--state', '--routes'])
+      expect(devHelp.stdout).toContain(flag);
+  });
+});
