@@ -496,6 +496,9 @@ export function* dispatchJobOrchestrator(
     outcome: settlement.outcome,
     ...(settlement.exitCode !== undefined ? { exitCode: settlement.exitCode } : {}),
     ...(reason !== undefined ? { reason } : {}),
+    ...(settlement.scheduledEnqueueTime !== undefined
+      ? { nextAttemptAt: settlement.scheduledEnqueueTime }
+      : {}),
     instanceId,
     time: context.df.currentUtcDateTime.toISOString(),
   } satisfies JobSettledResult);

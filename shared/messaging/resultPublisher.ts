@@ -17,6 +17,8 @@ export interface JobSettledResult {
   reason?: string;
   /** Orchestration instance id, so a consumer can look the run up in the status API. */
   instanceId?: string;
+  /** For `Requeued`: when the next attempt's copy becomes visible on the queue. ISO-8601. */
+  nextAttemptAt?: string;
   /** When it settled; default: the time of publishing. ISO-8601. */
   time?: string;
 }

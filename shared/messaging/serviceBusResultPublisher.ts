@@ -54,6 +54,7 @@ export class ServiceBusResultPublisher implements ResultPublisher {
     if (result.exitCode !== undefined) data['exitCode'] = result.exitCode;
     if (result.reason !== undefined) data['reason'] = result.reason;
     if (result.instanceId !== undefined) data['instanceId'] = result.instanceId;
+    if (result.nextAttemptAt !== undefined) data['nextAttemptAt'] = result.nextAttemptAt;
     const event = {
       specversion: '1.0',
       id,

@@ -226,6 +226,8 @@ export interface SettledResult {
   attempt: number;
   outcome: string;
   reason?: string;
+  /** For a requeue: when the next attempt's copy becomes visible. */
+  nextAttemptAt?: string;
   /** The lifecycle CloudEvent's `time`: when the attempt settled. */
   time: string;
 }

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import {
   bodyText,
@@ -21,8 +18,8 @@ import {
  * Packaging problem this works around: @azure/functions 4.16 pins @azure/functions-extensions-base 0.3.0 while
  * the extension (0.2.0-preview) wants ^0.2.0-preview, so npm installs two copies and the extension registers its
  * message factory where the worker never looks: every SDK-bound invocation fails, in Azure as on the local host
- * (which says so). The fix is an npm override. Until the install has it, the stack under test gets a resolution
- * shim (in its own process) that does what the override would: one copy for everybody.
+ * (which says so). The fix is an npm override. Until the install has it, nothing here works: the
+ * first test below checks the install has exactly one copy (package.json "overrides").
  */
 function sharesExtensionsBase(): boolean {
   const base = (from: string): unknown =>
@@ -34,31 +31,11 @@ function sharesExtensionsBase(): boolean {
   return base('@azure/functions') === base('@azure/functions-extensions-servicebus');
 }
 
-const shimDir = mkdtempSync(join(tmpdir(), 'dispatcher-sdk-shim-'));
-
-function stackEnvironment(): NodeJS.ProcessEnv {
-  if (sharesExtensionsBase()) return process.env;
-  console.warn(
-    'sdk settlement e2e: two copies of @azure/functions-extensions-base are installed, so sdkBinding fails in Azure. ' +
-      'Fix: package.json "overrides": { "@azure/functions-extensions-servicebus": ' +
-      '{ "@azure/functions-extensions-base": "0.3.0" } } and npm install. Simulating that override for this test.',
-  );
-  const single = require.resolve('@azure/functions-extensions-base', {
-    paths: [dirname(require.resolve('@azure/functions'))],
+describe('the install', () => {
+  it('has ONE copy of @azure/functions-extensions-base (package.json override), or sdkBinding fails in Azure', () => {
+    expect(sharesExtensionsBase()).toBe(true);
   });
-  const shim = join(shimDir, 'singleExtensionsBase.js');
-  writeFileSync(
-    shim,
-    [
-      "const Module = require('node:module');",
-      'const resolve = Module._resolveFilename;',
-      'Module._resolveFilename = function (request, ...rest) {',
-      `  return request === '@azure/functions-extensions-base' ? ${JSON.stringify(single)} : resolve.call(this, request, ...rest);`,
-      '};',
-    ].join('\n'),
-  );
-  return { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${shim}`.trim() };
-}
+});
 
 describe('dispatcher end to end (sdk settlement)', () => {
   let stack: RunningStack;
@@ -69,7 +46,7 @@ describe('dispatcher end to end (sdk settlement)', () => {
   const invalidJson = `{"specversion":"1.0","id":"sdk-poison-${Date.now()}",`;
 
   beforeAll(async () => {
-    stack = await launchDevStack({ settings: { DISPATCH_SETTLEMENT_MODE: 'sdk' } }, stackEnvironment());
+    stack = await launchDevStack({ settings: { DISPATCH_SETTLEMENT_MODE: 'sdk' } });
     client = new ServiceBusClient(stack.connectionString);
     for (const event of [ok, failing, unroutable]) await sendRaw(client, JSON.stringify(event), event.id);
     await sendRaw(client, invalidJson);
@@ -78,7 +55,6 @@ describe('dispatcher end to end (sdk settlement)', () => {
   afterAll(async () => {
     await client?.close();
     await stack?.stop();
-    rmSync(shimDir, { recursive: true, force: true });
   });
 
   it('runs a job to success', async () => {
