@@ -8,6 +8,7 @@ import {
   type PersistedRuntime,
   type RuntimeDependencies,
 } from './containerGroupRuntime';
+import { isSupervisorAlive, signalSupervisor } from './containerSupervisor';
 import {
   capacityError,
   FAULT_TAG,
@@ -49,6 +50,8 @@ interface PersistedGroup {
   /** Secure values and secret volume contents replaced by '' (never written to disk). */
   spec: ContainerGroupSpec;
   redacted: boolean;
+  /** The group's directory (volumes, container output and exit files), under <stateDir>/groups. */
+  dir?: string;
   runtime: PersistedRuntime;
 }
 
@@ -81,6 +84,31 @@ function redact(spec: ContainerGroupSpec): { spec: ContainerGroupSpec; redacted:
     return { ...v, secret: Object.fromEntries(Object.keys(v.secret).map((file) => [file, ''])) };
   });
   return { spec: { ...spec, containers, volumes }, redacted };
+}
+
+/**
+ * Kills (SIGKILL, process group) every container a state dir says is still running, e.g. what a stopped
+ * `dispatcher dev --state` left behind. Returns how many were killed. For tests and clean-up.
+ */
+export function killPersistedContainers(stateDir: string): number {
+  const file = path.join(stateDir, STATE_FILE);
+  let state: PersistedState;
+  try {
+    state = JSON.parse(fs.readFileSync(file, 'utf8')) as PersistedState;
+  } catch {
+    return 0;
+  }
+  let killed = 0;
+  for (const group of state.groups ?? []) {
+    for (const container of group.runtime.containers) {
+      const pid = container.supervisor?.pid;
+      if (pid === undefined || !group.dir) continue;
+      if (!isSupervisorAlive(pid, path.join(group.dir, 'containers', container.name))) continue;
+      signalSupervisor(pid, 'SIGKILL');
+      killed += 1;
+    }
+  }
+  return killed;
 }
 
 interface GroupEntry {
@@ -201,6 +229,7 @@ export class AciEmulatorService {
         persisted.resourceGroup,
         persisted.name,
         persisted.spec,
+        persisted.dir,
       );
       entry.runtime.restore(persisted.runtime, persisted.redacted);
       this.groups.set(groupKey(entry.subscriptionId, entry.resourceGroup, entry.name), entry);
@@ -217,7 +246,7 @@ export class AciEmulatorService {
     if (!this.options.stateDir || this.closed || this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      this.saveNow();
+      if (!this.closed) this.saveNow();
     }, SAVE_DEBOUNCE_MS);
     this.saveTimer.unref();
   }
@@ -235,6 +264,7 @@ export class AciEmulatorService {
           name: e.name,
           spec,
           redacted: redacted || e.runtime.restoredWithoutSecrets,
+          dir: e.runtime.groupDir,
           runtime: e.runtime.snapshot(),
         };
       }),
@@ -265,13 +295,21 @@ export class AciEmulatorService {
     resourceGroup: string,
     name: string,
     spec: ContainerGroupSpec,
+    dir?: string,
   ): GroupEntry {
+    const stateDir = this.options.stateDir;
     const deps: RuntimeDependencies = {
       images: this.options.images,
-      groupDir: path.join(this.options.workDir, `${name}-${++this.groupCounter}`),
+      // With a state dir the files must outlive this process, as the containers writing them do.
+      groupDir:
+        dir ??
+        (stateDir
+          ? path.join(stateDir, 'groups', `${name}-${randomUUID().slice(0, 8)}`)
+          : path.join(this.options.workDir, `${name}-${++this.groupCounter}`)),
       log: this.options.log,
       imagePullTimeoutMs: this.options.imagePullTimeoutMs,
       killGraceMs: this.options.killGraceMs,
+      supervise: stateDir !== undefined,
       onChange: () => this.scheduleSave(),
     };
     return {
@@ -324,16 +362,22 @@ export class AciEmulatorService {
     this.options.log(`${req.method} ${pathOnly} -> ${status} (${Date.now() - started} ms)`);
   }
 
-  /** Kills every process and removes every group's files. */
-  async close(): Promise<void> {
-    // Saved BEFORE the processes are killed: on reload, what was running is reported as lost with the host.
+  /**
+   * With a state dir (unless `stopContainers`): saves and leaves running containers running, for the next
+   * emulator on this state dir to re-attach to. Otherwise kills every process and removes every group's files.
+   */
+  async close(options: { stopContainers?: boolean } = {}): Promise<void> {
+    const keep = this.options.stateDir !== undefined && options.stopContainers !== true;
+    const entries = [...this.groups.values()];
+    // Detached first: its last read of the output schedules a save, cancelled here for the final one below.
+    if (keep) for (const entry of entries) entry.runtime.detach();
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    // Saved before anything is killed: a forced stop still leaves a state a restart can read.
     if (!this.closed) this.saveNow();
     this.closed = true;
-    const entries = [...this.groups.values()];
     this.groups.clear();
-    await Promise.all([...entries.map((e) => e.runtime.dispose()), ...this.disposals]);
+    await Promise.all([...(keep ? [] : entries.map((e) => e.runtime.dispose())), ...this.disposals]);
   }
 
   private async route(

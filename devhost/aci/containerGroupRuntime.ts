@@ -1,7 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import {
+  isSupervisorAlive,
+  logFileOf,
+  readSupervisorExit,
+  signalSupervisor,
+  spawnSupervisor,
+  spawnUnsupervised,
+  type SupervisorExit,
+} from './containerSupervisor';
 import { LogBuffer } from './logBuffer';
 import type { ContainerGroupSpec, ContainerSpec, RestartPolicy } from './validateContainerGroup';
 
@@ -35,6 +45,13 @@ export interface RuntimeDependencies {
   imagePullTimeoutMs: number;
   /** Grace period between SIGTERM and SIGKILL on stop/delete. */
   killGraceMs: number;
+  /** How often a running container's output and exit files are read (default 200 ms). */
+  pollMs?: number;
+  /**
+   * Run each container under a detached supervisor so that it outlives the emulator (set with a state dir);
+   * otherwise the process is the emulator's own child and dies with it.
+   */
+  supervise?: boolean;
   /** Called after every state change or new output (the service persists from here). */
   onChange?: () => void;
 }
@@ -47,6 +64,10 @@ export interface PersistedContainer {
   previousState?: ContainerState;
   events: ContainerEvent[];
   logs: string;
+  /** Bytes of the container's output.log already in `logs`. */
+  logOffset?: number;
+  /** The supervisor of the process that was running, so a restarted emulator can re-attach to it. */
+  supervisor?: { pid: number; startTime: string };
 }
 
 /** A group's runtime state as kept in the emulator's state dir (the spec is persisted separately, redacted). */
@@ -76,6 +97,17 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A supervised process of a container: spawned by this emulator (`child`) or re-attached after a restart. */
+interface SupervisedRun {
+  pid: number;
+  startTime: string;
+  argv: string[];
+  child?: ChildProcess;
+  timer: NodeJS.Timeout;
+  exited: Promise<void>;
+  resolveExited: () => void;
+}
+
 /** One container of a group: its spec, its process, its states and output. */
 class ContainerRuntime {
   restartCount = 0;
@@ -83,8 +115,9 @@ class ContainerRuntime {
   previousState: ContainerState | undefined;
   readonly events: ContainerEvent[] = [];
   readonly logs = new LogBuffer();
-  child: ChildProcess | undefined;
-  exited: Promise<void> = Promise.resolve();
+  logOffset = 0;
+  decoder = new StringDecoder('utf8');
+  run: SupervisedRun | undefined;
   restartTimer: NodeJS.Timeout | undefined;
   stopping = false;
 
@@ -120,6 +153,8 @@ export class ContainerGroupRuntime {
   restoredWithoutSecrets = false;
   private pullTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** Set by detach(): the emulator is going away and leaves the processes running. */
+  private detached = false;
 
   constructor(
     public spec: ContainerGroupSpec,
@@ -127,6 +162,10 @@ export class ContainerGroupRuntime {
     private readonly label: string,
   ) {
     this.containers = spec.containers.map((c) => new ContainerRuntime(c));
+  }
+
+  get groupDir(): string {
+    return this.deps.groupDir;
   }
 
   snapshot(): PersistedRuntime {
@@ -141,11 +180,16 @@ export class ContainerGroupRuntime {
         ...(c.previousState ? { previousState: c.previousState } : {}),
         events: c.events,
         logs: c.logs.snapshot(),
+        logOffset: c.logOffset,
+        ...(c.run ? { supervisor: { pid: c.run.pid, startTime: c.run.startTime } } : {}),
       })),
     };
   }
 
-  /** Restores a persisted group; whatever was running then is reported as a host failure would leave it. */
+  /**
+   * Restores a persisted group. A container whose supervisor was running is re-attached: it may have finished
+   * meanwhile (its exit file tells how), still run, or be gone without a trace (reported lost, exit 137).
+   */
   restore(state: PersistedRuntime, withoutSecrets: boolean): void {
     this.provisioningState = state.provisioningState;
     this.stopped = state.stopped;
@@ -159,12 +203,38 @@ export class ContainerGroupRuntime {
       container.previousState = persisted.previousState;
       container.events.push(...persisted.events);
       container.logs.append(persisted.logs);
+      container.logOffset = persisted.logOffset ?? 0;
+      const supervisor = persisted.supervisor;
+      if (supervisor && persisted.currentState?.state === 'Running') {
+        // Re-attached even if its image left the images map: then it is only not restarted.
+        const argv = this.resolveArgv(container.spec) ?? [];
+        this.watch(container, { pid: supervisor.pid, startTime: supervisor.startTime, argv });
+        this.deps.log(
+          `${this.label}/${container.spec.name}: re-attached to the running container (supervisor pid ${supervisor.pid})`,
+        );
+      }
     }
     this.markHostLost();
+    // What ended while the emulator was down is reported right away.
+    for (const container of this.containers) if (container.run) this.check(container);
+  }
+
+  /** Leaves every process running (the emulator is stopping with a state dir); nothing is reported any more. */
+  detach(): void {
+    clearTimeout(this.pullTimer);
+    for (const container of this.containers) {
+      clearTimeout(container.restartTimer);
+      if (container.run) {
+        this.readOutput(container);
+        clearInterval(container.run.timer);
+        container.run.child?.removeAllListeners('exit');
+      }
+    }
+    this.detached = true;
   }
 
   private changed(): void {
-    if (!this.disposed) this.deps.onChange?.();
+    if (!this.disposed && !this.detached) this.deps.onChange?.();
   }
 
   /** Deploys: writes volumes, then starts every container (or records the pull failure). */
@@ -255,9 +325,13 @@ export class ContainerGroupRuntime {
     return this.containers.find((c) => c.spec.name === containerName)?.logs.read(tail);
   }
 
-  /** Marks containers that were running when the emulator died, as a host failure would leave them. */
+  /**
+   * Marks containers that were running when the emulator died and cannot be re-attached, as a host failure
+   * would leave them.
+   */
   markHostLost(): void {
     for (const container of this.containers) {
+      if (container.run) continue;
       if (container.currentState && container.currentState.state !== 'Terminated') {
         container.currentState = {
           state: 'Terminated',
@@ -347,6 +421,10 @@ export class ContainerGroupRuntime {
     return text;
   }
 
+  private containerDir(spec: ContainerSpec): string {
+    return path.join(this.deps.groupDir, 'containers', spec.name);
+  }
+
   private spawnContainer(container: ContainerRuntime, argv: string[]): void {
     const spec = container.spec;
     const env: Record<string, string> = {
@@ -365,58 +443,130 @@ export class ContainerGroupRuntime {
     const startTime = now();
     let child: ChildProcess;
     try {
-      child = spawn(file ?? '', args, {
+      child = (this.deps.supervise ? spawnSupervisor : spawnUnsupervised)({
+        argv: [file ?? '', ...args],
         cwd: this.rootDir(spec),
         env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Own process group, so stop/delete also reaches whatever the job itself spawned.
-        detached: process.platform !== 'win32',
+        dir: this.containerDir(spec),
       });
     } catch (err) {
-      this.onExit(container, argv, startTime, 127, null, (err as Error).message);
+      this.onExit(container, argv, startTime, {
+        exitCode: 127,
+        signal: null,
+        finishTime: now(),
+        error: (err as Error).message,
+      });
       return;
     }
-    container.child = child;
+    if (child.pid === undefined && !this.deps.supervise) {
+      // argv[0] not found: Node reports it asynchronously.
+      container.currentState = { state: 'Running', startTime, detailStatus: '' };
+      child.once('error', (err) =>
+        this.onExit(container, argv, startTime, {
+          exitCode: 127,
+          signal: null,
+          finishTime: now(),
+          error: err.message,
+        }),
+      );
+      return;
+    }
+    if (child.pid === undefined) {
+      this.onExit(container, argv, startTime, {
+        exitCode: 127,
+        signal: null,
+        finishTime: now(),
+        error: `the ACI emulator could not start the process supervisor (${process.execPath})`,
+      });
+      return;
+    }
     container.currentState = { state: 'Running', startTime, detailStatus: '' };
     container.addEvent('Started', `Started container`);
-    this.deps.log(`${this.label}/${spec.name}: started ${JSON.stringify(file)} (pid ${child.pid ?? '?'})`);
-    const onOutput = (chunk: string): void => {
-      container.logs.append(chunk);
-      this.changed();
-    };
-    child.stdout?.setEncoding('utf8').on('data', onOutput);
-    child.stderr?.setEncoding('utf8').on('data', onOutput);
+    this.deps.log(
+      `${this.label}/${spec.name}: started ${JSON.stringify(file)} (${this.deps.supervise ? 'supervisor ' : ''}pid ${child.pid})`,
+    );
+    this.watch(container, { pid: child.pid, startTime, argv, child });
     this.changed();
-    let spawnError: string | undefined;
-    container.exited = new Promise<void>((resolve) => {
-      child.on('error', (err) => {
-        spawnError = err.message;
-      });
-      child.on('close', (code, signal) => {
-        container.child = undefined;
-        this.onExit(
-          container,
-          argv,
-          startTime,
-          spawnError ? 127 : (code ?? signalExitCode(signal)),
-          signal,
-          spawnError,
-        );
-        resolve();
-      });
-    });
+  }
+
+  /** Follows a container's process: its output as it grows, its end through the exit file. */
+  private watch(
+    container: ContainerRuntime,
+    run: { pid: number; startTime: string; argv: string[]; child?: ChildProcess },
+  ): void {
+    let resolveExited = (): void => undefined;
+    const exited = new Promise<void>((resolve) => (resolveExited = resolve));
+    const timer = setInterval(() => this.check(container), this.deps.pollMs ?? 200);
+    timer.unref();
+    container.run = { ...run, timer, exited, resolveExited };
+    // The emulator's own child: its exit is seen at once (the exit file is written before it exits).
+    run.child?.once('exit', () => this.check(container));
+  }
+
+  /** Reads new output; finishes the run if its exit file is there or its supervisor is gone. */
+  private check(container: ContainerRuntime): void {
+    const run = container.run;
+    if (!run || this.detached) return;
+    this.readOutput(container);
+    let exit = readSupervisorExit(this.containerDir(container.spec));
+    if (!exit) {
+      const alive = run.child
+        ? run.child.exitCode === null && run.child.signalCode === null
+        : isSupervisorAlive(run.pid, this.containerDir(container.spec));
+      if (alive) return;
+      // It may have written the file between the two looks.
+      exit = readSupervisorExit(this.containerDir(container.spec)) ?? {
+        exitCode: null,
+        signal: 'SIGKILL',
+        finishTime: now(),
+        ...(container.stopping ? {} : { lost: true }),
+      };
+    }
+    clearInterval(run.timer);
+    container.run = undefined;
+    this.readOutput(container);
+    this.onExit(container, run.argv, run.startTime, exit);
+    run.resolveExited();
+  }
+
+  /** Appends what the process wrote since the last look (also to the emulator's log, for `--verbose`). */
+  private readOutput(container: ContainerRuntime): void {
+    const file = logFileOf(this.containerDir(container.spec));
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return;
+    }
+    let text = '';
+    try {
+      const buffer = Buffer.alloc(64 * 1024);
+      for (;;) {
+        const read = fs.readSync(fd, buffer, 0, buffer.length, container.logOffset);
+        if (read <= 0) break;
+        container.logOffset += read;
+        text += container.decoder.write(buffer.subarray(0, read));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (!text) return;
+    container.logs.append(text);
+    for (const line of text.replace(/\n$/, '').split('\n'))
+      this.deps.log(`${this.label}/${container.spec.name}> ${line}`);
+    this.changed();
   }
 
   private onExit(
     container: ContainerRuntime,
     argv: string[],
     startTime: string,
-    exitCode: number,
-    signal: NodeJS.Signals | null,
-    spawnError: string | undefined,
+    exit: SupervisorExit & { lost?: boolean },
   ): void {
     const spec = container.spec;
     const stoppedByUser = container.stopping;
+    const spawnError = exit.error;
+    const exitCode = spawnError ? 127 : (exit.exitCode ?? signalExitCode(exit.signal));
     if (spawnError) {
       container.addEvent(
         'Failed',
@@ -425,26 +575,43 @@ export class ContainerGroupRuntime {
       );
       container.logs.append(`${spawnError}\n`);
     }
+    if (exit.lost) {
+      container.addEvent(
+        'Killing',
+        'Killing container: its process was lost while the ACI emulator was down',
+        'Warning',
+      );
+    }
     const terminated: ContainerState = {
       state: 'Terminated',
       startTime,
-      finishTime: now(),
+      finishTime: exit.finishTime,
       exitCode,
       detailStatus: stoppedByUser
         ? 'Killed'
-        : spawnError
-          ? 'ContainerCannotRun'
-          : exitCode === 0
-            ? 'Completed'
-            : 'Error',
+        : exit.lost
+          ? 'Killed: the container process was lost while the ACI emulator was down'
+          : spawnError
+            ? 'ContainerCannotRun'
+            : exitCode === 0
+              ? 'Completed'
+              : 'Error',
     };
     container.currentState = terminated;
     this.deps.log(
-      `${this.label}/${spec.name}: exited with code ${exitCode}${signal ? ` (${signal})` : ''}${stoppedByUser ? ' after stop' : ''}`,
+      `${this.label}/${spec.name}: exited with code ${exitCode}${exit.signal ? ` (${exit.signal})` : ''}${stoppedByUser ? ' after stop' : ''}${exit.lost ? ' (lost)' : ''}`,
     );
     this.changed();
-    if (stoppedByUser || this.stopped || this.disposed) return;
-    if (!this.shouldRestart(this.spec.restartPolicy, exitCode)) return;
+    if (stoppedByUser || this.stopped || this.disposed || this.detached) return;
+    if (!this.shouldRestart(this.spec.restartPolicy, exitCode) || argv.length === 0) return;
+    if (this.restoredWithoutSecrets) {
+      container.addEvent(
+        'BackOff',
+        'Not restarting: the group was restored from the ACI emulator state dir, which never holds secure values',
+        'Warning',
+      );
+      return;
+    }
     container.previousState = terminated;
     container.restartCount += 1;
     container.currentState = { state: 'Waiting', detailStatus: 'CrashLoopBackOff' };
@@ -452,7 +619,7 @@ export class ContainerGroupRuntime {
     container.addEvent('BackOff', `Back-off restarting failed container`, 'Warning');
     container.restartTimer = setTimeout(() => {
       container.restartTimer = undefined;
-      if (!this.stopped && !this.disposed) this.spawnContainer(container, argv);
+      if (!this.stopped && !this.disposed && !this.detached) this.spawnContainer(container, argv);
     }, backoff);
   }
 
@@ -463,21 +630,16 @@ export class ContainerGroupRuntime {
   private async killContainer(container: ContainerRuntime): Promise<void> {
     clearTimeout(container.restartTimer);
     container.restartTimer = undefined;
-    const child = container.child;
-    if (!child || child.pid === undefined) return;
+    const run = container.run;
+    if (!run) return;
     container.stopping = true;
-    container.addEvent('Killing', `Killing container with id ${child.pid}.`);
-    const send = (signal: NodeJS.Signals): void => {
-      try {
-        if (process.platform !== 'win32') process.kill(-(child.pid as number), signal);
-        else child.kill(signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    send('SIGTERM');
-    const escalate = setTimeout(() => send('SIGKILL'), this.deps.killGraceMs);
-    await container.exited;
+    container.addEvent('Killing', `Killing container with id ${run.pid}.`);
+    signalSupervisor(run.pid, 'SIGTERM');
+    const escalate = setTimeout(() => signalSupervisor(run.pid, 'SIGKILL'), this.deps.killGraceMs);
+    // Re-attached processes are not our children: poll faster than usual while waiting for them to go.
+    const poll = setInterval(() => this.check(container), 25);
+    await run.exited;
+    clearInterval(poll);
     clearTimeout(escalate);
   }
 }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AciEmulatorService } from './aciEmulatorService';
+export { killPersistedContainers } from './aciEmulatorService';
 import { defaultCertDir, loadOrCreateEmulatorCertificate } from './emulatorCertificate';
 import { loadImagesMap, parseImagesMap } from './loadImagesMap';
 
@@ -25,8 +26,9 @@ export interface AciEmulatorOptions {
   /** Grace between SIGTERM and SIGKILL when stopping or deleting (default 2000 ms). */
   killGraceMs?: number;
   /**
-   * Persist groups (spec without secure values or secret contents, states, exit codes, logs) and pending
-   * operations there; a restarted emulator reports containers that were running as killed (exit 137).
+   * Persist groups (spec without secure values or secret contents, states, exit codes, logs, container files)
+   * and pending operations there. close() then leaves running containers running, and an emulator started
+   * again on the same dir re-attaches to them (see README).
    */
   stateDir?: string;
   log?: (line: string) => void;
@@ -38,8 +40,11 @@ export interface RunningAciEmulator {
   caCertPem: string;
   caCertPath: string;
   port: number;
-  /** Stops the server and kills every container process. */
-  close(): Promise<void>;
+  /**
+   * Stops the server. Without a stateDir, or with `stopContainers`, kills every container process; with a
+   * stateDir, running containers keep running for the next emulator on that dir.
+   */
+  close(options?: { stopContainers?: boolean }): Promise<void>;
 }
 
 function validatePort(port: number): void {
@@ -112,11 +117,11 @@ export async function startAciEmulator(options: AciEmulatorOptions = {}): Promis
     caCertPem: certificate.caCertPem,
     caCertPath: certificate.caCertPath,
     port: actualPort,
-    close: () =>
+    close: (closeOptions) =>
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
-        await service.close();
+        await service.close(closeOptions);
         await stopped;
         fs.rmSync(workDir, { recursive: true, force: true });
       })()),

@@ -91,7 +91,9 @@ export function registerDevCommand(program: Command): void {
             process.exit(130);
           }
           stopping = true;
-          process.stderr.write(`${signal}: stopping the dev stack...\n`);
+          process.stderr.write(
+            `${signal}: stopping the dev stack...${flags.state ? ` (running jobs keep running; start again with --state ${flags.state} to resume them)` : ''}\n`,
+          );
           stack.close().then(resolve, (err: unknown) => {
             process.stderr.write(`shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
             resolve();
