@@ -3,8 +3,9 @@ import { startDevStack, type DevStackOptions } from './startDevStack';
 /**
  * `node dist/devhost/dev/devStackProcess.js '<DevStackOptions as JSON>'`: the dev stack in a process of its
  * own, for tests and benchmarks that must drive it strictly from outside (and may kill it to simulate a
- * crash). Prints one JSON line `{"ready":true,"serviceBusConnectionString":...,"httpBase":...}`; SIGTERM
- * or SIGINT stops it cleanly. Logs go to stderr.
+ * crash). Prints one JSON line `{"ready":true,"serviceBusConnectionString":...,"httpBase":...}` (and sends it
+ * as a message when started with an IPC channel); SIGTERM or SIGINT stops it cleanly. Host logs go to stderr,
+ * the app's own console output to stdout after the ready line.
  */
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as DevStackOptions & {
@@ -25,9 +26,16 @@ async function main(): Promise<void> {
       }
     },
   });
-  process.stdout.write(
-    `${JSON.stringify({ ready: true, serviceBusConnectionString: stack.serviceBusConnectionString, httpBase: stack.httpBase, armEndpoint: stack.armEndpoint })}\n`,
-  );
+  const ready = {
+    ready: true,
+    serviceBusConnectionString: stack.serviceBusConnectionString,
+    httpBase: stack.httpBase,
+    armEndpoint: stack.armEndpoint,
+  };
+  // Started with an IPC channel (the load test), the ready line goes there too, so the parent can send stdout
+  // to /dev/null instead of draining the app's log lines through a pipe.
+  process.send?.(ready);
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
   const stop = (): void => {
     stack.close().then(
       () => process.exit(0),

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
-import { defaultAppRoot, startDevStack, type DevStack } from './startDevStack';
+import { defaultAppRoot, startDevStack, type DevStackOptions } from './startDevStack';
 
 export interface LoadTestOptions {
   /** Events to send; default 1000. */
@@ -13,6 +14,14 @@ export interface LoadTestOptions {
   persist?: boolean;
   /** Give up waiting for settlements after this long; default 10 min. */
   timeoutMs?: number;
+  /**
+   * Run the stack inside the load test's process (the old behaviour). Default false: the stack runs in a
+   * process of its own (devStackProcess), so the load generator and results observer do not compete with it
+   * for its event loop, and its CPU can be reported separately.
+   */
+  inProcess?: boolean;
+  /** Node flags for the stack process, e.g. `['--cpu-prof', '--cpu-prof-dir=/tmp/prof']` (not with inProcess). */
+  stackNodeArgs?: string[];
   log?: (line: string) => void;
 }
 
@@ -32,6 +41,88 @@ export interface LoadTestResult {
   duplicated: number;
   /** Events whose final result was DeadLettered (instant jobs should all succeed). */
   deadLettered: number;
+  /**
+   * CPU seconds of the stack process and everything it ran (ACI emulator process, job processes), start-up
+   * included; only when the stack ran in its own process on Linux.
+   */
+  dispatcherCpuSeconds?: number;
+  /** Peak RSS of the stack process (not its children); same conditions. */
+  dispatcherPeakRssBytes?: number;
+}
+
+interface StackHandle {
+  serviceBusConnectionString: string;
+  close(): Promise<void>;
+}
+
+/** utime+stime of this process's waited-for children so far, in seconds (Linux /proc; undefined elsewhere). */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    // Fields after the parenthesised command name; cutime and cstime are fields 16 and 17 of the whole line.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[13]) + Number(fields[14]);
+    // USER_HZ is 100 on every Linux Node supports.
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function peakRssBytes(pid: number | undefined): number | undefined {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stack in a child process (devStackProcess.js next to this file); resolves once it printed its ready line. */
+async function launchStackProcess(
+  options: DevStackOptions,
+  nodeArgs: string[],
+  log: (line: string) => void,
+): Promise<StackHandle & { child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, join(__dirname, 'devStackProcess.js'), JSON.stringify(options)],
+    // stdout carries the app's log lines (3 per event): a pipe the busy load generator drains late makes
+    // the stack's synchronous writes block, which showed up as seconds of the stack's CPU profile.
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderrTail = '';
+  let partial = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-20_000);
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    // The stack logs every settlement; only problems are worth showing here.
+    for (const line of lines) if (/\b(error|critical|fail)/i.test(line) && !/Succeeded/.test(line)) log(line);
+  });
+  const ready = await new Promise<{ serviceBusConnectionString: string }>((resolve, reject) => {
+    child.once('exit', (code) =>
+      reject(new Error(`the dev stack process exited (${code}) before it was ready:\n${stderrTail}`)),
+    );
+    child.once('message', (message: { serviceBusConnectionString?: unknown }) => {
+      if (typeof message.serviceBusConnectionString === 'string')
+        resolve({ serviceBusConnectionString: message.serviceBusConnectionString });
+      else reject(new Error(`unexpected message from the dev stack process: ${JSON.stringify(message)}`));
+    });
+  }).catch(async (err: unknown) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    throw err;
+  });
+  return {
+    child,
+    serviceBusConnectionString: ready.serviceBusConnectionString,
+    close: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -49,21 +140,37 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
   const log = options.log ?? (() => undefined);
   const appRoot = defaultAppRoot();
   const stateDir = options.persist ? mkdtempSync(join(tmpdir(), 'dispatcher-load-')) : undefined;
-  let stack: DevStack | undefined;
+  let stack: StackHandle | undefined;
+  let child: ChildProcess | undefined;
   let client: ServiceBusClient | undefined;
+  let peakRss: number | undefined;
+  const cpuBefore = childrenCpuSeconds();
   try {
-    stack = await startDevStack({
+    const stackOptions: DevStackOptions = {
       appRoot,
       httpPort: 0,
       serviceBusPort: 0,
       aciPort: 0,
       routesFile: join(appRoot, 'devhost', 'config', 'loadTest.routes.json'),
       ...(stateDir ? { stateDir } : {}),
-      log: (record) => {
-        if (record.level === 'error' || record.level === 'critical')
-          log(`[${record.functionName ?? 'host'}] ${record.message.split('\n')[0]}`);
-      },
-    });
+    };
+    if (options.inProcess) {
+      stack = await startDevStack({
+        ...stackOptions,
+        log: (record) => {
+          if (record.level === 'error' || record.level === 'critical')
+            log(`[${record.functionName ?? 'host'}] ${record.message.split('\n')[0]}`);
+        },
+      });
+    } else {
+      const launched = await launchStackProcess(
+        { ...stackOptions, logLevel: 'warning' },
+        options.stackNodeArgs ?? [],
+        log,
+      );
+      stack = launched;
+      child = launched.child;
+    }
     client = new ServiceBusClient(stack.serviceBusConnectionString);
     const sentAt = new Map<string, number>();
     const settledAt = new Map<string, number>();
@@ -142,6 +249,11 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
     await new Promise((r) => setTimeout(r, 2000));
     await results.close();
 
+    peakRss = child ? peakRssBytes(child.pid) : undefined;
+    await client.close();
+    await stack.close();
+    const cpuAfter = child ? childrenCpuSeconds() : undefined;
+
     const latencies = [...settledAt].map(([id, at]) => at - (sentAt.get(id) ?? at)).sort((a, b) => a - b);
     const last = Math.max(started, ...settledAt.values());
     const seconds = (last - started) / 1000;
@@ -155,6 +267,10 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
       lost: total - settledAt.size,
       duplicated,
       deadLettered,
+      ...(cpuBefore !== undefined && cpuAfter !== undefined
+        ? { dispatcherCpuSeconds: Math.round((cpuAfter - cpuBefore) * 100) / 100 }
+        : {}),
+      ...(peakRss !== undefined ? { dispatcherPeakRssBytes: peakRss } : {}),
     };
   } finally {
     await client?.close();
@@ -167,11 +283,23 @@ if (require.main === module) {
   // The app's own console output goes to stderr; stdout carries only the result line.
   const stdoutWrite = process.stdout.write.bind(process.stdout);
   process.stdout.write = process.stderr.write.bind(process.stderr);
-  const events = Number(process.argv[2] ?? 1000);
-  const rate = process.argv[3] ? Number(process.argv[3]) : undefined;
+  // node loadTest.js [events] [ratePerSecond] [--in-process] [--stack-cpu-prof=<dir>]
+  const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+  const [eventsArg, rateArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const events = Number(eventsArg ?? 1000);
+  const rate = rateArg ? Number(rateArg) : undefined;
+  if (!Number.isInteger(events) || events <= 0 || (rate !== undefined && !(rate > 0))) {
+    process.stderr.write(
+      `usage: loadTest.js [events] [ratePerSecond] [--in-process] [--stack-cpu-prof=<dir>] (got ${process.argv.slice(2).join(' ')})\n`,
+    );
+    process.exit(2);
+  }
+  const profDir = flags.find((f) => f.startsWith('--stack-cpu-prof='))?.slice('--stack-cpu-prof='.length);
   runLoadTest({
     events,
     ...(rate ? { ratePerSecond: rate } : {}),
+    inProcess: flags.includes('--in-process'),
+    ...(profDir ? { stackNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   }).then(
     (result) => {

@@ -11,6 +11,11 @@ import { createDurableHostBinding } from '../functionsHost/durableHostBinding';
 import { startFunctionsHost } from '../functionsHost/startFunctionsHost';
 import { startServiceBusEmulator } from '../servicebus/startServiceBusEmulator';
 import { freePort } from './freePort';
+import {
+  emulatorProcessAvailable,
+  startAciEmulatorProcess,
+  startServiceBusEmulatorProcess,
+} from './startEmulatorProcess';
 
 export interface DevStackOptions {
   /** The app root (package.json, host.json, dist/); default: the repository this file was built from. */
@@ -33,6 +38,13 @@ export interface DevStackOptions {
   settings?: AppSettings;
   /** How long an image that cannot be pulled stays Creating before its deployment fails (ACI emulator). */
   imagePullTimeoutMs?: number;
+  /**
+   * Run both emulators inside this process (as before) instead of each in a child process of its own.
+   * Default false: under load the stack process's event loop is the bottleneck, and spawning containers from
+   * the big stack process was its largest single cost (see startEmulatorProcess). Always true when running
+   * from the .ts sources (ts-jest), where there is no built emulator process entry.
+   */
+  emulatorsInProcess?: boolean;
   log?: HostLogSink;
   logLevel?: LogLevel;
 }
@@ -112,6 +124,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   if (!existsSync(routesFile))
     throw new Error(`routes file ${routesFile} does not exist (pass --routes <file>)`);
 
+  const emulatorsInProcess = options.emulatorsInProcess ?? !emulatorProcessAvailable();
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
@@ -123,7 +136,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     }
   };
   try {
-    const serviceBus = await startServiceBusEmulator({
+    const serviceBus = await (emulatorsInProcess ? startServiceBusEmulator : startServiceBusEmulatorProcess)({
       port: options.serviceBusPort ?? 5672,
       config: options.serviceBusConfig ?? join(configDir, 'servicebus.Config.json'),
       stateDir: stateDir ? join(stateDir, 'servicebus') : undefined,
@@ -131,7 +144,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     });
     closers.push(() => serviceBus.close());
 
-    const aci = await startAciEmulator({
+    const aci = await (emulatorsInProcess ? startAciEmulator : startAciEmulatorProcess)({
       port: options.aciPort ?? 0,
       images: loadDevImages(options.imagesFile ?? join(configDir, 'images.json'), appRoot),
       ...(stateDir ? { stateDir: join(stateDir, 'aci') } : {}),
