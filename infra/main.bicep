@@ -125,7 +125,7 @@ param maxEventBytes int = 262144
 @minValue(1)
 @maxValue(1000)
 @description('Optional. DISPATCH_POLLS_PER_EXECUTION: watch-loop polls per orchestration execution before continueAsNew.')
-param pollsPerExecution int = 20
+param pollsPerExecution int = 10
 
 @description('Optional. Disable the dispatchEvent trigger (AzureWebJobs.dispatchEvent.Disabled): events stay in the queue. Redeploying resets app settings, so pause through this parameter to keep a pause across deployments.')
 param pauseDispatch bool = false

@@ -30,7 +30,7 @@ describe('loadSettings', () => {
       routesFile: 'routes.json',
       settlementMode: 'classic',
       maxEventBytes: 262_144,
-      pollsPerExecution: 20,
+      pollsPerExecution: 10,
       defaultTarget: {},
       armEndpoint: 'https://management.azure.com',
       armCredential: 'default',
