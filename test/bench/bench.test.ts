@@ -92,6 +92,29 @@ describe('throughput', () => {
     expect(md).not.toContain('MISSED');
   });
 
+  it('uses the CPU and RSS the load test reports for the stack process, minus the start-up run', async () => {
+    const t = await measureThroughput({
+      events: 110,
+      fixedRateEvents: 60,
+      runLoadTest: (o) =>
+        Promise.resolve(
+          result({
+            events: o.events,
+            dispatcherCpuSeconds: 2 + o.events * 0.01,
+            dispatcherPeakRssBytes: 100 * 2 ** 20,
+          }),
+        ),
+    });
+    if (!t.available) throw new Error(t.reason);
+    // (2 + 1.1) - (2 + 0.1) CPU seconds over 100 events beyond the 10-event start-up run: 10 s per 1,000.
+    expect(t.runs.map((r) => Math.round(r.cpuSecondsPer1000 * 100) / 100)).toEqual([10, 10]);
+    expect(t.runs[0]?.usage).toMatchObject({
+      source: expect.stringMatching(/reported/) as unknown,
+      peakRssBytes: 100 * 2 ** 20,
+    });
+    expect(renderThroughputSection(t)).toContain('| 100 MB |');
+  });
+
   it('says "not available" instead of inventing numbers when the load test fails', async () => {
     const t = await measureThroughput({
       events: 5,

@@ -1,0 +1,74 @@
+import type { OrchestrationContext, Task } from 'durable-functions';
+import type { JobProvider, JobSpec, JobStatus, JobTarget } from '../shared/jobs/jobProvider';
+
+/*
+ * The baseline: the "monitor" pattern as the Durable Functions docs show it: a fixed-interval poll loop under an
+ * expiry, in ONE execution (no continueAsNew), so every poll adds to the history that every later episode replays.
+ *
+ *   while (now < expiry) { status = yield callActivity('getStatus'); if (done) break; yield createTimer(now + 10 s) }
+ *
+ * Creating the job is one activity up front, so both orchestrators do the same work against the same provider.
+ */
+
+export const NAIVE_MONITOR_ORCHESTRATOR = 'benchNaiveMonitor';
+export const NaiveMonitorActivity = {
+  startJob: 'benchNaiveMonitor_startJob',
+  getStatus: 'benchNaiveMonitor_getStatus',
+} as const;
+
+/** The docs' fixed polling interval. */
+export const NAIVE_POLL_INTERVAL_MS = 10_000;
+
+export interface NaiveMonitorInput {
+  spec: JobSpec;
+  target: JobTarget;
+  /** ISO-8601: give up watching at this time. */
+  expiry: string;
+}
+
+export interface NaiveMonitorOutput {
+  outcome: 'Succeeded' | 'Failed' | 'Expired';
+  exitCode?: number;
+  polls: number;
+}
+
+export function* naiveMonitorOrchestrator(
+  context: OrchestrationContext,
+): Generator<Task, NaiveMonitorOutput, unknown> {
+  const input = context.df.getInput<NaiveMonitorInput>();
+  const expiry = Date.parse(input.expiry);
+  yield context.df.callActivity(NaiveMonitorActivity.startJob, input);
+  let polls = 0;
+  while (context.df.currentUtcDateTime.getTime() < expiry) {
+    const status = (yield context.df.callActivity(NaiveMonitorActivity.getStatus, {
+      name: input.spec.name,
+      target: input.target,
+    })) as JobStatus;
+    polls++;
+    if (status.state === 'Succeeded' || status.state === 'Failed') {
+      return {
+        outcome: status.state,
+        ...(status.exitCode !== undefined ? { exitCode: status.exitCode } : {}),
+        polls,
+      };
+    }
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + NAIVE_POLL_INTERVAL_MS));
+  }
+  return { outcome: 'Expired', polls };
+}
+
+export interface NaiveMonitorActivities {
+  startJob(input: NaiveMonitorInput): Promise<void>;
+  getStatus(input: { name: string; target: JobTarget }): Promise<JobStatus>;
+}
+
+export function createNaiveMonitorActivities(provider: JobProvider): NaiveMonitorActivities {
+  return {
+    async startJob(input) {
+      await provider.create(input.spec, input.target);
+    },
+    getStatus(input) {
+      return provider.status(input.name, input.target);
+    },
+  };
+}
