@@ -13,6 +13,7 @@ import { instanceIdFor } from '../../shared/naming/dispatchNames';
 import { resetServices } from '../../shared/services/getServices';
 import { startDispatchJobHarness, type DispatchJobHarness } from '../support/dispatchJobHarness';
 import { setProcessEnv, triggerSettings } from '../support/triggerEnvironment';
+import { dispatchQueueConfig } from '../support/serviceBusTestConfig';
 
 /*
  * The registered Service Bus trigger (classic settlement), loaded from functions/dispatchEvent.ts with its
@@ -20,31 +21,7 @@ import { setProcessEnv, triggerSettings } from '../support/triggerEnvironment';
  * through the real ServiceBusEventQueue to the Service Bus emulator and are read back from it.
  */
 
-const config = {
-  UserConfig: {
-    Namespaces: [
-      {
-        Name: 'sbemulatorns',
-        Queues: [
-          {
-            Name: 'dispatch',
-            Properties: {
-              DeadLetteringOnMessageExpiration: false,
-              DefaultMessageTimeToLive: 'PT1H',
-              DuplicateDetectionHistoryTimeWindow: 'PT10M',
-              LockDuration: 'PT1M',
-              MaxDeliveryCount: 3,
-              RequiresDuplicateDetection: true,
-              RequiresSession: false,
-            },
-          },
-        ],
-        Topics: [],
-      },
-    ],
-    Logging: { Type: 'File' as const },
-  },
-};
+const config = dispatchQueueConfig();
 
 let emulator: RunningServiceBusEmulator;
 let sb: ServiceBusClient;

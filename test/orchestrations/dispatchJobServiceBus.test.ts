@@ -12,34 +12,11 @@ import { ServiceBusEventQueue } from '../../shared/messaging/serviceBusEventQueu
 import { instanceIdFor } from '../../shared/naming/dispatchNames';
 import { startDispatchJobHarness, testRoute, type DispatchJobHarness } from '../support/dispatchJobHarness';
 import { RecordingEventQueue } from '../support/recordingEventQueue';
+import { dispatchQueueConfig } from '../support/serviceBusTestConfig';
 
 /* Settlement sends through the real ServiceBusEventQueue to the Service Bus emulator, and send retries. */
 
-const config = {
-  UserConfig: {
-    Namespaces: [
-      {
-        Name: 'sbemulatorns',
-        Queues: [
-          {
-            Name: 'dispatch',
-            Properties: {
-              DeadLetteringOnMessageExpiration: false,
-              DefaultMessageTimeToLive: 'PT1H',
-              DuplicateDetectionHistoryTimeWindow: 'PT10M',
-              LockDuration: 'PT1M',
-              MaxDeliveryCount: 3,
-              RequiresDuplicateDetection: true,
-              RequiresSession: false,
-            },
-          },
-        ],
-        Topics: [],
-      },
-    ],
-    Logging: { Type: 'File' as const },
-  },
-};
+const config = dispatchQueueConfig();
 
 const EVENT = { id: 'evt-sb', type: 'demo.hello', source: '/tests' };
 const EVENT_JSON = JSON.stringify({ specversion: '1.0', ...EVENT, data: { text: 'héllo' } });
