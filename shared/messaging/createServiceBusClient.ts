@@ -29,3 +29,17 @@ export function createServiceBusClient(
   }
   return new ServiceBusClient(namespace, connection.credential, options);
 }
+
+/** Either a client the caller owns (and closes) or the means to make one that the adapter owns. */
+export type ServiceBusClientSource =
+  | { client: ServiceBusClient }
+  | { connection: ServiceBusConnection; clientOptions?: ServiceBusClientOptions };
+
+/** The client an adapter uses, and whether closing the adapter must close it too. */
+export function resolveServiceBusClient(source: ServiceBusClientSource): {
+  client: ServiceBusClient;
+  ownsClient: boolean;
+} {
+  if ('client' in source) return { client: source.client, ownsClient: false };
+  return { client: createServiceBusClient(source.connection, source.clientOptions), ownsClient: true };
+}

@@ -7,7 +7,7 @@ import type {
 import { resendMessageId } from '../naming/dispatchNames';
 import { silentLogger, type AdapterLogger } from '../providers/adapterLogger';
 import { classifyServiceBusError } from './classifyServiceBusError';
-import { createServiceBusClient, type ServiceBusConnection } from './createServiceBusClient';
+import { resolveServiceBusClient, type ServiceBusConnection } from './createServiceBusClient';
 import {
   DispatchProperty,
   type DeadLetterCopyRequest,
@@ -50,13 +50,7 @@ export class ServiceBusEventQueue implements EventQueue {
     if (!options.queueName) throw new TypeError('ServiceBusEventQueue: queueName is required');
     this.queueName = options.queueName;
     this.logger = options.logger ?? silentLogger;
-    if ('client' in options) {
-      this.client = options.client;
-      this.ownsClient = false;
-    } else {
-      this.client = createServiceBusClient(options.connection, options.clientOptions);
-      this.ownsClient = true;
-    }
+    ({ client: this.client, ownsClient: this.ownsClient } = resolveServiceBusClient(options));
   }
 
   async requeue(request: RequeueRequest): Promise<void> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ServiceBusClient, ServiceBusClientOptions, ServiceBusSender } from '@azure/service-bus';
 import { silentLogger, type AdapterLogger } from '../providers/adapterLogger';
 import { classifyServiceBusError } from './classifyServiceBusError';
-import { createServiceBusClient, type ServiceBusConnection } from './createServiceBusClient';
+import { resolveServiceBusClient, type ServiceBusConnection } from './createServiceBusClient';
 import { jobSettledEventType, type JobSettledResult, type ResultPublisher } from './resultPublisher';
 import { cloudEventsContentType, maxMessageIdLength } from './serviceBusEventQueue';
 
@@ -34,13 +34,7 @@ export class ServiceBusResultPublisher implements ResultPublisher {
     this.topicName = options.topicName;
     this.source = options.source ?? '/dispatcher';
     this.logger = options.logger ?? silentLogger;
-    if ('client' in options) {
-      this.client = options.client;
-      this.ownsClient = false;
-    } else {
-      this.client = createServiceBusClient(options.connection, options.clientOptions);
-      this.ownsClient = true;
-    }
+    ({ client: this.client, ownsClient: this.ownsClient } = resolveServiceBusClient(options));
   }
 
   async publish(result: JobSettledResult): Promise<void> {
