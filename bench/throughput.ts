@@ -1,29 +1,16 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { runLoadTest as runLocalLoadTest, type LoadTestResult } from '../devhost/dev/loadTest';
 import { fmt, markdownTable, metMark } from './markdownTable';
 
 /*
  * Events per second and send-to-settled latency through the real local stack (`dispatcher dev`), via
- * devhost/dev/loadTest.ts. That module is built by another part of the project, so it is loaded at run time: when it
- * is missing or fails, this section says so instead of printing numbers.
+ * devhost/dev/loadTest.ts. When the load test fails, this section says so instead of printing numbers.
  */
 
 export const DEFAULT_LOAD_EVENTS = 1000;
 export const FIXED_RATE_PER_SECOND = 50;
 export const THROUGHPUT_TARGETS = { perSecond: 200, p95AtFixedRateMs: 1000 } as const;
 
-/** The subset of runLoadTest's result this section reads (checked at run time). */
-export interface LoadTestResult {
-  events: number;
-  seconds: number;
-  perSecond: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  lost: number;
-  duplicated: number;
-  [key: string]: unknown;
-}
+export type { LoadTestResult };
 
 export type RunLoadTest = (options: {
   events: number;
@@ -60,22 +47,6 @@ export interface ThroughputOptions {
   log?: (line: string) => void;
 }
 
-function loadRunLoadTest(): RunLoadTest | string {
-  const file = path.resolve(__dirname, '..', 'devhost', 'dev', 'loadTest.js');
-  const source = file.replace(/\.js$/, '.ts');
-  if (!fs.existsSync(file) && !fs.existsSync(source))
-    return `devhost/dev/loadTest is not built (${file} does not exist)`;
-  let mod: unknown;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional module, resolved at run time
-    mod = require(fs.existsSync(file) ? file : source);
-  } catch (err) {
-    return `devhost/dev/loadTest failed to load: ${err instanceof Error ? err.message : String(err)}`;
-  }
-  const fn = (mod as { runLoadTest?: unknown }).runLoadTest;
-  return typeof fn === 'function' ? (fn as RunLoadTest) : 'devhost/dev/loadTest does not export runLoadTest';
-}
-
 const NUMERIC_FIELDS = ['events', 'seconds', 'perSecond', 'p50', 'p95', 'p99', 'lost', 'duplicated'] as const;
 
 function checkResult(value: unknown): LoadTestResult {
@@ -98,9 +69,9 @@ const SOURCE_REPORTED = 'stack process (reported by the load test)';
 
 /** CPU and peak RSS from the load test's report when it gives them, else measured on this process. */
 function usageFrom(result: LoadTestResult, own: { cpuSeconds: number; peakRssBytes: number }): ProcessUsage {
-  const cpu = result.cpuSeconds ?? result.dispatcherCpuSeconds;
-  const rss = result.peakRssBytes ?? result.dispatcherPeakRssBytes;
-  if (typeof cpu === 'number' && typeof rss === 'number') {
+  const cpu = result.dispatcherCpuSeconds;
+  const rss = result.dispatcherPeakRssBytes;
+  if (cpu !== undefined && rss !== undefined) {
     return { source: SOURCE_REPORTED, cpuSeconds: cpu, peakRssBytes: rss };
   }
   return { source: SOURCE_IN_PROCESS, ...own };
@@ -132,8 +103,7 @@ async function measured(
 }
 
 export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
-  const runLoadTest = options.runLoadTest ?? loadRunLoadTest();
-  if (typeof runLoadTest === 'string') return { available: false, reason: runLoadTest };
+  const runLoadTest = options.runLoadTest ?? runLocalLoadTest;
   const log = options.log ?? (() => undefined);
   const runs: LoadRun[] = [];
   // The load test logs every sent batch; its periodic "settled n/N" lines are enough progress.
@@ -193,7 +163,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
 }
 
 function deadLettered(r: LoadRun): string {
-  return typeof r.result.deadLettered === 'number' ? fmt(r.result.deadLettered) : '—';
+  return fmt(r.result.deadLettered);
 }
 
 function ms(value: number): string {

@@ -3,6 +3,7 @@ import type { ServiceBusClient, ServiceBusClientOptions, ServiceBusSender } from
 import { silentLogger, type AdapterLogger } from '../providers/adapterLogger';
 import { classifyServiceBusError } from './classifyServiceBusError';
 import { resolveServiceBusClient, type ServiceBusConnection } from './createServiceBusClient';
+import { DispatchProperty } from './eventQueue';
 import { jobSettledEventType, type JobSettledResult, type ResultPublisher } from './resultPublisher';
 import { cloudEventsContentType, maxMessageIdLength } from './serviceBusEventQueue';
 
@@ -67,7 +68,7 @@ export class ServiceBusResultPublisher implements ResultPublisher {
         contentType: cloudEventsContentType,
         messageId: id,
         subject: jobSettledEventType,
-        applicationProperties: { 'dispatch-route': result.route, 'dispatch-outcome': result.outcome },
+        applicationProperties: { [DispatchProperty.route]: result.route, 'dispatch-outcome': result.outcome },
       });
     } catch (err) {
       throw classifyServiceBusError(err, operation);

@@ -72,6 +72,7 @@ describe('throughput', () => {
     p99: 30,
     lost: 0,
     duplicated: 0,
+    deadLettered: 0,
     ...over,
   });
 
