@@ -100,6 +100,7 @@ resource dispatcherSubscription 'Microsoft.ServiceBus/namespaces/topics/subscrip
   name: dispatcherSubscriptionName
   properties: {
     forwardTo: dispatchQueue.name
+    defaultMessageTimeToLive: defaultMessageTimeToLive
     maxDeliveryCount: maxDeliveryCount
     lockDuration: lockDuration
     // An event that expires before it is forwarded is kept in this subscription's dead-letter queue.
