@@ -505,3 +505,53 @@ describe('compiled ARM template (dist/infra/main.json)', () => {
     });
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// host.json: the traces the runbook's KQL and the failed-orchestration alert read are kept
+// ---------------------------------------------------------------------------------------------
+
+interface HostJson {
+  logging?: {
+    logLevel?: Record<string, string>;
+    applicationInsights?: { samplingSettings?: { isEnabled?: boolean; excludedTypes?: string } };
+  };
+  extensions?: { durableTask?: { tracing?: Record<string, unknown> } };
+}
+
+function hostJsonViolations(host: HostJson): string[] {
+  const violations: string[] = [];
+  const sampling = host.logging?.applicationInsights?.samplingSettings;
+  const excluded = (sampling?.excludedTypes ?? '').split(';');
+  if (sampling?.isEnabled !== false) {
+    for (const type of ['Trace', 'Exception']) {
+      if (!excluded.includes(type)) violations.push(`sampling may drop ${type} telemetry (excludedTypes)`);
+    }
+  }
+  const level = host.logging?.logLevel?.['Host.Triggers.DurableTask'] ?? host.logging?.logLevel?.default;
+  if (!['Trace', 'Debug', 'Information'].includes(level ?? '')) {
+    violations.push(
+      `Host.Triggers.DurableTask logs at ${String(level)}: orchestration state traces are lost`,
+    );
+  }
+  if (host.extensions?.durableTask?.tracing?.DistributedTracingEnabled !== true) {
+    violations.push('Durable distributed tracing is off');
+  }
+  return violations;
+}
+
+describe('host.json', () => {
+  const host = JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8')) as HostJson;
+
+  it('keeps traces and exceptions out of sampling and durable tracing on', () => {
+    expect(hostJsonViolations(host)).toEqual([]);
+  });
+
+  it('fails when sampling may drop traces', () => {
+    const mutant = structuredClone(host);
+    mutant.logging!.applicationInsights!.samplingSettings!.excludedTypes = 'Request';
+    expect(hostJsonViolations(mutant)).toEqual([
+      'sampling may drop Trace telemetry (excludedTypes)',
+      'sampling may drop Exception telemetry (excludedTypes)',
+    ]);
+  });
+});
