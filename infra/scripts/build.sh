@@ -6,7 +6,8 @@ set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
-OUT="dist/infra"
+# BUILD_INFRA_OUT: another output folder (the tests of the failure paths use one, not dist/infra).
+OUT="${BUILD_INFRA_OUT:-dist/infra}"
 mkdir -p "$OUT"
 rm -f "$OUT/main.json"
 

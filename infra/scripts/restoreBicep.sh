@@ -10,6 +10,8 @@ BICEP_VERSION="${BICEP_VERSION:-0.49.2}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 TOOLS="$ROOT/.tools/bicep"
 BIN="$TOOLS/bicep"
+# The dotnet executable; overridable so the missing-SDK message can be tested.
+DOTNET="${DOTNET:-dotnet}"
 
 fail() {
   echo "restoreBicep: $*" >&2
@@ -29,16 +31,17 @@ if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "version $BICEP_VERSI
   exit 0
 fi
 
-if ! command -v dotnet >/dev/null 2>&1; then
+if ! command -v "$DOTNET" >/dev/null 2>&1; then
   fail "dotnet is not installed, so $PACKAGE $BICEP_VERSION cannot be restored.
   Install the .NET SDK first (Debian/Ubuntu: apt-get install -y dotnet-sdk-8.0, or any SDK >= 8),
   then run npm run build:infra again."
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-WORK="$TOOLS/restore"
-rm -rf "$WORK"
-mkdir -p "$WORK"
+mkdir -p "$TOOLS"
+# A fresh project folder per run, so concurrent restores (a test beside a build) do not collide.
+WORK="$(mktemp -d "$TOOLS/restore.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
 # PackageDownload fetches the package as-is (it has no framework assets to reference). The package
 # goes to a folder of this repository, not the user's NuGet cache, so a fresh machine and a fresh
 # cache behave the same.
@@ -54,7 +57,7 @@ cat >"$WORK/restore.csproj" <<CSPROJ
 CSPROJ
 
 LOG="$WORK/restore.log"
-if ! timeout 300 dotnet restore "$WORK/restore.csproj" --packages "$TOOLS/packages" >"$LOG" 2>&1; then
+if ! timeout 300 "$DOTNET" restore "$WORK/restore.csproj" --packages "$TOOLS/packages" >"$LOG" 2>&1; then
   if grep -q "NU1101\|NU1102" "$LOG"; then
     fail "$PACKAGE $BICEP_VERSION is not served by the configured NuGet source(s):
 $(grep -m1 -o "error NU1.*" "$LOG")
