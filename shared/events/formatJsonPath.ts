@@ -1,13 +1,18 @@
-/** Longest path shown in a message: a path 5,000 levels deep must not turn into a 20 KB error description. */
-const MAX_SHOWN = 120;
+/** Path text kept at each end when a path is too long to show whole (5,000 levels must not make 20 KB). */
+const KEEP = 50;
 
-/** `data.items[2]["odd key"]` from a JSON path (property names and array indexes). */
+/** `data.items[2]["odd key"]` from a JSON path (property names and array indexes); long paths elided. */
 export function formatJsonPath(path: readonly (string | number)[]): string {
-  let text = '';
-  for (const part of path) {
-    if (typeof part === 'number') text += `[${part}]`;
-    else if (/^[A-Za-z_$][\w$]*$/.test(part)) text += text === '' ? part : `.${part}`;
-    else text += `[${JSON.stringify(part.length > 40 ? `${part.slice(0, 40)}…` : part)}]`;
-  }
-  return text.length > MAX_SHOWN ? `${text.slice(0, 50)}…${text.slice(-50)}` : text;
+  const parts = path.map((part, i) => {
+    if (typeof part === 'number') return `[${part}]`;
+    if (/^[A-Za-z_$][\w$]*$/.test(part)) return i === 0 ? part : `.${part}`;
+    return `[${JSON.stringify(part.length > 40 ? `${part.slice(0, 40)}…` : part)}]`;
+  });
+  const whole = parts.join('');
+  if (whole.length <= 2 * KEEP + 20) return whole;
+  let head = '';
+  for (let i = 0; head.length < KEEP; i++) head += parts[i];
+  let tail = '';
+  for (let i = parts.length - 1; tail.length < KEEP; i--) tail = parts[i]! + tail;
+  return `${head}…${tail}`;
 }

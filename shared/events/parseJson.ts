@@ -62,8 +62,9 @@ function scanJson(text: string, maxDepth: number): ScanProblem | undefined {
   const containers: { kind: 'object' | 'array'; keys: Map<string, Position> }[] = [];
   let rootDone = false;
   let pendingSymbol: Position | undefined;
+  let rootDoneAtSymbol = false;
   const found = (offset: number): string =>
-    offset >= text.length ? 'end of input' : JSON.stringify(String.fromCodePoint(text.codePointAt(offset)!));
+    offset >= text.length ? 'end of input' : quoteChar(text, offset);
   const stop = (where: Position, message: string, path?: JSONPath): never => {
     const suffix = path && path.length > 0 ? ` (at ${formatJsonPath(path)})` : '';
     throw new StopScan({ ...where, message: message + suffix });
@@ -99,12 +100,12 @@ function scanJson(text: string, maxDepth: number): ScanProblem | undefined {
           const first = keys.get(name);
           if (first !== undefined) {
             const was = `first at line ${first.line}, column ${first.column}`;
-            stop(where, `duplicate property ${JSON.stringify(name)} (${was})`, path());
+            stop(where, `duplicate property ${JSON.stringify(name)} (${was})`, [...path(), name]);
           }
           keys.set(name, where);
           checkString(name, where, path);
           if (name === '__proto__') {
-            stop(where, 'property name "__proto__" is not allowed (prototype pollution)', path());
+            stop(where, 'property name "__proto__" is not allowed (prototype pollution)', [...path(), name]);
           }
         },
         onLiteralValue(value: unknown, offset, length, line, char, path) {
@@ -119,7 +120,10 @@ function scanJson(text: string, maxDepth: number): ScanProblem | undefined {
           const where = at(offset, line, char);
           if (code === ParseErrorCode.InvalidSymbol) {
             // jsonc-parser reports the stray character first and what it expected there second: wait for that.
-            pendingSymbol ??= where;
+            if (pendingSymbol === undefined) {
+              pendingSymbol = where;
+              rootDoneAtSymbol = rootDone;
+            }
             return;
           }
           const first = pendingSymbol ?? where;
@@ -136,8 +140,9 @@ function scanJson(text: string, maxDepth: number): ScanProblem | undefined {
     throw err;
   }
   if (pendingSymbol !== undefined) {
-    const expected = rootDone ? ' after the end of the JSON value' : ', expected a JSON value';
-    return { ...pendingSymbol, message: `unexpected ${found(pendingSymbol.offset)}${expected}` };
+    // The parser skipped the character and found nothing else wrong, so there is no expectation to quote.
+    const where = rootDoneAtSymbol ? ' after the end of the JSON value' : '';
+    return { ...pendingSymbol, message: `unexpected ${found(pendingSymbol.offset)}${where}` };
   }
   return undefined;
 
@@ -148,6 +153,13 @@ function scanJson(text: string, maxDepth: number): ScanProblem | undefined {
       stop(where, `string contains an unpaired surrogate \\u${code}, which is not valid Unicode`, path());
     }
   }
+}
+
+/** The character at `offset`, quoted, with invisible ones (BOM, NUL, NBSP, line separators) escaped. */
+function quoteChar(text: string, offset: number): string {
+  const char = String.fromCodePoint(text.codePointAt(offset)!);
+  if (!/^[\p{C}\p{Z}]$/u.test(char) || char === ' ') return JSON.stringify(char);
+  return `"\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}"`;
 }
 
 function expectation(code: ParseErrorCode, container: 'object' | 'array' | undefined): string | undefined {

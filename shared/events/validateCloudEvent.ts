@@ -82,7 +82,7 @@ function attributeProblems(record: Record<string, unknown>): Problem[] {
     add('data_base64', 'must not be present together with data');
   for (const [name, attr] of Object.entries(record)) {
     if (CORE.has(name) || NOT_ATTRIBUTES.has(name)) continue;
-    const shown = name.length > 40 ? `${name.slice(0, 40)}…` : name;
+    const shown = name === '' ? '""' : name.length > 40 ? `${name.slice(0, 40)}…` : name;
     if (!ATTRIBUTE_NAME.test(name)) {
       add(
         shown,
