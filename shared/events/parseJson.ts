@@ -147,6 +147,8 @@ function scanJson(text: string, maxDepth: number): ScanProblem | undefined {
   return undefined;
 
   function checkString(value: string, where: Position, path: () => JSONPath): void {
+    // The plain class first: the look-around pattern is slow, and nearly every string has no surrogate at all.
+    if (!/[\uD800-\uDFFF]/.test(value)) return;
     const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(value);
     if (lone) {
       const code = lone[0].charCodeAt(0).toString(16);
