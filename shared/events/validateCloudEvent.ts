@@ -110,10 +110,16 @@ function stringProblem(name: string, text: string, add: (path: string, message: 
   );
 }
 
-/** The SDK's schema check; its ajv errors name the attribute as `/source`. */
+/**
+ * The SDK's schema check; its ajv errors name the attribute as `/source`. It gets the core attributes only:
+ * the SDK copies extensions onto its instance, so an extension named `validate` (a valid name) would replace
+ * the method it then calls. Extensions are checked above, more strictly than the SDK does.
+ */
 function sdkProblems(record: Record<string, unknown>): Problem[] {
+  const core: Record<string, unknown> = {};
+  for (const name of [...CORE, ...NOT_ATTRIBUTES]) if (record[name] !== undefined) core[name] = record[name];
   try {
-    new SdkCloudEvent(record, true);
+    new SdkCloudEvent(core, true);
     return [];
   } catch (err) {
     const errors = err instanceof ValidationError ? (err.errors ?? []) : [];

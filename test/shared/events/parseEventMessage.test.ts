@@ -53,7 +53,16 @@ describe('parseEventMessage: structured mode', () => {
   });
 
   it('accepts extension attributes of every CloudEvents JSON type, and data keys named constructor', () => {
-    const event = { ...valid, traceparent: '00-x', priority: 5, urgent: false, data: { constructor: 'Ada' } };
+    const event = {
+      ...valid,
+      traceparent: '00-x',
+      priority: 5,
+      urgent: false,
+      // Names of the SDK CloudEvent's own methods are valid extension names too.
+      validate: 'yes',
+      emit: 'no',
+      data: { constructor: 'Ada' },
+    };
     expect(parseEventMessage({ body: JSON.stringify(event) }, limits).event).toEqual(event);
   });
 
