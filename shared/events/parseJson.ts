@@ -126,9 +126,10 @@ function scanJson(text: string, maxDepth: number): ScanProblem | undefined {
             }
             return;
           }
-          const first = pendingSymbol ?? where;
           const expected = expectation(code, containers[containers.length - 1]?.kind);
-          if (expected) stop(first, `unexpected ${found(first.offset)}${expected}`);
+          if (pendingSymbol)
+            stop(pendingSymbol, `unexpected ${found(pendingSymbol.offset)}${expected ?? ''}`);
+          if (expected) stop(where, `unexpected ${found(where.offset)}${expected}`);
           const inToken = locateInToken(text, length, where, code);
           stop(inToken, inToken.message);
         },
