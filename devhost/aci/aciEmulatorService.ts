@@ -612,7 +612,11 @@ export class AciEmulatorService {
     }
     if (tags) {
       const next: Record<string, string> = {};
-      for (const [k, v] of Object.entries(tags)) next[k] = String(v);
+      for (const [k, v] of Object.entries(tags)) {
+        if (typeof v !== 'string')
+          throw invalidRequest(`The request content was invalid: tag '${k}' must be a string.`, 'tags');
+        next[k] = v;
+      }
       entry.runtime.spec = { ...entry.runtime.spec, tags: next };
       this.scheduleSave();
     }
