@@ -574,12 +574,13 @@ export class AciEmulatorService {
     const entry = this.newEntry(subscriptionId, resourceGroup, name, spec);
     this.groups.set(key, entry);
     const op = this.newOperation(entry);
-    // The answer shows the group as ACI does (Creating), but the containers start, and the state (with each
-    // container's supervisor) is on disk, BEFORE it is sent: an emulator killed right after its 201 finds the
-    // group and its running container again on restart, instead of losing it or starting it a second time.
     const body = this.render(entry);
-    this.deploy(entry);
+    // On disk BEFORE its containers start and before the answer: an emulator killed right after its 201 (or
+    // during the start) finds the group again on restart, and each container's process through the record
+    // its supervisor leaves (containerSupervisor.ts): the same run is re-attached, not lost nor run twice.
+    // The answer shows the group as ACI does (Creating); the containers are already starting.
     this.saveNow();
+    this.deploy(entry);
     this.options.log(
       `creating container group ${resourceGroup}/${name} in ${spec.location} (${spec.containers.length} container(s))`,
     );
