@@ -127,6 +127,7 @@ export class AciEmulatorService {
       entry.runtime.restore(persisted.runtime, persisted.redacted);
       this.groups.set(groupKey(entry.subscriptionId, entry.resourceGroup, entry.name), entry);
     }
+    this.quota.restoreCreateTimes(state.createTimes);
     for (const op of state.operations ?? []) {
       const runtime = this.groups.get(op.groupKey)?.runtime;
       if (runtime) this.operations.set(op.id, { ...op, runtime });
@@ -173,7 +174,7 @@ export class AciEmulatorService {
         ...(op.endTime ? { endTime: op.endTime } : {}),
       }));
     try {
-      writeState(dir, groups, operations);
+      writeState(dir, groups, operations, this.quota.createTimes());
     } catch (err) {
       this.options.log(`cannot save state to ${dir}: ${(err as Error).message}`);
     }

@@ -33,6 +33,8 @@ export interface PersistedState {
   version: number;
   groups: PersistedGroup[];
   operations: PersistedOperation[];
+  /** Accept times of recent creates per subscription|region (the create-rate quota survives a restart). */
+  createTimes?: Record<string, number[]>;
 }
 
 /** The spec as it may be written to disk: secure values and secret volume contents blanked. */
@@ -77,11 +79,12 @@ export function writeState(
   stateDir: string,
   groups: PersistedGroup[],
   operations: PersistedOperation[],
+  createTimes: Record<string, number[]>,
 ): void {
   fs.mkdirSync(stateDir, { recursive: true });
   const file = path.join(stateDir, STATE_FILE);
   const temp = `${file}.${process.pid}.tmp`;
-  const state: PersistedState = { version: STATE_VERSION, groups, operations };
+  const state: PersistedState = { version: STATE_VERSION, groups, operations, createTimes };
   fs.writeFileSync(temp, JSON.stringify(state));
   fs.renameSync(temp, file);
 }

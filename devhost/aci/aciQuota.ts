@@ -175,6 +175,27 @@ export class AciQuotaTracker {
     );
   }
 
+  /** Accept times of the creates still inside the hourly window, per subscription|region (for the state file). */
+  createTimes(): Record<string, number[]> {
+    const cutoff = this.now() - HOUR_MS;
+    const out: Record<string, number[]> = {};
+    for (const [key, times] of this.creates) {
+      const recent = times.filter((t) => t > cutoff);
+      if (recent.length > 0) out[key] = recent;
+    }
+    return out;
+  }
+
+  /** Restores them: ARM's rate counters do not reset because the emulator restarted. */
+  restoreCreateTimes(saved: Record<string, unknown> | undefined): void {
+    for (const [key, times] of Object.entries(saved ?? {}))
+      if (Array.isArray(times))
+        this.creates.set(
+          key,
+          times.filter((t): t is number => typeof t === 'number'),
+        );
+  }
+
   /** The Usage API's entries (names and localized names as ACI's own example shows them). */
   usages(
     subscriptionId: string,

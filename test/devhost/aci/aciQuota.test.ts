@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { isRestError, type RestError } from '@azure/core-rest-pipeline';
 import { ContainerInstanceManagementClient, type ContainerGroup } from '@azure/arm-containerinstance';
@@ -18,8 +21,13 @@ const running: RunningAciEmulator[] = [];
 async function start(
   quota: string,
   subscription = SUBSCRIPTION,
+  stateDir?: string,
 ): Promise<{ emulator: RunningAciEmulator; client: ContainerInstanceManagementClient }> {
-  const emulator = await startAciEmulator({ quota: parseAciQuota(quota), killGraceMs: 200 });
+  const emulator = await startAciEmulator({
+    quota: parseAciQuota(quota),
+    killGraceMs: 200,
+    ...(stateDir ? { stateDir } : {}),
+  });
   running.push(emulator);
   trustEmulatorCertificate(emulator.caCertPem);
   const client = new ContainerInstanceManagementClient(credential, subscription, {
@@ -176,6 +184,24 @@ describe('ACI emulator quotas (through @azure/arm-containerinstance)', () => {
     expect(err.message).toContain(`for time interval '01:00:00'`);
     expect(Number(err.response?.headers.get('retry-after'))).toBeGreaterThan(3500);
   });
+});
+
+test('the create rate survives a restart of the emulator on its state dir', async () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aci-quota-state-'));
+  try {
+    const first = await start('createsPer5Min=2', SUBSCRIPTION, stateDir);
+    await first.client.containerGroups.beginCreateOrUpdate(RG, 's1', group(0.1));
+    await first.client.containerGroups.beginCreateOrUpdate(RG, 's2', group(0.1));
+    await first.emulator.close({ stopContainers: true });
+    const second = await start('createsPer5Min=2', SUBSCRIPTION, stateDir);
+    const err = await expectRestError(
+      second.client.containerGroups.beginCreateOrUpdate(RG, 's3', group(0.1)),
+    );
+    expect(err.statusCode).toBe(429);
+    await second.emulator.close({ stopContainers: true });
+  } finally {
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 describe('parseAciQuota', () => {
