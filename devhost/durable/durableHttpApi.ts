@@ -201,10 +201,33 @@ export class DurableHttpApi {
           throw new HttpError(404, `Unknown instance operation '${second}'`);
       }
     }
-    if (controller === 'entities') {
-      throw new HttpError(501, 'Durable entities are not supported by the local durable engine.');
+    if (controller === 'entities' && first && second !== undefined && third === undefined) {
+      this.entity(res, method, url, first, second, body);
+      return;
     }
     throw new HttpError(404, `Unknown Durable Functions API path: /${segments.join('/')}`);
+  }
+
+  /** `entities/{name}/{key}`: GET reads the state (404 if the entity does not exist), POST `?op=` signals. */
+  private entity(
+    res: http.ServerResponse,
+    method: string,
+    url: URL,
+    name: string,
+    key: string,
+    body: string,
+  ): void {
+    if (method === 'GET') {
+      const { exists, state } = this.engine.readEntityState(name, key);
+      this.send(res, exists ? 200 : 404, exists ? state : undefined);
+      return;
+    }
+    if (method !== 'POST') {
+      throw new HttpError(404, `${method} is not supported on entities/{name}/{key}`);
+    }
+    const operation = url.searchParams.get('op') ?? '';
+    this.engine.signalEntityFromJson(name, key, operation, jsonBody(body, 'entity operation input'));
+    this.send(res, 202, undefined);
   }
 
   private async startOrchestration(

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry } from '../registrations/captureRegistrations';
 import { ActivityRunner } from './activityRunner';
 import { RealClock, VirtualClock } from './clock';
 import type { Clock } from './clock';
+import { DurableNotFoundError } from './durableErrors';
 import type { RuntimeStatus } from './durableErrors';
 import { DurableTimers } from './durableTimers';
 import { newCounters } from './durableTypes';
@@ -15,6 +17,8 @@ import type {
   WaitForInstanceOptions,
 } from './durableTypes';
 import { resolveEngineSettings, type DurableEngineOptions } from './engineSettings';
+import type { EntityRecord } from './entityRecord';
+import { EntityRunner } from './entityRunner';
 import { EpisodeRunner } from './episodeRunner';
 import { FunctionCatalog } from './functionCatalog';
 import type { HistoryEvent } from './historyEvent';
@@ -23,7 +27,7 @@ import { InstanceFileStore } from './instanceFileStore';
 import { InstanceOutcomes } from './instanceOutcomes';
 import type { InstanceRecord } from './instanceRecord';
 import { InstanceStore } from './instanceStore';
-import { iso, toJsonText } from './jsonText';
+import { iso, parseJsonText, toJsonText } from './jsonText';
 import { OrchestrationLifecycle } from './orchestrationLifecycle';
 import { TaskPlanner } from './taskPlanner';
 import { WorkScheduler } from './workScheduler';
@@ -31,7 +35,8 @@ import { WorkScheduler } from './workScheduler';
 /**
  * A local Durable Functions back end without its HTTP face: runs orchestrators through durable-functions'
  * own replay code, keeps each instance's history in the extension's wire format, carries out the actions
- * the orchestrator returns and checks replay determinism. Composes the pieces that do each part.
+ * the orchestrator returns (entity calls and signals included), runs Durable Entities through
+ * durable-functions' entity code and checks replay determinism. Composes the pieces that do each part.
  */
 export class DurableRuntime {
   readonly clock: Clock;
@@ -45,6 +50,7 @@ export class DurableRuntime {
   private readonly scheduler: WorkScheduler;
   private readonly timers: DurableTimers;
   private readonly lifecycle: OrchestrationLifecycle;
+  private readonly entities: EntityRunner;
   private readonly detachClock?: () => void;
   private started = false;
   private stopped = false;
@@ -82,12 +88,17 @@ export class DurableRuntime {
         }
       },
     });
+    const entityFiles = options.stateDir
+      ? new InstanceFileStore<EntityRecord>(options.stateDir, options.fsync ?? true, 'entities')
+      : undefined;
+    const entities = new EntityRunner(store, entityFiles, catalog, scheduler, clock, logHandler);
     const lifecycle = new OrchestrationLifecycle(
       store,
       scheduler,
       timers,
       outcomes,
       catalog,
+      entities,
       counters,
       clock,
     );
@@ -107,6 +118,7 @@ export class DurableRuntime {
     this.scheduler = scheduler;
     this.timers = timers;
     this.lifecycle = lifecycle;
+    this.entities = entities;
     if (this.clock instanceof VirtualClock) {
       this.detachClock = this.clock.attach(() => this.waitForIdle());
     }
@@ -124,8 +136,17 @@ export class DurableRuntime {
     this.catalog.registerActivity(name, handler);
   }
 
-  /** Registers every orchestrationTrigger / activityTrigger function of a captured registry. Returns the names. */
-  registerFromRegistry(registry: FunctionRegistry): { orchestrations: string[]; activities: string[] } {
+  /** `handler` is what `df.app.entity` gives app.generic: `(batch, context) => Promise<EntityState>`. */
+  registerEntity(name: string, handler: DurableFunctionHandler): void {
+    this.catalog.registerEntity(name, handler);
+  }
+
+  /** Registers every orchestration, activity and entity trigger function of a captured registry. Returns the names. */
+  registerFromRegistry(registry: FunctionRegistry): {
+    orchestrations: string[];
+    activities: string[];
+    entities: string[];
+  } {
     return this.catalog.registerFromRegistry(registry);
   }
 
@@ -138,6 +159,7 @@ export class DurableRuntime {
     }
     this.started = true;
     this.scheduler.start();
+    this.entities.resumeAll();
     for (const record of this.store.loadPersisted()) {
       this.lifecycle.resume(record);
     }
@@ -186,6 +208,30 @@ export class DurableRuntime {
   raiseEventFromJson(instanceId: string, eventName: string, dataJson: string | undefined): void {
     this.ensureRunning();
     this.lifecycle.raiseEvent(instanceId, eventName, dataJson);
+  }
+
+  /** Queues a fire-and-forget operation for an entity (created on first use). */
+  signalEntity(name: string, key: string, operation: string, input?: unknown): void {
+    this.signalEntityFromJson(name, key, operation, input === undefined ? undefined : toJsonText(input));
+  }
+
+  signalEntityFromJson(name: string, key: string, operation: string, inputJson: string | undefined): void {
+    this.ensureRunning();
+    if (!name || !key || !operation) {
+      throw new RangeError('signalEntity: entity name, key and operation must be non-empty strings');
+    }
+    if (!this.catalog.entity(name)) {
+      throw new DurableNotFoundError(
+        `The function '${name}' doesn't exist, is disabled, or is not an entity function.`,
+      );
+    }
+    this.entities.enqueue(name, key, { id: randomUUID(), op: operation, signal: true, input: inputJson });
+  }
+
+  /** An entity's state (parsed), with whether it exists. */
+  readEntityState(name: string, key: string): { exists: boolean; state?: unknown } {
+    const { exists, stateJson } = this.entities.readState(name, key);
+    return exists ? { exists, state: parseJsonText(stateJson) } : { exists };
   }
 
   terminate(instanceId: string, reason?: string): void {

@@ -11,7 +11,7 @@ import { HistoryEventType } from './historyEvent';
 import type { HistoryEvent } from './historyEvent';
 import { orchestratorCompletedEvent, orchestratorStartedEvent } from './historyEventBuilders';
 import type { InstanceOutcomes } from './instanceOutcomes';
-import type { InstanceRecord, SideEffects } from './instanceRecord';
+import type { InstanceRecord, SideEffects, TaskRecord } from './instanceRecord';
 import type { InstanceStore } from './instanceStore';
 import { errorMessage, iso, parseJsonText } from './jsonText';
 import type { OrchestrationLifecycle } from './orchestrationLifecycle';
@@ -72,7 +72,7 @@ export class EpisodeRunner {
     const now = iso(nowMs);
     const executionId = record.executionId;
     record.inbox = record.inbox.filter((m) => m.executionId === executionId);
-    const effects: SideEffects = { activities: [], timers: [], children: [] };
+    const effects: SideEffects = { activities: [], timers: [], children: [], entityRequests: [] };
     const { batch, numberingEvent } = this.takeBatch(record, nowMs, effects);
     if (batch.length === 0) {
       return;
@@ -99,11 +99,12 @@ export class EpisodeRunner {
 
     record.inbox = record.inbox.slice(batch.length);
     for (const event of batch) {
-      if (event.TaskScheduledId !== undefined || event.TimerId !== undefined) {
-        const task = record.tasks[String(event.TaskScheduledId ?? event.TimerId)];
-        if (task) {
-          task.done = true;
-        }
+      const task =
+        event.TaskScheduledId !== undefined || event.TimerId !== undefined
+          ? record.tasks[String(event.TaskScheduledId ?? event.TimerId)]
+          : entityCallAnsweredBy(record, event);
+      if (task) {
+        task.done = true;
       }
       if (event.EventType === HistoryEventType.TimerFired) {
         counters.timersFired++;
@@ -252,6 +253,14 @@ export class EpisodeRunner {
       }
     }
   }
+}
+
+/** The entity call an EventRaised answers (its name is the request id), if it is such an answer. */
+function entityCallAnsweredBy(record: InstanceRecord, event: HistoryEvent): TaskRecord | undefined {
+  if (event.EventType !== HistoryEventType.EventRaised) {
+    return undefined;
+  }
+  return Object.values(record.tasks).find((t) => t.kind === 'entityCall' && t.request?.id === event.Name);
 }
 
 function hasOutstandingTimers(record: InstanceRecord): boolean {

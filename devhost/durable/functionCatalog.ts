@@ -7,10 +7,11 @@ export interface CatalogEntry {
   handler: DurableFunctionHandler;
 }
 
-/** The orchestrator and activity functions the engine can run, by case-insensitive name. */
+/** The orchestrator, activity and entity functions the engine can run, by case-insensitive name. */
 export class FunctionCatalog {
   private readonly orchestrators = new Map<string, CatalogEntry>();
   private readonly activities = new Map<string, CatalogEntry>();
+  private readonly entities = new Map<string, CatalogEntry>();
 
   /** `handler` is what `df.app.orchestration` gives app.generic: `(bindingInfo, context) => Promise<OrchestratorState>`. */
   registerOrchestration(name: string, handler: DurableFunctionHandler): void {
@@ -22,9 +23,18 @@ export class FunctionCatalog {
     register(this.activities, 'activity', name, handler);
   }
 
-  /** Registers every orchestrationTrigger / activityTrigger function of a captured registry. Returns the names. */
-  registerFromRegistry(registry: FunctionRegistry): { orchestrations: string[]; activities: string[] } {
-    const result = { orchestrations: [] as string[], activities: [] as string[] };
+  /** `handler` is what `df.app.entity` gives app.generic: `(batch, context) => Promise<EntityState>`. */
+  registerEntity(name: string, handler: DurableFunctionHandler): void {
+    register(this.entities, 'entity', name, handler);
+  }
+
+  /** Registers every orchestration, activity and entity trigger function of a captured registry. Returns the names. */
+  registerFromRegistry(registry: FunctionRegistry): {
+    orchestrations: string[];
+    activities: string[];
+    entities: string[];
+  } {
+    const result = { orchestrations: [] as string[], activities: [] as string[], entities: [] as string[] };
     for (const registration of registry.list()) {
       if (registration.triggerType === 'orchestrationTrigger') {
         this.registerOrchestration(registration.name, registration.handler);
@@ -32,6 +42,9 @@ export class FunctionCatalog {
       } else if (registration.triggerType === 'activityTrigger') {
         this.registerActivity(registration.name, registration.handler);
         result.activities.push(registration.name);
+      } else if (registration.triggerType === 'entityTrigger') {
+        this.registerEntity(registration.name, registration.handler);
+        result.entities.push(registration.name);
       }
     }
     return result;
@@ -43,6 +56,10 @@ export class FunctionCatalog {
 
   activity(name: string): CatalogEntry | undefined {
     return this.activities.get(name.toLowerCase());
+  }
+
+  entity(name: string): CatalogEntry | undefined {
+    return this.entities.get(name.toLowerCase());
   }
 
   orchestratorNames(): string[] {

@@ -83,6 +83,39 @@ export function timerCreatedEvent(task: TaskRecord, now: string): HistoryEvent {
   };
 }
 
+/**
+ * What the extension records when an orchestration calls or signals an entity: the request message
+ * (durable-functions reads its `id` to match the response) sent to the entity's scheduler id.
+ */
+export function eventSentEvent(
+  seq: number,
+  schedulerId: string,
+  request: Record<string, unknown>,
+  now: string,
+): HistoryEvent {
+  return {
+    EventType: HistoryEventType.EventSent,
+    EventId: seq,
+    IsPlayed: true,
+    Timestamp: now,
+    Name: 'op',
+    InstanceId: schedulerId,
+    Input: JSON.stringify(request),
+  };
+}
+
+/** An entity's answer to a call: an event named after the request id carrying the ResponseMessage. */
+export function entityResponseEvent(
+  requestId: string,
+  outcome: { isError: boolean; result?: string },
+  now: string,
+): HistoryEvent {
+  const response = outcome.isError
+    ? { result: outcome.result ?? null, exceptionType: 'System.Exception' }
+    : { result: outcome.result ?? null };
+  return eventRaisedEvent(requestId, JSON.stringify(response), now);
+}
+
 export function timerFiredEvent(task: TaskRecord, now: string): HistoryEvent {
   return { ...arriving(HistoryEventType.TimerFired, now), TimerId: task.seq, FireAt: task.fireAt };
 }

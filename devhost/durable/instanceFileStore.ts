@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * One JSON file per instance under `<stateDir>/instances/`, replaced
+ * One JSON file per record under `<stateDir>/<folder>/` (instances, entities), replaced
  * atomically (write to a temp file, fsync, rename) so a crash leaves either
  * the old or the new state, never a torn file.
  */
@@ -10,12 +10,16 @@ export class InstanceFileStore<T extends { instanceId: string }> {
   private readonly dir: string;
   private tempCounter = 0;
 
-  /** @param fsync flush each write to disk before the rename (crash-safe; slower). */
+  /**
+   * @param fsync flush each write to disk before the rename (crash-safe; slower).
+   * @param folder sub-folder of stateDir the records live in.
+   */
   constructor(
     stateDir: string,
     private readonly fsync = true,
+    folder = 'instances',
   ) {
-    this.dir = path.join(path.resolve(stateDir), 'instances');
+    this.dir = path.join(path.resolve(stateDir), folder);
     fs.mkdirSync(this.dir, { recursive: true });
   }
 

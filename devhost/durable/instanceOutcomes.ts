@@ -118,6 +118,11 @@ export class InstanceOutcomes {
 
 /** EventRaised events of the execution that no wait of the orchestrator consumed (in arrival order). */
 function unconsumedEvents(record: InstanceRecord): HistoryEvent[] {
+  const entityResponses = new Set(
+    Object.values(record.tasks)
+      .filter((t) => t.kind === 'entityCall')
+      .map((t) => t.request?.id),
+  );
   const remainingWaits = new Map<string, number>();
   for (const leaf of record.leaves) {
     if (leaf.kind === 'wait' && leaf.name) {
@@ -125,7 +130,9 @@ function unconsumedEvents(record: InstanceRecord): HistoryEvent[] {
     }
   }
   const carried: HistoryEvent[] = [];
-  for (const event of record.history.filter((e) => e.EventType === HistoryEventType.EventRaised)) {
+  for (const event of record.history.filter(
+    (e) => e.EventType === HistoryEventType.EventRaised && !entityResponses.has(e.Name),
+  )) {
     const name = event.Name ?? '';
     const left = remainingWaits.get(name) ?? 0;
     if (left > 0) {

@@ -1,5 +1,6 @@
 import type { RuntimeStatus } from './durableErrors';
 import type { DurableCounterSet } from './durableTypes';
+import type { EntityRequest } from './entityRecord';
 import type { HistoryEvent } from './historyEvent';
 
 /** Retry options as durable-functions serializes them into a *WithRetry action. */
@@ -11,7 +12,7 @@ export interface RetryOptionsJson {
   retryTimeoutInMilliseconds?: number;
 }
 
-export type LeafKind = 'activity' | 'timer' | 'subOrchestration' | 'wait';
+export type LeafKind = 'activity' | 'timer' | 'subOrchestration' | 'wait' | 'entityCall' | 'entitySignal';
 
 /** One action leaf the orchestrator produced, in order (compound WhenAny/WhenAll flattened). */
 export interface LeafRecord {
@@ -25,7 +26,8 @@ export interface LeafRecord {
   canceled?: boolean;
 }
 
-export type TaskKind = 'activity' | 'timer' | 'subOrchestration' | 'retryTimer';
+export type TaskKind =
+  'activity' | 'timer' | 'subOrchestration' | 'retryTimer' | 'entityCall' | 'entitySignal';
 
 /** Something holding a sequence number: what completion events refer to by TaskScheduledId / TimerId. */
 export interface TaskRecord {
@@ -46,6 +48,11 @@ export interface TaskRecord {
   childInstanceIdExplicit?: boolean;
   /** For retry timers: what the next attempt schedules. */
   retryTarget?: 'activity' | 'subOrchestration';
+  /** Entity calls and signals: the target (`@name@key`) and the request sent to it. */
+  entityId?: string;
+  request?: EntityRequest;
+  /** The entity has queued the request (persisted), so a restart need not send it again. */
+  delivered?: boolean;
   done: boolean;
 }
 
@@ -88,6 +95,8 @@ export interface SideEffects {
   activities: ActivityWorkItem[];
   timers: TaskRecord[];
   children: Array<{ task: TaskRecord; inputJson?: string }>;
+  /** Entity calls and signals to send. */
+  entityRequests: TaskRecord[];
 }
 
 export function activityWorkItem(record: InstanceRecord, task: TaskRecord): ActivityWorkItem {

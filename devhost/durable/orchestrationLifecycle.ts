@@ -9,6 +9,8 @@ import {
 import type { RuntimeStatus } from './durableErrors';
 import type { DurableTimers } from './durableTimers';
 import { newCounterSet, type DurableCounters } from './durableTypes';
+import { parseEntitySchedulerId } from './entityRecord';
+import type { EntityRunner } from './entityRunner';
 import type { FunctionCatalog } from './functionCatalog';
 import {
   eventRaisedEvent,
@@ -35,6 +37,7 @@ export class OrchestrationLifecycle {
     private readonly timers: DurableTimers,
     private readonly outcomes: InstanceOutcomes,
     private readonly catalog: FunctionCatalog,
+    private readonly entities: EntityRunner,
     private readonly counters: DurableCounters,
     private readonly clock: Clock,
   ) {}
@@ -146,6 +149,16 @@ export class OrchestrationLifecycle {
     for (const child of effects.children) {
       this.startChild(record, child.task, child.inputJson);
     }
+    for (const task of effects.entityRequests) {
+      this.sendToEntity(task);
+    }
+  }
+
+  private sendToEntity(task: TaskRecord): void {
+    if (task.entityId && task.request) {
+      const { name, key } = parseEntitySchedulerId(task.entityId);
+      this.entities.enqueue(name, key, task.request);
+    }
   }
 
   /** After a restart: re-issues whatever an unfinished instance was waiting for. */
@@ -173,6 +186,9 @@ export class OrchestrationLifecycle {
         }
       } else if (task.kind === 'subOrchestration') {
         this.resumeChild(record, task);
+      } else if ((task.kind === 'entityCall' || task.kind === 'entitySignal') && !task.delivered) {
+        // Stopped between recording the request and the entity queueing it (the entity drops duplicates).
+        this.sendToEntity(task);
       }
     }
     this.scheduler.kick(record.instanceId);

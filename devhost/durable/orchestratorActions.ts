@@ -33,6 +33,8 @@ export interface SerializedAction {
   fireAt?: Date | string;
   isCanceled?: boolean;
   externalEventName?: string;
+  /** Entity operation (CallEntity / SignalEntity); `instanceId` is then the entity's `@name@key`. */
+  operation?: string;
   compoundActions?: SerializedAction[];
 }
 
@@ -76,6 +78,8 @@ export function flattenActions(actions: SerializedAction[][]): {
       case ACTION.CallSubOrchestratorWithRetry:
       case ACTION.CreateTimer:
       case ACTION.WaitForExternalEvent:
+      case ACTION.CallEntity:
+      case ACTION.SignalEntity:
         leaves.push(action);
         return;
       case ACTION.ContinueAsNew:
@@ -83,7 +87,7 @@ export function flattenActions(actions: SerializedAction[][]): {
         return;
       default:
         throw new Error(
-          `The local durable engine does not support ${ACTION_NAMES[action.actionType] ?? `action type ${action.actionType}`} actions (entities and callHttp are not implemented).`,
+          `The local durable engine does not support ${ACTION_NAMES[action.actionType] ?? `action type ${action.actionType}`} actions (callHttp and entity locks are not implemented).`,
         );
     }
   };
@@ -105,6 +109,10 @@ export function leafKind(action: SerializedAction): LeafKind {
       return 'subOrchestration';
     case ACTION.CreateTimer:
       return 'timer';
+    case ACTION.CallEntity:
+      return 'entityCall';
+    case ACTION.SignalEntity:
+      return 'entitySignal';
     default:
       return 'wait';
   }
@@ -119,6 +127,9 @@ export function actionSignature(action: SerializedAction): string {
       return `sub|${action.actionType}|${action.functionName}|${action.instanceId ?? ''}|${action.input === undefined ? '' : toJsonText(action.input)}`;
     case 'timer':
       return `timer|${fireAtIso(action)}`;
+    case 'entityCall':
+    case 'entitySignal':
+      return `entity|${action.actionType}|${action.instanceId}|${action.operation}|${entityInputJson(action) ?? ''}`;
     default:
       return `wait|${action.externalEventName}`;
   }
@@ -127,4 +138,9 @@ export function actionSignature(action: SerializedAction): string {
 export function fireAtIso(action: SerializedAction): string {
   const fireAt = action.fireAt instanceof Date ? action.fireAt : new Date(String(action.fireAt));
   return fireAt.toISOString();
+}
+
+/** An entity action's input as the request carries it: JSON text, undefined when there is none. */
+export function entityInputJson(action: SerializedAction): string | undefined {
+  return action.input === undefined ? undefined : JSON.stringify(action.input);
 }

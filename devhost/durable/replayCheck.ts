@@ -15,6 +15,9 @@ function describeLeaf(leaf: LeafRecord): string {
       return `a sub-orchestration with sequence number ${leaf.seq} named '${leaf.name}'`;
     case 'timer':
       return `a timer task with sequence number ${leaf.seq} firing at ${leaf.fireAt}`;
+    case 'entityCall':
+    case 'entitySignal':
+      return `an entity ${leaf.kind === 'entityCall' ? 'call' : 'signal'} with sequence number ${leaf.seq} for operation '${leaf.name}'`;
     default:
       return `a wait for external event '${leaf.name}'`;
   }
@@ -28,6 +31,9 @@ function describeAction(action: SerializedAction): string {
       return `a CreateSubOrchestrationAction for '${action.functionName}'`;
     case 'timer':
       return `a CreateTimerOrchestratorAction firing at ${fireAtIso(action)}`;
+    case 'entityCall':
+    case 'entitySignal':
+      return `an entity operation '${action.operation}' on ${action.instanceId}`;
     default:
       return `a wait for external event '${action.externalEventName}'`;
   }

@@ -1,12 +1,26 @@
 import type { LogHandler } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
 import type { DurableCounters } from './durableTypes';
 import { HistoryEventType } from './historyEvent';
 import type { HistoryEvent } from './historyEvent';
-import { subOrchestrationCreatedEvent, taskScheduledEvent, timerCreatedEvent } from './historyEventBuilders';
+import {
+  eventSentEvent,
+  subOrchestrationCreatedEvent,
+  taskScheduledEvent,
+  timerCreatedEvent,
+} from './historyEventBuilders';
 import { activityWorkItem } from './instanceRecord';
-import type { InstanceRecord, LeafRecord, SideEffects, TaskRecord } from './instanceRecord';
+import type { InstanceRecord, LeafKind, LeafRecord, SideEffects, TaskRecord } from './instanceRecord';
 import { iso, processedInputToJsonText, toJsonText } from './jsonText';
-import { ACTION, actionSignature, fireAtIso, leafKind, type SerializedAction } from './orchestratorActions';
+import type { EntityRequest } from './entityRecord';
+import {
+  ACTION,
+  actionSignature,
+  entityInputJson,
+  fireAtIso,
+  leafKind,
+  type SerializedAction,
+} from './orchestratorActions';
 
 /**
  * Numbers the tasks an orchestrator asks for, exactly where durable-functions' replay numbers them: each
@@ -35,7 +49,7 @@ export class TaskPlanner {
       actionType: action.actionType,
       kind,
       signature: actionSignature(action),
-      name: kind === 'wait' ? action.externalEventName : action.functionName,
+      name: leafName(action, kind),
     };
     record.leaves.push(leaf);
     const now = iso(nowMs);
@@ -59,6 +73,9 @@ export class TaskPlanner {
       record.tasks[String(seq)] = task;
       effects.activities.push(activityWorkItem(record, task));
       return [taskScheduledEvent(task, now)];
+    }
+    if (kind === 'entityCall' || kind === 'entitySignal') {
+      return [this.entityRequest(record, action, kind, seq, index, now, effects)];
     }
     if (kind === 'subOrchestration') {
       const task: TaskRecord = {
@@ -127,6 +144,52 @@ export class TaskPlanner {
       return this.nextTimerChunkAfter(record, task, nowMs, dryRun, effects);
     }
     return undefined;
+  }
+
+  /** A call or signal to an entity: the request goes out once history records it (EventSent). */
+  private entityRequest(
+    record: InstanceRecord,
+    action: SerializedAction,
+    kind: 'entityCall' | 'entitySignal',
+    seq: number,
+    index: number,
+    now: string,
+    effects: SideEffects,
+  ): HistoryEvent {
+    const entityId = action.instanceId ?? '';
+    const request: EntityRequest = {
+      id: randomUUID(),
+      op: action.operation ?? '',
+      signal: kind === 'entitySignal',
+      input: entityInputJson(action),
+      parent: { instanceId: record.instanceId, executionId: record.executionId, taskSeq: seq },
+    };
+    const task: TaskRecord = {
+      seq,
+      kind,
+      leafIndex: index,
+      name: request.op,
+      entityId,
+      request,
+      done: false,
+    };
+    record.tasks[String(seq)] = task;
+    effects.entityRequests.push(task);
+    // The extension's RequestMessage; durable-functions reads `id` from it to match the response.
+    return eventSentEvent(
+      seq,
+      entityId,
+      {
+        id: request.id,
+        op: request.op,
+        signal: request.signal,
+        ...(request.input === undefined ? {} : { input: request.input }),
+        parent: record.instanceId,
+        parentExecution: record.executionId,
+        timestamp: now,
+      },
+      now,
+    );
   }
 
   private startRetries(task: TaskRecord, action: SerializedAction, now: string): void {
@@ -270,5 +333,17 @@ export class TaskPlanner {
     const delay = retry.firstRetryIntervalInMilliseconds * Math.pow(coefficient, retryCount);
     const max = retry.maxRetryIntervalInMilliseconds;
     return max !== undefined && max !== null && !(delay < max) ? max : delay;
+  }
+}
+
+function leafName(action: SerializedAction, kind: LeafKind): string | undefined {
+  switch (kind) {
+    case 'wait':
+      return action.externalEventName;
+    case 'entityCall':
+    case 'entitySignal':
+      return action.operation;
+    default:
+      return action.functionName;
   }
 }

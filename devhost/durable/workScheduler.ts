@@ -76,7 +76,20 @@ export class WorkScheduler {
     this.pump();
   }
 
-  /** Resolves when no episode or activity is queued or running. */
+  /** Runs other work (entity batches) counted as busy, so waiting for idle waits for it too. `work` must not reject. */
+  track(work: () => Promise<void>): void {
+    if (this.stopped) {
+      return;
+    }
+    this.busy++;
+    void work().then(() => {
+      if (!this.stopped) {
+        this.releaseBusy();
+      }
+    });
+  }
+
+  /** Resolves when no episode, activity or tracked work is queued or running. */
   async waitForIdle(): Promise<void> {
     for (;;) {
       if (this.busy === 0) {
