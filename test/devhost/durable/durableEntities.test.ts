@@ -50,6 +50,11 @@ const registry = captureDurableFunctions(() => {
     context.df.setState([...seen, context.df.getInput<number>() ?? -1]);
     journal.active--;
   });
+  df.app.entity('relay', (context: EntityContext<number>) => {
+    const amount = context.df.getInput<number>() ?? 0;
+    context.df.signalEntity(new df.EntityId('counter', context.df.entityKey), 'add', amount);
+    context.df.setState((context.df.getState(() => 0) ?? 0) + 1);
+  });
   df.app.orchestration('countTo', function* (context: OrchestrationContext) {
     const id = new df.EntityId('counter', context.df.getInput<string>());
     context.df.signalEntity(id, 'add', 5);
@@ -138,6 +143,21 @@ describe('DurableEngine entities (df.app.entity through durable-functions)', () 
     await expect(h.client.signalEntity(new df.EntityId('nosuch', 'x'), 'add', 1)).rejects.toThrow(
       /The function 'nosuch' doesn't exist, is disabled, or is not an entity function/,
     );
+  });
+
+  it('delivers the signals an entity operation sends to their target entity', async () => {
+    await start();
+    await h.client.signalEntity(new df.EntityId('relay', 'r1'), 'forward', 4);
+    await h.client.signalEntity(new df.EntityId('relay', 'r1'), 'forward', 6);
+    await engine.waitForIdle();
+    expect(await h.client.readEntityState<number>(new df.EntityId('relay', 'r1'))).toEqual({
+      entityExists: true,
+      entityState: 2,
+    });
+    expect(await h.client.readEntityState<number>(new df.EntityId('counter', 'r1'))).toEqual({
+      entityExists: true,
+      entityState: 10,
+    });
   });
 
   it('fails the call (not the entity) when an operation throws', async () => {
