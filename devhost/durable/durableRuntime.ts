@@ -159,8 +159,10 @@ export class DurableRuntime {
     }
     this.started = true;
     this.scheduler.start();
+    // Instances first (entities answer them), then entities (instances re-send requests to them).
+    const records = this.store.loadPersisted();
     this.entities.resumeAll();
-    for (const record of this.store.loadPersisted()) {
+    for (const record of records) {
       this.lifecycle.resume(record);
     }
     return Promise.resolve();

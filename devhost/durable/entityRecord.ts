@@ -1,3 +1,5 @@
+import type { HistoryEvent } from './historyEvent';
+
 /**
  * Durable Entities as the extension keeps them: each entity is addressed by its scheduler id
  * `@<name lower-cased>@<key>` (durable-functions' EntityId.getSchedulerIdFromEntityId), holds its state
@@ -18,6 +20,14 @@ export interface EntityRequest {
   parent?: { instanceId: string; executionId: string; taskSeq: number };
 }
 
+/**
+ * What a committed batch still has to send: answers to callers and signals to other entities. Kept in the
+ * entity's file with its new state (one atomic write), so a crash before they are sent does not lose them.
+ */
+export type EntityOutboxMessage =
+  | { kind: 'response'; instanceId: string; executionId: string; event: HistoryEvent }
+  | { kind: 'signal'; name: string; key: string; request: EntityRequest };
+
 export interface EntityRecord {
   /** The scheduler id `@name@key` (the instance id the extension gives the entity). */
   instanceId: string;
@@ -29,6 +39,7 @@ export interface EntityRecord {
   queue: EntityRequest[];
   /** Ids of the latest requests processed, so a request re-sent after a restart is not applied twice. */
   recentRequestIds: string[];
+  outbox: EntityOutboxMessage[];
   lastModifiedTime: string;
 }
 

@@ -3,12 +3,27 @@ import type { LogHandler } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock';
 import type { FunctionCatalog } from './functionCatalog';
+import { HistoryEventType } from './historyEvent';
+import type { HistoryEvent } from './historyEvent';
 import { entityResponseEvent } from './historyEventBuilders';
 import type { InstanceFileStore } from './instanceFileStore';
+import type { InstanceRecord } from './instanceRecord';
 import type { InstanceStore } from './instanceStore';
 import { errorMessage, iso } from './jsonText';
-import { RECENT_REQUEST_IDS, entitySchedulerId, type EntityRecord, type EntityRequest } from './entityRecord';
+import {
+  RECENT_REQUEST_IDS,
+  entitySchedulerId,
+  type EntityOutboxMessage,
+  type EntityRecord,
+  type EntityRequest,
+} from './entityRecord';
 import type { WorkScheduler } from './workScheduler';
+
+function hasEventNamed(record: InstanceRecord, name: string | undefined): boolean {
+  const matches = (event: HistoryEvent): boolean =>
+    event.EventType === HistoryEventType.EventRaised && event.Name === name;
+  return record.history.some(matches) || record.inbox.some((m) => matches(m.event));
+}
 
 /** What durable-functions' Entity.handle resolves with (its EntityState). */
 interface EntityBatchResult {
@@ -44,7 +59,8 @@ export class EntityRunner {
         this.entities.set(record.instanceId, record);
       }
     }
-    for (const id of this.entities.keys()) {
+    for (const [id, record] of this.entities) {
+      this.flushOutbox(record);
       this.kick(id);
     }
   }
@@ -78,6 +94,7 @@ export class EntityRunner {
       exists: false,
       queue: [],
       recentRequestIds: [],
+      outbox: [],
       lastModifiedTime: iso(this.clock.now()),
     };
     this.entities.set(id, record);
@@ -159,31 +176,54 @@ export class EntityRunner {
   }
 
   private commit(record: EntityRecord, batch: EntityRequest[], result: EntityBatchResult): void {
+    const now = iso(this.clock.now());
+    const outbox: EntityOutboxMessage[] = [];
+    batch.forEach((request, i) => {
+      if (request.parent && !request.signal) {
+        const { instanceId, executionId } = request.parent;
+        const event = entityResponseEvent(request.id, result.results[i] ?? { isError: false }, now);
+        outbox.push({ kind: 'response', instanceId, executionId, event });
+      }
+    });
+    for (const signal of result.signals) {
+      const { name, key } = signal.target;
+      const input = signal.input === '' ? undefined : signal.input;
+      outbox.push({
+        kind: 'signal',
+        name,
+        key,
+        request: { id: randomUUID(), op: signal.name, signal: true, input },
+      });
+    }
     record.exists = result.entityExists;
     record.stateJson = result.entityExists ? result.entityState : undefined;
     record.queue = record.queue.slice(batch.length);
     record.recentRequestIds = [...record.recentRequestIds, ...batch.map((r) => r.id)].slice(
       -RECENT_REQUEST_IDS,
     );
-    record.lastModifiedTime = iso(this.clock.now());
+    record.outbox = outbox;
+    record.lastModifiedTime = now;
     this.persist(record);
-    const now = iso(this.clock.now());
-    batch.forEach((request, i) => {
-      const parent = request.parent;
-      const sender = parent && !request.signal ? this.instances.get(parent.instanceId) : undefined;
-      if (parent && sender) {
-        const outcome = result.results[i] ?? { isError: false };
-        this.instances.deliver(sender, parent.executionId, entityResponseEvent(request.id, outcome, now));
-      }
-    });
-    for (const signal of result.signals) {
-      this.enqueue(signal.target.name, signal.target.key, {
-        id: randomUUID(),
-        op: signal.name,
-        signal: true,
-        input: signal.input === '' ? undefined : signal.input,
-      });
+    this.flushOutbox(record);
+  }
+
+  /** Sends what a committed batch left to send; an answer the caller already has is not sent twice. */
+  private flushOutbox(record: EntityRecord): void {
+    if (!record.outbox || record.outbox.length === 0 || this.instances.closed) {
+      return;
     }
+    for (const message of record.outbox) {
+      if (message.kind === 'signal') {
+        this.enqueue(message.name, message.key, message.request);
+        continue;
+      }
+      const sender = this.instances.get(message.instanceId);
+      if (sender && !hasEventNamed(sender, message.event.Name)) {
+        this.instances.deliver(sender, message.executionId, message.event);
+      }
+    }
+    record.outbox = [];
+    this.persist(record);
   }
 
   private persist(record: EntityRecord): void {

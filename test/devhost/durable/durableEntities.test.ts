@@ -5,7 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { VirtualClock } from '../../../devhost/durable/clock';
 import type { DurableEngine } from '../../../devhost/durable/durableEngine';
+import type { EntityRecord } from '../../../devhost/durable/entityRecord';
 import { HistoryEventType } from '../../../devhost/durable/historyEvent';
+import { entityResponseEvent } from '../../../devhost/durable/historyEventBuilders';
 import { captureDurableFunctions, startHarness, type DurableHarness } from './durableHarness';
 
 /** Operations the journal entity saw, in the order it ran them, and how many ran at once at most. */
@@ -215,5 +217,54 @@ describe('DurableEngine entities (df.app.entity through durable-functions)', () 
     const instanceId = await h.client.startNew('countTo', { input: 'kept' });
     await engine.runUntilIdle();
     expect((await h.client.getStatus(instanceId)).output).toBe(22);
+  });
+  it('answers a call whose batch was committed just before a crash, without running it again', async () => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'durable-entities-'));
+    await start({ stateDir });
+    let release!: () => void;
+    addGate = new Promise<void>((resolve) => (release = resolve));
+    const started = new Promise<void>((resolve) => (addStarted = resolve));
+    const instanceId = await h.client.startNew('countTo', { input: 'crash' });
+    await started;
+    await engine.stop();
+    addGate = undefined;
+    release();
+
+    // Rewrite the entity's file as a crash right after committing the batch would leave it: the new
+    // state and the answer to the call in its outbox, the answer not yet delivered.
+    const file = path.join(stateDir, 'entities', `${encodeURIComponent('@counter@crash')}.json`);
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      formatVersion: number;
+      record: EntityRecord;
+    };
+    const call = saved.record.queue.find((r) => !r.signal);
+    expect(saved.record.queue.map((r) => r.op)).toEqual(['add', 'add', 'get']);
+    if (!call?.parent) {
+      throw new Error('the call to get was not queued with its caller');
+    }
+    saved.record = {
+      ...saved.record,
+      exists: true,
+      stateJson: '7',
+      recentRequestIds: saved.record.queue.map((r) => r.id),
+      queue: [],
+      outbox: [
+        {
+          kind: 'response',
+          instanceId: call.parent.instanceId,
+          executionId: call.parent.executionId,
+          event: entityResponseEvent(call.id, { isError: false, result: '7' }, new Date().toISOString()),
+        },
+      ],
+    };
+    fs.writeFileSync(file, JSON.stringify(saved));
+
+    await start({ stateDir });
+    await engine.runUntilIdle();
+    expect((await h.client.getStatus(instanceId)).output).toBe(7);
+    expect(await h.client.readEntityState<number>(new df.EntityId('counter', 'crash'))).toEqual({
+      entityExists: true,
+      entityState: 7,
+    });
   });
 });
