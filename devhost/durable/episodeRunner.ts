@@ -156,12 +156,14 @@ export class EpisodeRunner {
     record.customStatus = state.customStatus;
     record.lastUpdatedTime = now;
 
-    if (state.isDone && continueAsNew) {
-      outcomes.continueAsNew(record, continueAsNew);
-      return;
-    }
-    if (state.isDone && !hasOutstandingTimers(record)) {
-      outcomes.complete(record, state.output);
+    if (state.isDone && (continueAsNew || !hasOutstandingTimers(record))) {
+      // Messages to entities sent in the last episode still go out, as the extension sends them.
+      this.deps.lifecycle.sendEntityRequests(effects);
+      if (continueAsNew) {
+        outcomes.continueAsNew(record, continueAsNew);
+      } else {
+        outcomes.complete(record, state.output);
+      }
       return;
     }
     // Still running (or done but waiting on uncancelled timers, as the extension does).

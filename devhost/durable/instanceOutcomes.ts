@@ -55,8 +55,10 @@ export class InstanceOutcomes {
   }
 
   continueAsNew(record: InstanceRecord, action: SerializedAction): void {
-    // External events the finished execution received but never consumed are carried over.
-    const carried = unconsumedEvents(record);
+    // External events the finished execution received but never consumed are carried over
+    // (answers from entities belong to the finished execution's calls, so they are not).
+    const responses = entityResponseIds(record);
+    const carried = unconsumedEvents(record, responses);
     this.timers.disarmInstance(record);
     this.store.setStatus(record, 'ContinuedAsNew');
     this.store.notify(record);
@@ -75,7 +77,9 @@ export class InstanceOutcomes {
       { executionId, event: executionStartedEvent(record.name, inputJson, record.parent, this.now()) },
       ...carried.map((event) => ({ executionId, event: { ...event, IsPlayed: false } })),
       ...record.inbox
-        .filter((m) => m.event.EventType === HistoryEventType.EventRaised)
+        .filter(
+          (m) => m.event.EventType === HistoryEventType.EventRaised && !responses.has(m.event.Name ?? ''),
+        )
         .map((m) => ({ executionId, event: m.event })),
     ];
     this.store.setStatus(record, 'Running');
@@ -116,13 +120,15 @@ export class InstanceOutcomes {
   }
 }
 
-/** EventRaised events of the execution that no wait of the orchestrator consumed (in arrival order). */
-function unconsumedEvents(record: InstanceRecord): HistoryEvent[] {
-  const entityResponses = new Set(
-    Object.values(record.tasks)
-      .filter((t) => t.kind === 'entityCall')
-      .map((t) => t.request?.id),
+/** Request ids of the execution's entity calls: the names their answers arrive under. */
+function entityResponseIds(record: InstanceRecord): Set<string> {
+  return new Set(
+    Object.values(record.tasks).flatMap((t) => (t.kind === 'entityCall' && t.request ? [t.request.id] : [])),
   );
+}
+
+/** EventRaised events of the execution that no wait of the orchestrator consumed (in arrival order). */
+function unconsumedEvents(record: InstanceRecord, entityResponses: Set<string>): HistoryEvent[] {
   const remainingWaits = new Map<string, number>();
   for (const leaf of record.leaves) {
     if (leaf.kind === 'wait' && leaf.name) {
@@ -131,7 +137,7 @@ function unconsumedEvents(record: InstanceRecord): HistoryEvent[] {
   }
   const carried: HistoryEvent[] = [];
   for (const event of record.history.filter(
-    (e) => e.EventType === HistoryEventType.EventRaised && !entityResponses.has(e.Name),
+    (e) => e.EventType === HistoryEventType.EventRaised && !entityResponses.has(e.Name ?? ''),
   )) {
     const name = event.Name ?? '';
     const left = remainingWaits.get(name) ?? 0;

@@ -149,6 +149,11 @@ export class OrchestrationLifecycle {
     for (const child of effects.children) {
       this.startChild(record, child.task, child.inputJson);
     }
+    this.sendEntityRequests(effects);
+  }
+
+  /** Sends the entity calls and signals an episode decided on. */
+  sendEntityRequests(effects: SideEffects): void {
     for (const task of effects.entityRequests) {
       this.sendToEntity(task);
     }

@@ -64,6 +64,22 @@ const registry = captureDurableFunctions(() => {
     const value = (yield context.df.callEntity(id, 'get')) as number;
     return value;
   });
+  df.app.orchestration('countLoop', function* (context: OrchestrationContext) {
+    const left = context.df.getInput<number>();
+    const id = new df.EntityId('counter', 'loop');
+    const value = (yield context.df.callEntity(id, 'get')) as number;
+    if (left === 0) {
+      return value;
+    }
+    context.df.signalEntity(id, 'add', 10);
+    context.df.continueAsNew(left - 1);
+    return undefined;
+  });
+  df.app.orchestration('signalAndReturn', function* (context: OrchestrationContext) {
+    context.df.signalEntity(new df.EntityId('counter', 'last'), 'add', 8);
+    yield* []; // a generator that never waits: the signal is its last episode's only action
+    return 'signalled';
+  });
   df.app.orchestration('callFailing', function* (context: OrchestrationContext) {
     try {
       yield context.df.callEntity(new df.EntityId('counter', 'f'), 'fail');
@@ -159,6 +175,27 @@ describe('DurableEngine entities (df.app.entity through durable-functions)', () 
     expect(await h.client.readEntityState<number>(new df.EntityId('counter', 'r1'))).toEqual({
       entityExists: true,
       entityState: 10,
+    });
+  });
+
+  it('calls and signals entities across continueAsNew executions', async () => {
+    await start();
+    const id = await h.client.startNew('countLoop', { input: 3 });
+    await engine.runUntilIdle();
+    const status = await h.client.getStatus(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toBe(30);
+    expect(engine.instanceCounters(id)?.continuedAsNew).toBe(3);
+  });
+
+  it("sends the signals of an orchestrator's last episode", async () => {
+    await start();
+    const id = await h.client.startNew('signalAndReturn');
+    await engine.runUntilIdle();
+    expect((await h.client.getStatus(id)).output).toBe('signalled');
+    expect(await h.client.readEntityState<number>(new df.EntityId('counter', 'last'))).toEqual({
+      entityExists: true,
+      entityState: 8,
     });
   });
 
