@@ -19,6 +19,7 @@ import {
 } from './entityRecord';
 import type { WorkScheduler } from './workScheduler';
 
+/** Whether the instance already has an event of that name (an answer delivered before a restart). */
 function hasEventNamed(record: InstanceRecord, name: string | undefined): boolean {
   const matches = (event: HistoryEvent): boolean =>
     event.EventType === HistoryEventType.EventRaised && event.Name === name;
