@@ -3,8 +3,11 @@ import * as df from 'durable-functions';
 import { DurableEngine, TERMINAL_STATUSES, type DurableCounterSet } from '../devhost/durable/durableEngine';
 import { VirtualClock } from '../devhost/durable/clock';
 import { DEFAULT_POLLS_PER_EXECUTION } from '../shared/config/loadSettings';
-import { DISPATCH_JOB_ORCHESTRATOR, type DispatchJobInput } from '../shared/dispatch/dispatchJobInput';
-import type { JobSpec, JobTarget } from '../shared/jobs/jobProvider';
+import {
+  DISPATCH_JOB_ORCHESTRATOR,
+  type DispatchJobInput,
+} from '../orchestrations/dispatchJob/dispatchJobInput';
+import type { JobSpec, JobTarget } from '../adapters/aci/jobProvider';
 import { containerGroupNameFor, instanceIdFor } from '../shared/naming/dispatchNames';
 import { resolveRoutes, type ResolvedRoute } from '../shared/routes/resolvedRoute';
 import { routeSchema } from '../shared/routes/routeSchema';
@@ -104,10 +107,12 @@ export function benchRoute(): ResolvedRoute {
 }
 
 /** The real orchestrator module, loaded with registration captured (so the test-mode warnings stay quiet). */
-async function loadDispatchJob(): Promise<typeof import('../orchestrations/dispatchJob')> {
-  let mod: typeof import('../orchestrations/dispatchJob') | undefined;
+async function loadDispatchJob(): Promise<
+  typeof import('../orchestrations/dispatchJob/dispatchJobOrchestrator')
+> {
+  let mod: typeof import('../orchestrations/dispatchJob/dispatchJobOrchestrator') | undefined;
   await captureHandlers(async () => {
-    mod = await import('../orchestrations/dispatchJob');
+    mod = await import('../orchestrations/dispatchJob/dispatchJobOrchestrator');
   });
   if (!mod) throw new Error('orchestrations/dispatchJob did not load');
   return mod;

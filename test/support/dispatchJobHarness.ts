@@ -8,10 +8,13 @@ import {
   installRegistrationCapture,
   type FunctionRegistry,
 } from '../../devhost/registrations/captureRegistrations';
-import { createDispatchJobActivities, registerDispatchJob } from '../../orchestrations/dispatchJob';
-import type { JobSpec } from '../../shared/jobs/jobProvider';
-import type { EventQueue } from '../../shared/messaging/eventQueue';
-import type { ResultPublisher } from '../../shared/messaging/resultPublisher';
+import {
+  createDispatchJobActivities,
+  registerDispatchJob,
+} from '../../orchestrations/dispatchJob/dispatchJobOrchestrator';
+import type { JobSpec } from '../../adapters/aci/jobProvider';
+import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
+import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { parseRoutes } from '../../shared/routes/loadRoutes';
 import { resolveRoutes, type ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { RecordingEventQueue } from './recordingEventQueue';

@@ -1,4 +1,4 @@
-import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../../shared/jobs/jobProvider';
+import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
 
 /** How one scripted job behaves, in virtual time. */
 export interface JobScript {
