@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { ServiceBusClient } from '@azure/service-bus';
 import { createCredential } from '../adapters/azure/createCredential';
-import { loadSettings, type Settings } from '../shared/config/loadSettings';
+import type { Settings } from '../shared/config/loadSettings';
 import type { JobProvider } from '../adapters/aci/jobProvider';
 import {
   createServiceBusClient,
@@ -17,8 +17,8 @@ import type { AdapterLogger } from '../adapters/adapterLogger';
 import { SecretEnvResolver, type SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 
 /**
- * Everything the activities talk to, built once per process from Settings. Tests build their own with
- * `createServices(settings, overrides)` pointing at the offline stack (or swap single members).
+ * Everything the functions and activities talk to (the ports), built once by the app's entry from Settings.
+ * Tests build their own with `createServices(settings, overrides)` pointing at the offline stack (or swap members).
  */
 export interface Services {
   settings: Settings;
@@ -96,21 +96,6 @@ export function createServices(
       if (failed) throw failed.reason;
     },
   };
-}
-
-let cached: Services | undefined;
-
-/** The process-wide services, built on first use from `loadSettings()` (which validates every setting). */
-export function getServices(): Services {
-  cached ??= createServices(loadSettings());
-  return cached;
-}
-
-/** Closes and forgets the cached services (host shutdown, tests). */
-export async function resetServices(): Promise<void> {
-  const services = cached;
-  cached = undefined;
-  await services?.close();
 }
 
 /**

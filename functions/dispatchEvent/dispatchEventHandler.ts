@@ -43,8 +43,8 @@ export interface DispatchEventHandlerOptions {
   routes: readonly ResolvedRoute[];
   maxEventBytes: number;
   pollsPerExecution: number;
-  /** Lazily resolved: only dead-lettering in classic mode needs it. */
-  eventQueue: () => EventQueue;
+  /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
+  eventQueue: EventQueue;
 }
 
 export type DispatchEventHandler = (
@@ -103,7 +103,7 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     const result = await dispatchMessage(classicMessage(trigger, context), dispatchOptions);
     logResult(context, result);
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
-    if (result.kind === 'dead-letter') await options.eventQueue().sendDeadLetterCopy(result.copy);
+    if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
   };
 }
 

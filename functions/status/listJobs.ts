@@ -11,10 +11,12 @@ export async function listJobs(request: HttpRequest, context: InvocationContext)
   return { status: 200, jsonBody: { jobs: await queryJobs(df.getClient(context), parsed.query) } };
 }
 
-app.http(LIST_JOBS_FUNCTION, {
-  methods: ['GET'],
-  authLevel: 'function',
-  route: 'jobs',
-  extraInputs: [df.input.durableClient()],
-  handler: listJobs,
-});
+export function registerListJobs(): void {
+  app.http(LIST_JOBS_FUNCTION, {
+    methods: ['GET'],
+    authLevel: 'function',
+    route: 'jobs',
+    extraInputs: [df.input.durableClient()],
+    handler: listJobs,
+  });
+}

@@ -19,7 +19,6 @@ import {
   type DeadLetterReason,
 } from './decideSettlement';
 import { DISPATCH_JOB_ORCHESTRATOR, type DispatchJobInput, type WatchState } from './dispatchJobInput';
-import { getServices } from '../../app/createServices';
 
 /*
  * One event, one route, one attempt: create the container job, watch it under a deadline, clean up, settle.
@@ -621,23 +620,8 @@ function* callWithRetry(
 // ---- registration ----
 
 /**
- * Production activities over the process-wide services (built lazily by getServices(), not at import, so
- * tests can import this file). The factory itself is cheap, so each invocation gets one that logs to its context.
- */
-function productionActivities(context: InvocationContext): DispatchJobActivities {
-  const services = getServices();
-  return createDispatchJobActivities({
-    jobProvider: services.jobProvider,
-    eventQueue: services.eventQueue,
-    secretResolver: services.secretResolver,
-    ...(services.resultPublisher ? { resultPublisher: services.resultPublisher } : {}),
-    log: (message) => context.log(message),
-  });
-}
-
-/**
  * Registers the orchestrator and its activities with durable-functions. `activitiesFor` gives the activities
- * for one invocation (production: over getServices(); tests: over a scripted provider and a recording queue).
+ * for one invocation (production: over the app's services; tests: over a scripted provider and a recording queue).
  */
 export function registerDispatchJob(
   activitiesFor: (context: InvocationContext) => DispatchJobActivities,
@@ -653,5 +637,3 @@ export function registerDispatchJob(
     });
   }
 }
-
-registerDispatchJob(productionActivities);

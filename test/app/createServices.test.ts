@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import {
   startServiceBusEmulator,
@@ -11,7 +12,29 @@ import { ServiceBusEventQueue } from '../../adapters/serviceBus/serviceBusEventQ
 import { ServiceBusResultPublisher } from '../../adapters/serviceBus/serviceBusResultPublisher';
 import { AciJobProvider } from '../../adapters/aci/aciJobProvider';
 import { SecretEnvResolver } from '../../adapters/keyVault/secretEnvResolver';
-import { createServices, getServices, resetServices } from '../../app/createServices';
+import { createServices } from '../../app/createServices';
+import type { FunctionRegistry } from '../../devhost/registrations/captureRegistrations';
+
+type CaptureModule = typeof import('../../devhost/registrations/captureRegistrations');
+import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
+import { DispatchJobActivity } from '../../orchestrations/dispatchJob/dispatchJobOrchestrator';
+
+/** The composition root, loaded as the Functions host loads package.json `main`. */
+const entry = join(__dirname, '..', '..', 'app', 'index.ts');
+
+/**
+ * Loads the entry afresh, capture included (jest keeps its own module registry, so the host's require-cache reset
+ * is not enough, and the capture must patch the same @azure/functions instance the entry gets).
+ */
+function loadEntry(): FunctionRegistry {
+  let registry: FunctionRegistry | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module registry needs require()
+    const capture = require('../../devhost/registrations/captureRegistrations') as CaptureModule;
+    registry = capture.loadApp([entry], capture.createRegistry());
+  });
+  return registry!;
+}
 
 const queueProperties = {
   DefaultMessageTimeToLive: 'PT1H',
@@ -62,7 +85,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await resetServices();
   await emulator?.close();
 });
 
@@ -132,20 +154,35 @@ describe('createServices', () => {
   });
 });
 
-describe('getServices', () => {
+describe('the app entry', () => {
   const saved = { ...process.env };
-  afterEach(async () => {
-    await resetServices();
-    for (const key of Object.keys(env)) delete process.env[key];
+  afterEach(() => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
   });
 
-  test('is built once from the environment and rebuilt after resetServices()', async () => {
-    Object.assign(process.env, env);
-    const first = getServices();
-    expect(getServices()).toBe(first);
-    await resetServices();
-    expect(getServices()).not.toBe(first);
+  test('registers every function once, with services built once and closed by the app-terminate hook', async () => {
+    Object.assign(process.env, env, {
+      DISPATCH_ROUTES_FILE: join(__dirname, '..', 'fixtures', 'routes', 'trigger-routes.json'),
+      DISPATCH_DEFAULT_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
+      DISPATCH_DEFAULT_RESOURCE_GROUP: 'rg-jobs',
+      DISPATCH_DEFAULT_LOCATION: 'westeurope',
+    });
+    const registry = loadEntry();
+    const names = registry.list().map((r) => r.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'dispatchEvent',
+        DISPATCH_JOB_ORCHESTRATOR,
+        ...Object.values(DispatchJobActivity),
+        'eventStatus',
+        'listJobs',
+        'health',
+      ]),
+    );
+    expect(names).toHaveLength(new Set(names).size);
+    expect(registry.terminateHooks).toHaveLength(1);
+    await registry.runTerminateHooks();
   });
 
   test('a bad environment fails with the settings loader’s message', () => {
@@ -153,11 +190,12 @@ describe('getServices', () => {
     delete process.env['DURABLE_TASK_HUB'];
     let error: unknown;
     try {
-      getServices();
+      loadEntry();
     } catch (err) {
       error = err;
     }
-    expect(error).toBeInstanceOf(ConfigError);
+    // The entry's own module instances: compared by name, not by class.
+    expect(((error as Error).cause as Error).name).toBe(ConfigError.name);
     expect((error as Error).message).toContain('DURABLE_TASK_HUB');
   });
 });

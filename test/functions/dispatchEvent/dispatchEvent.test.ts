@@ -10,15 +10,15 @@ import {
 import { MarkedForDeadLetterError } from '../../../functions/dispatchEvent/dispatchEventHandler';
 import { DispatchProperty } from '../../../adapters/serviceBus/eventQueue';
 import { instanceIdFor } from '../../../shared/naming/dispatchNames';
-import { resetServices } from '../../../app/createServices';
+import { ServiceBusEventQueue } from '../../../adapters/serviceBus/serviceBusEventQueue';
 import { startDispatchJobHarness, type DispatchJobHarness } from '../../support/dispatchJobHarness';
-import { setProcessEnv, triggerSettings } from '../../support/triggerEnvironment';
+import { triggerSettings } from '../../support/triggerEnvironment';
 import { dispatchQueueConfig } from '../../support/serviceBusTestConfig';
 
 /*
- * The registered Service Bus trigger (classic settlement), loaded from functions/dispatchEvent.ts with its
- * settings, called with InvocationContexts carrying the local Durable engine's client; dead-letter copies go
- * through the real ServiceBusEventQueue to the Service Bus emulator and are read back from it.
+ * The Service Bus trigger (classic settlement) as registerFunctions registers it, called with InvocationContexts
+ * carrying the local Durable engine's client; dead-letter copies go through the real ServiceBusEventQueue to the
+ * Service Bus emulator and are read back from it.
  */
 
 const config = dispatchQueueConfig();
@@ -27,30 +27,30 @@ let emulator: RunningServiceBusEmulator;
 let sb: ServiceBusClient;
 let harness: DispatchJobHarness;
 let trigger: FunctionRegistration;
-let restoreEnv: () => void;
+let eventQueue: ServiceBusEventQueue;
 let invocation = 0;
 const logs: string[] = [];
 
 beforeAll(async () => {
   emulator = await startServiceBusEmulator({ port: 0, config });
   sb = new ServiceBusClient(emulator.connectionString);
-  restoreEnv = setProcessEnv(
-    triggerSettings({ ServiceBusConnection: emulator.connectionString, DISPATCH_SETTLEMENT_MODE: 'classic' }),
-  );
+  eventQueue = new ServiceBusEventQueue({ client: sb, queueName: 'dispatch' });
   harness = await startDispatchJobHarness({
     scriptFor: () => ({ neverEnds: true }),
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded under registration capture, after the env is set
-    extra: () => void require('../../../functions/dispatchEvent/dispatchEvent'),
+    settings: triggerSettings({
+      ServiceBusConnection: emulator.connectionString,
+      DISPATCH_SETTLEMENT_MODE: 'classic',
+    }),
+    eventQueue,
   });
   trigger = harness.registry.get('dispatchEvent')!;
 });
 
 afterAll(async () => {
   await harness?.close();
-  await resetServices();
+  await eventQueue?.close();
   await sb?.close();
   await emulator?.close();
-  restoreEnv?.();
 });
 
 const event = (overrides: Record<string, unknown> = {}) => ({

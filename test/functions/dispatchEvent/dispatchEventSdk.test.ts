@@ -2,10 +2,9 @@ import { createInvocationContextWithDurableClient } from '../../../devhost/durab
 import type { FunctionRegistration } from '../../../devhost/registrations/captureRegistrations';
 import type { SdkMessage } from '../../../functions/dispatchEvent/dispatchEventHandler';
 import { instanceIdFor } from '../../../shared/naming/dispatchNames';
-import { resetServices } from '../../../app/createServices';
 import { startDispatchJobHarness, type DispatchJobHarness } from '../../support/dispatchJobHarness';
 import { RecordingMessageActions } from '../../support/recordingMessageActions';
-import { setProcessEnv, triggerSettings } from '../../support/triggerEnvironment';
+import { triggerSettings } from '../../support/triggerEnvironment';
 
 /*
  * The registered trigger in `sdk` settlement mode. The host side (gRPC settlement service) belongs to the local
@@ -15,29 +14,18 @@ import { setProcessEnv, triggerSettings } from '../../support/triggerEnvironment
 
 let harness: DispatchJobHarness;
 let trigger: FunctionRegistration;
-let restoreEnv: () => void;
 let lock = 0;
 
 beforeAll(async () => {
-  restoreEnv = setProcessEnv(
-    triggerSettings({
-      ServiceBusConnection:
-        'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;',
-      DISPATCH_SETTLEMENT_MODE: 'sdk',
-    }),
-  );
   harness = await startDispatchJobHarness({
     scriptFor: () => ({ neverEnds: true }),
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded under registration capture, after the env is set
-    extra: () => void require('../../../functions/dispatchEvent/dispatchEvent'),
+    settings: triggerSettings({ DISPATCH_SETTLEMENT_MODE: 'sdk' }),
   });
   trigger = harness.registry.get('dispatchEvent')!;
 });
 
 afterAll(async () => {
   await harness?.close();
-  await resetServices();
-  restoreEnv?.();
 });
 
 const event = (overrides: Record<string, unknown> = {}) => ({

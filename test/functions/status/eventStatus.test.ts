@@ -7,16 +7,17 @@ import {
   createRegistry,
   installRegistrationCapture,
 } from '../../../devhost/registrations/captureRegistrations';
+import { createEventStatus } from '../../../functions/status/eventStatus';
 import { instanceIdFor } from '../../../shared/naming/dispatchNames';
+import { loadRoutes } from '../../../shared/routes/loadRoutes';
 
-// Settings the function module validates when it loads (routes: the e2e fixture, e2e-fail has maxAttempts 2).
-process.env.DURABLE_TASK_HUB = 'statustest';
-process.env.ServiceBusConnection =
-  'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;';
-process.env.DISPATCH_ROUTES_FILE = join(__dirname, '..', '..', 'fixtures', 'e2e', 'routes.json');
-
-// Loaded after the settings above are in place (the module validates them when it loads).
-let eventStatus: (typeof import('../../../functions/status/eventStatus'))['eventStatus'];
+// The routes the app would load (the e2e fixture: e2e-fail has maxAttempts 2), as registerFunctions passes them.
+const eventStatus = createEventStatus(
+  loadRoutes(join(__dirname, '..', '..', 'fixtures', 'e2e', 'routes.json')).map((route) => ({
+    name: route.name,
+    maxAttempts: route.policy.maxAttempts,
+  })),
+);
 
 interface FakeJobInput {
   status: Record<string, unknown>;
@@ -48,7 +49,6 @@ function status(
 }
 
 beforeAll(async () => {
-  ({ eventStatus } = await import('../../../functions/status/eventStatus'));
   // A stand-in for dispatchJob: publishes the customStatus it is given, optionally waits.
   const registry = createRegistry();
   const uninstall = installRegistrationCapture(registry);
