@@ -7,10 +7,8 @@ import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent'
 import { registerHealth } from '../functions/health';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
-import {
-  createDispatchJobActivities,
-  registerDispatchJob,
-} from '../orchestrations/dispatchJob/dispatchJobOrchestrator';
+import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
+import { registerDispatchJob } from '../orchestrations/dispatchJob/registerDispatchJob';
 import type { Settings } from '../shared/config/loadSettings';
 import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
 

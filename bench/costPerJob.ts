@@ -3,7 +3,7 @@ import * as df from 'durable-functions';
 import { DurableEngine, TERMINAL_STATUSES, type DurableCounterSet } from '../devhost/durable/durableEngine';
 import { VirtualClock } from '../devhost/durable/clock';
 import { registerFunctions } from '../app/registerFunctions';
-import { DispatchJobActivity } from '../orchestrations/dispatchJob/dispatchJobOrchestrator';
+import { DispatchJobActivity } from '../orchestrations/dispatchJob/contracts';
 import { DEFAULT_POLLS_PER_EXECUTION, loadSettings } from '../shared/config/loadSettings';
 import {
   DISPATCH_JOB_ORCHESTRATOR,

@@ -17,7 +17,7 @@ import type { FunctionRegistry } from '../../devhost/registrations/captureRegist
 
 type CaptureModule = typeof import('../../devhost/registrations/captureRegistrations');
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
-import { DispatchJobActivity } from '../../orchestrations/dispatchJob/dispatchJobOrchestrator';
+import { DispatchJobActivity } from '../../orchestrations/dispatchJob/contracts';
 
 /** The composition root, loaded as the Functions host loads package.json `main`. */
 const entry = join(__dirname, '..', '..', 'app', 'index.ts');

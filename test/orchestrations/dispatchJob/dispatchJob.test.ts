@@ -8,10 +8,7 @@ import {
   DISPATCH_JOB_ORCHESTRATOR,
   type DispatchJobInput,
 } from '../../../orchestrations/dispatchJob/dispatchJobInput';
-import type {
-  DispatchJobSettlement,
-  DispatchJobStatus,
-} from '../../../orchestrations/dispatchJob/dispatchJobOrchestrator';
+import type { DispatchJobSettlement, DispatchJobStatus } from '../../../orchestrations/dispatchJob/contracts';
 import { containerGroupNameFor, instanceIdFor } from '../../../shared/naming/dispatchNames';
 import type { ResolvedRoute } from '../../../shared/routes/resolvedRoute';
 import {

@@ -3,7 +3,7 @@ import {
   startServiceBusEmulator,
   type RunningServiceBusEmulator,
 } from '../../../devhost/servicebus/startServiceBusEmulator';
-import type { DispatchJobSettlement } from '../../../orchestrations/dispatchJob/dispatchJobOrchestrator';
+import type { DispatchJobSettlement } from '../../../orchestrations/dispatchJob/contracts';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../../orchestrations/dispatchJob/dispatchJobInput';
 import { TransientProviderError } from '../../../shared/errors/dispatchErrors';
 import { DispatchProperty } from '../../../adapters/serviceBus/eventQueue';
