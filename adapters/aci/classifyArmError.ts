@@ -1,4 +1,5 @@
 import { isRestError } from '@azure/core-rest-pipeline';
+import { isNotFound } from '../../shared/errors/isNotFound';
 import {
   CapacityProviderError,
   DispatchError,
@@ -67,6 +68,22 @@ export const permanentErrorCodes: ReadonlySet<string> = new Set(
   ].map((code) => code.toLowerCase()),
 );
 
+/** Permanent codes that mean the image cannot be pulled (missing, or the registry refuses the identity). */
+const imagePullErrorCodes: ReadonlySet<string> = new Set(
+  [
+    'InaccessibleImage',
+    'InvalidImageRegistryIdentity',
+    'InvalidImageRegistryCredential',
+    'ImageRegistryCredentialsNotProvided',
+  ].map((code) => code.toLowerCase()),
+);
+
+/** A permanent ARM failure with its typed reason: the error code decides, never the message text. */
+function permanent(message: string, code: string, cause: unknown): PermanentProviderError {
+  const reason = imagePullErrorCodes.has(code.toLowerCase()) ? 'ImagePullFailed' : 'PermanentError';
+  return new PermanentProviderError(message, code, { cause, reason });
+}
+
 /** Node TLS failures: a misconfigured endpoint or trust store, not a blip. */
 const tlsErrorCodes = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -109,7 +126,7 @@ export function classifyArmError(err: unknown, operation: string): DispatchError
     if (status === 429 || status === 408 || status >= 500 || (codeKey && transientErrorCodes.has(codeKey))) {
       return new TransientProviderError(message, code ?? `Http${status}`, retryAfterMs(err), { cause: err });
     }
-    return new PermanentProviderError(message, code ?? `Http${status}`, { cause: err });
+    return permanent(message, code ?? `Http${status}`, err);
   }
 
   if (err instanceof Error) {
@@ -120,11 +137,10 @@ export function classifyArmError(err: unknown, operation: string): DispatchError
       const codeKey = code?.toLowerCase();
       if (codeKey && capacityErrorCodes.has(codeKey))
         return new CapacityProviderError(message, code, undefined, { cause: err });
-      if (codeKey && permanentErrorCodes.has(codeKey))
-        return new PermanentProviderError(message, code, { cause: err });
+      if (code && codeKey && permanentErrorCodes.has(codeKey)) return permanent(message, code, err);
       // ACI reports a deployment that gave up pulling as a generic failure whose message says so.
       if (/failed to pull image|errimagepull|imagepullbackoff/i.test(lro[2] ?? '')) {
-        return new PermanentProviderError(message, 'InaccessibleImage', { cause: err });
+        return permanent(message, 'InaccessibleImage', err);
       }
       // An asynchronous provisioning failure without a known code: retrying is the safe default.
       return new TransientProviderError(message, code ?? 'ProvisioningFailed', undefined, { cause: err });
@@ -168,7 +184,7 @@ export function classifyArmError(err: unknown, operation: string): DispatchError
 
 /** True for an ARM 404 (the group or its resource group is gone). */
 export function isArmNotFound(err: unknown): boolean {
-  return isRestError(err) && err.statusCode === 404;
+  return isRestError(err) && isNotFound(err);
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
+
 /**
  * The contract between the orchestration and whatever runs container jobs (ACI in production, a scripted
  * provider in orchestration tests). Every method is idempotent: activities are executed at least once.
@@ -46,8 +48,8 @@ export interface JobStatus {
   exitCode?: number;
   /** Human-readable detail (ACI detailStatus / events), e.g. why a pull failed. */
   detail?: string;
-  /** True when the job can never run (image cannot be pulled, invalid spec): no retry helps. */
-  permanentFailure?: boolean;
+  /** Set when the job can never run (image cannot be pulled, invalid spec): why. No retry helps. */
+  permanentFailure?: JobFailureReason;
   startTime?: string;
   finishTime?: string;
 }

@@ -11,7 +11,7 @@ const maxDetailLength = 1000;
  *   if ACI restarted the container anyway, `previousState` holds the earlier termination (ACI keeps only
  *   one previous state, so after several restarts "first" means "earliest still visible").
  * - A container Waiting with a pull-failure event (Failed / "Failed to pull image" / ErrImagePull /
- *   ImagePullBackOff) is `Failed` with `permanentFailure`: no retry can make the image appear.
+ *   ImagePullBackOff) is `Failed` with `permanentFailure: 'ImagePullFailed'`: no retry can make the image appear.
  * - A group whose provisioning failed, or that was stopped before its container terminated, is `Failed`
  *   without an exit code.
  */
@@ -36,7 +36,11 @@ export function mapContainerGroupStatus(group: ContainerGroup): JobStatus {
   const pullFailure = findPullFailure([...containerEvents, ...groupEvents], view?.currentState);
   const currentState = view?.currentState?.state?.toLowerCase();
   if (pullFailure && currentState !== 'running') {
-    return { state: 'Failed', permanentFailure: true, detail: clip(pullFailure) ?? 'image pull failed' };
+    return {
+      state: 'Failed',
+      permanentFailure: 'ImagePullFailed',
+      detail: clip(pullFailure) ?? 'image pull failed',
+    };
   }
 
   const provisioning = group.provisioningState?.toLowerCase();

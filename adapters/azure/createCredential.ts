@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
+import { isLoopbackHttpsEndpoint } from '../../shared/config/isLoopbackHttpsEndpoint';
 import { ConfigError } from '../../shared/errors/dispatchErrors';
 import { EmulatorCredential } from './emulatorCredential';
 
@@ -33,18 +34,8 @@ export function createCredential(options: CreateCredentialOptions): TokenCredent
   );
 }
 
-const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
 function assertLoopbackHttps(endpoint: string | undefined): void {
-  let url: URL | undefined;
-  try {
-    url = endpoint ? new URL(endpoint) : undefined;
-  } catch {
-    url = undefined;
-  }
-  const loopback =
-    url !== undefined && (loopbackHosts.has(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname));
-  if (!url || url.protocol !== 'https:' || !loopback) {
+  if (!isLoopbackHttpsEndpoint(endpoint)) {
     throw new ConfigError(
       `ARM_CREDENTIAL=emulator is only allowed with a loopback https ARM_ENDPOINT (e.g. https://127.0.0.1:8443), got ${endpoint === undefined ? 'no ARM_ENDPOINT' : `'${endpoint}'`}`,
     );

@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
+import { connectionStringIssue, namespaceIssue } from '../../shared/config/serviceBusConnectionIssue';
 import { ConfigError } from '../../shared/errors/dispatchErrors';
 
 /**
@@ -14,19 +15,13 @@ export function createServiceBusClient(
   options?: ServiceBusClientOptions,
 ): ServiceBusClient {
   if ('connectionString' in connection) {
-    if (!/(^|;)\s*Endpoint\s*=/i.test(connection.connectionString)) {
-      throw new ConfigError(
-        'ServiceBusConnection: expected a connection string containing Endpoint=sb://...',
-      );
-    }
+    const issue = connectionStringIssue(connection.connectionString);
+    if (issue !== undefined) throw new ConfigError(issue);
     return new ServiceBusClient(connection.connectionString, options);
   }
   const namespace = connection.fullyQualifiedNamespace.trim();
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(namespace)) {
-    throw new ConfigError(
-      `ServiceBusConnection__fullyQualifiedNamespace: expected a host name such as mybus.servicebus.windows.net, got '${connection.fullyQualifiedNamespace}'`,
-    );
-  }
+  const issue = namespaceIssue(namespace);
+  if (issue !== undefined) throw new ConfigError(issue);
   return new ServiceBusClient(namespace, connection.credential, options);
 }
 

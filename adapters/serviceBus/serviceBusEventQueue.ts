@@ -5,6 +5,11 @@ import type {
   ServiceBusSender,
 } from '@azure/service-bus';
 import { resendMessageId } from '../../shared/naming/dispatchNames';
+import {
+  MAX_DEAD_LETTER_DESCRIPTION_LENGTH,
+  MAX_DEAD_LETTER_REASON_LENGTH,
+  MAX_MESSAGE_ID_LENGTH,
+} from '../../shared/naming/serviceBusLimits';
 import { silentLogger, type AdapterLogger } from '../adapterLogger';
 import { classifyServiceBusError } from './classifyServiceBusError';
 import { resolveServiceBusClient, type ServiceBusConnection } from './createServiceBusClient';
@@ -19,11 +24,6 @@ export const cloudEventsContentType = 'application/cloudevents+json';
 
 /** Bounds for what we copy into application properties (all of them travel in the message header). */
 export const maxLastErrorLength = 1024;
-export const maxDeadLetterReasonLength = 256;
-/** Service Bus caps DeadLetterErrorDescription at 4096 characters. */
-export const maxDeadLetterDescriptionLength = 4096;
-/** Service Bus caps MessageId at 128 characters. */
-export const maxMessageIdLength = 128;
 
 /** Either an existing client (shared, not closed by us) or how to make one (owned, closed by close()). */
 export type ServiceBusEventQueueOptions = {
@@ -88,8 +88,11 @@ export class ServiceBusEventQueue implements EventQueue {
     if (!request.messageId)
       throw new TypeError('dead-letter copy: messageId is required (deterministic, for duplicate detection)');
     const applicationProperties: Record<string, string | number> = {
-      [DispatchProperty.deadLetterReason]: truncate(request.reason, maxDeadLetterReasonLength),
-      [DispatchProperty.deadLetterDescription]: truncate(request.description, maxDeadLetterDescriptionLength),
+      [DispatchProperty.deadLetterReason]: truncate(request.reason, MAX_DEAD_LETTER_REASON_LENGTH),
+      [DispatchProperty.deadLetterDescription]: truncate(
+        request.description,
+        MAX_DEAD_LETTER_DESCRIPTION_LENGTH,
+      ),
     };
     if (request.route !== undefined) applicationProperties[DispatchProperty.route] = request.route;
     if (request.attempt !== undefined) applicationProperties[DispatchProperty.attempt] = request.attempt;
@@ -97,7 +100,7 @@ export class ServiceBusEventQueue implements EventQueue {
       body: Buffer.from(request.body, 'utf8'),
       // A poison body is not known to be a CloudEvent: do not label it as one.
       contentType: request.eventId !== undefined ? cloudEventsContentType : undefined,
-      messageId: truncate(request.messageId, maxMessageIdLength),
+      messageId: truncate(request.messageId, MAX_MESSAGE_ID_LENGTH),
       applicationProperties,
     };
     const operation = `dead-letter copy ${message.messageId as string} to ${this.queueName} (${request.reason})`;

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { ServiceBusClient, ServiceBusClientOptions, ServiceBusSender } from '@azure/service-bus';
 import { silentLogger, type AdapterLogger } from '../adapterLogger';
 import { classifyServiceBusError } from './classifyServiceBusError';
 import { resolveServiceBusClient, type ServiceBusConnection } from './createServiceBusClient';
 import { DispatchProperty } from './eventQueue';
 import { jobSettledEventType, type JobSettledResult, type ResultPublisher } from './resultPublisher';
-import { cloudEventsContentType, maxMessageIdLength } from './serviceBusEventQueue';
+import { settledMessageId } from '../../shared/naming/dispatchNames';
+import { cloudEventsContentType } from './serviceBusEventQueue';
 
 export type ServiceBusResultPublisherOptions = {
   /** DISPATCH_RESULTS_TOPIC (a topic or a queue: the sender does not care). */
@@ -39,7 +39,7 @@ export class ServiceBusResultPublisher implements ResultPublisher {
   }
 
   async publish(result: JobSettledResult): Promise<void> {
-    const id = settledEventId(result.eventId, result.route, result.attempt);
+    const id = settledMessageId(result.eventId, result.route, result.attempt);
     const data: Record<string, unknown> = {
       eventId: result.eventId,
       route: result.route,
@@ -82,13 +82,4 @@ export class ServiceBusResultPublisher implements ResultPublisher {
     await sender?.close();
     if (this.ownsClient) await this.client.close();
   }
-}
-
-export function settledEventId(eventId: string, route: string, attempt: number): string {
-  const id = `${eventId}:${route}:${attempt}:settled`;
-  if (id.length <= maxMessageIdLength) return id;
-  return `sha256:${createHash('sha256').update(eventId, 'utf8').digest('hex')}:${route}:${attempt}:settled`.slice(
-    0,
-    maxMessageIdLength,
-  );
 }

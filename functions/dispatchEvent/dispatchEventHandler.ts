@@ -2,6 +2,8 @@ import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
+import { isNotFound } from '../../shared/errors/isNotFound';
+import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
 import {
@@ -115,11 +117,8 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
  */
 function stringValues(reason: string, description: string): [string, string] {
   const wrap = (value: string): string => ({ value }) as unknown as string;
-  return [wrap(reason), wrap(description.slice(0, MAX_DEAD_LETTER_DESCRIPTION))];
+  return [wrap(reason), wrap(description.slice(0, MAX_DEAD_LETTER_DESCRIPTION_LENGTH))];
 }
-
-/** Service Bus caps DeadLetterErrorDescription at 4096 characters. */
-const MAX_DEAD_LETTER_DESCRIPTION = 4096;
 
 /** InstanceStarter over the Durable client: getStatus answers 404 (an error) when there is no such instance. */
 export function durableClientStarter(
@@ -136,7 +135,7 @@ export function durableClientStarter(
         });
         return true;
       } catch (err) {
-        if (err instanceof Error && /\b404\b/.test(err.message)) return false;
+        if (isNotFound(err)) return false;
         throw err;
       }
     },

@@ -1,3 +1,4 @@
+import { isNotFound } from '../../shared/errors/isNotFound';
 import { instanceIdFor } from '../../shared/naming/dispatchNames';
 
 /**
@@ -77,10 +78,6 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     lastUpdatedTime: iso(instance.lastUpdatedTime),
     reason: typeof custom?.reason === 'string' ? custom.reason : null,
   };
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof Error && /\b404\b/.test(err.message);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { CreatedJob, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
 import type { ErrorClass } from '../../shared/errors/classifyError';
+import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import type { AttemptOutcome, DeadLetterReason } from './decideSettlement';
 import type { WatchState } from './dispatchJobInput';
@@ -86,6 +87,8 @@ export type ActivityFailure = {
   message: string;
   code?: string;
   retryAfterMs?: number;
+  /** Set for a permanent failure whose cause the provider typed (e.g. ImagePullFailed). */
+  reason?: JobFailureReason;
 };
 export type CreateJobResult = { ok: true; created: CreatedJob } | ActivityFailure;
 export type JobStatusResult = { ok: true; status: JobStatus } | ActivityFailure;

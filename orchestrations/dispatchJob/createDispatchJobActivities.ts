@@ -1,10 +1,10 @@
 import { PermanentProviderError } from '../../shared/errors/dispatchErrors';
 import { classifyError, tagErrorMessage } from '../../shared/errors/classifyError';
 import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
+import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { JobSettledResult, ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
-import type { SecretReference } from '../../shared/routes/routeSchema';
 import type {
   ActivityFailure,
   CreateJobInput,
@@ -15,18 +15,10 @@ import type {
   RequeueInput,
 } from './contracts';
 
-/** Resolves a route's secret references (shared/secrets' SecretEnvResolver). */
-export interface SecretEnvSource {
-  resolve(
-    route: string,
-    secretEnv: Readonly<Record<string, SecretReference>>,
-  ): Promise<Record<string, string>>;
-}
-
 export interface DispatchJobActivityDeps {
   jobProvider: JobProvider;
   eventQueue: EventQueue;
-  secretResolver?: SecretEnvSource;
+  secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
@@ -58,6 +50,7 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       message: c.message,
       ...(c.code !== undefined ? { code: c.code } : {}),
       ...(c.retryAfterMs !== undefined ? { retryAfterMs: c.retryAfterMs } : {}),
+      ...(c.reason !== undefined ? { reason: c.reason } : {}),
     };
   };
   const rethrow = (err: unknown): never => {

@@ -37,7 +37,8 @@ export function* createOnSomeTarget(
       lastMessage = `${target.location}: ${result.message}`;
       if (result.class === 'permanent' || result.class === 'invalid-event' || result.class === 'config') {
         // A permanent failure may leave a half-created group behind: clean-up deletes it.
-        return { target, outcome: { kind: 'permanent', reason: 'PermanentError', message: lastMessage } };
+        const reason = result.reason ?? 'PermanentError';
+        return { target, outcome: { kind: 'permanent', reason, message: lastMessage } };
       }
       if (result.class === 'capacity') break;
       allCapacity = false;

@@ -1,3 +1,6 @@
+import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
+import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
+
 /**
  * How one attempt of a job ended, and what that means for the event. Pure and deterministic: the orchestrator
  * calls it during replay.
@@ -8,7 +11,7 @@ export type AttemptOutcome =
   | { kind: 'exited'; exitCode?: number; detail?: string }
   | { kind: 'timed-out'; timeout: string }
   /** Retrying cannot help: image cannot be pulled, invalid request, missing secret. */
-  | { kind: 'permanent'; reason: 'ImagePullFailed' | 'PermanentError'; message: string }
+  | { kind: 'permanent'; reason: JobFailureReason; message: string }
   /** The job could not be created on any target (transient errors or capacity everywhere). */
   | { kind: 'create-failed'; capacity: boolean; message: string }
   /** The container group vanished or could not be read any more. */
@@ -85,7 +88,7 @@ export function decideSettlement(outcome: AttemptOutcome, ctx: SettlementContext
 }
 
 /** Service Bus keeps the description in an application property: keep it bounded. */
-export const MAX_DESCRIPTION_LENGTH = 4096;
+export const MAX_DESCRIPTION_LENGTH = MAX_DEAD_LETTER_DESCRIPTION_LENGTH;
 
 /**
  * The dead-letter description: what happened, then the tail of the job's log, clipped from the front so the

@@ -9,11 +9,11 @@ export function interpretJobStatus(result: JobStatusResult): AttemptOutcome | un
   }
   const { status } = result;
   if (status.permanentFailure) {
-    const detail = status.detail ?? 'the job can never run';
+    // The provider typed the failure: its reason is the dead-letter reason.
     return {
       kind: 'permanent',
-      reason: /pull|image/i.test(detail) ? 'ImagePullFailed' : 'PermanentError',
-      message: detail,
+      reason: status.permanentFailure,
+      message: status.detail ?? 'the job can never run',
     };
   }
   if (status.state === 'Succeeded' || status.state === 'Failed') {

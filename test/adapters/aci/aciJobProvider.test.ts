@@ -214,7 +214,7 @@ describe('AciJobProvider against the ACI emulator', () => {
     const job = spec({ image: 'example.azurecr.io/does-not-exist:1', command: undefined });
     await expect(provider.create(job, target)).resolves.toEqual({ target, reused: false });
     const status = await provider.status(job.name, target);
-    expect(status).toMatchObject({ state: 'Failed', permanentFailure: true });
+    expect(status).toMatchObject({ state: 'Failed', permanentFailure: 'ImagePullFailed' });
     expect(status.detail).toMatch(/Failed to pull image "example.azurecr.io\/does-not-exist:1"/);
     await provider.delete(job.name, target);
   });
@@ -315,7 +315,7 @@ describe('AciJobProvider when provisioning fails asynchronously', () => {
     const job = spec({ image: 'example.azurecr.io/missing:2', command: undefined });
     const error = await rejection(patient.create(job, target));
     expect(error).toBeInstanceOf(PermanentProviderError);
-    expect(error).toMatchObject({ code: 'InaccessibleImage' });
+    expect(error).toMatchObject({ code: 'InaccessibleImage', reason: 'ImagePullFailed' });
     expect(error.message).toContain('Failed to pull image "example.azurecr.io/missing:2"');
     await expect(patient.status(job.name, target)).resolves.toMatchObject({
       state: 'Failed',

@@ -68,6 +68,17 @@ describe('classifyArmError', () => {
     expect((classified as TransientProviderError).code).toBe(code ?? `Http${status}`);
   });
 
+  test.each([
+    ['InaccessibleImage', 'ImagePullFailed'],
+    ['InvalidImageRegistryIdentity', 'ImagePullFailed'],
+    ['ImageRegistryCredentialsNotProvided', 'ImagePullFailed'],
+    ['InvalidContainerGroupName', 'PermanentError'],
+    ['AuthorizationFailed', 'PermanentError'],
+  ])('permanent %s is typed %s (by code, not by message)', (code, reason) => {
+    const classified = classifyArmError(armError(400, code), op);
+    expect(classified).toMatchObject({ constructor: PermanentProviderError, reason });
+  });
+
   test('Retry-After in seconds, as a date and as milliseconds', () => {
     expect(classifyArmError(armError(429, 'TooManyRequests', { 'Retry-After': '7' }), op)).toMatchObject({
       retryAfterMs: 7000,
@@ -123,6 +134,7 @@ describe('classifyArmError', () => {
     expect(classifyArmError(lro('. Failed. Failed to pull image "x:1"'), op)).toMatchObject({
       constructor: PermanentProviderError,
       code: 'InaccessibleImage',
+      reason: 'ImagePullFailed',
     });
     expect(classifyArmError(lro('. DeploymentFailed. something odd'), op)).toMatchObject({
       constructor: TransientProviderError,

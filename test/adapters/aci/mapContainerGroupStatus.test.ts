@@ -88,7 +88,7 @@ describe('mapContainerGroupStatus', () => {
         events: [{ name: 'Pulling', message: 'pulling image "x:1"', type: 'Normal' }, event],
       }),
     );
-    expect(status).toMatchObject({ state: 'Failed', permanentFailure: true });
+    expect(status).toMatchObject({ state: 'Failed', permanentFailure: 'ImagePullFailed' });
     expect(status.detail).toContain('image "x:1"');
   });
 

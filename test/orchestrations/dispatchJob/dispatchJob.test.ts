@@ -206,6 +206,21 @@ describe('dispatchJob orchestration', () => {
     expect(h.queue.requeues).toEqual([]);
   });
 
+  it('dead-letters an image the provider cannot pull at create as ImagePullFailed, like one seen at poll', async () => {
+    const pullError = new PermanentProviderError('InaccessibleImage: image not found', 'InaccessibleImage', {
+      reason: 'ImagePullFailed',
+    });
+    const { h, settlement } = await run(route, { createErrors: [{ error: pullError }] });
+    expect(settlement).toMatchObject({ outcome: 'DeadLettered', reason: 'ImagePullFailed' });
+    expect(h.queue.deadLetterCopies[0]!.reason).toBe('ImagePullFailed');
+    expect(h.queue.deadLetterCopies[0]!.description).toMatch(
+      /westeurope: InaccessibleImage: image not found$/,
+    );
+    expect(h.provider.count('create')).toBe(1);
+    expect(h.provider.count('delete')).toBe(1);
+    expect(h.queue.requeues).toEqual([]);
+  });
+
   it('dead-letters a permanent create error at once (PermanentError)', async () => {
     const { h, settlement } = await run(route, {
       createErrors: [{ error: new PermanentProviderError('InvalidImageReference: bad', 'InvalidImage') }],
