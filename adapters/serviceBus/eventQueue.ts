@@ -1,5 +1,5 @@
 /**
- * The contract for messages the dispatcher itself sends back to its queue (see DESIGN.md, "Event contract").
+ * The contract for messages the dispatcher itself sends back to its queue (docs/architecture.md, "Contracts").
  * The Service Bus implementation lives beside this file; orchestration tests may use it against the emulator.
  */
 
