@@ -206,7 +206,7 @@ describe('app settings', () => {
     expect(literalString(appSettings.get('ARM_CREDENTIAL'))).toBe('default');
     expect(appSettings.has('FUNCTIONS_WORKER_RUNTIME')).toBe(false); // rejected by Flex Consumption
     // The pause switch must name the real trigger function.
-    const trigger = readFileSync(join(root, 'functions', 'dispatchEvent.ts'), 'utf8');
+    const trigger = readFileSync(join(root, 'functions', 'dispatchEvent', 'dispatchEvent.ts'), 'utf8');
     expect(trigger).toMatch(/DISPATCH_EVENT_FUNCTION = 'dispatchEvent'/);
     expect(exprText(appSettings.get('AzureWebJobs.dispatchEvent.Disabled'))).toBe('string(pauseDispatch)');
     expect(appSettings.has('ServiceBusConnection')).toBe(false);
