@@ -11,7 +11,7 @@ import {
 import { loadAppRoutes } from '../../app/createApp';
 import { registerFunctions } from '../../app/registerFunctions';
 import type { Settings } from '../../shared/config/loadSettings';
-import type { JobSpec } from '../../adapters/aci/jobProvider';
+import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { parseRoutes } from '../../shared/routes/loadRoutes';
@@ -54,6 +54,8 @@ export interface DispatchJobHarness {
 export async function startDispatchJobHarness(
   options: {
     scriptFor?: (spec: JobSpec) => JobScript;
+    /** A real job provider (e.g. the ACI adapter against the emulator) instead of the scripted one. */
+    jobProvider?: JobProvider;
     eventQueue?: EventQueue;
     resultPublisher?: ResultPublisher;
     start?: Date;
@@ -73,7 +75,7 @@ export async function startDispatchJobHarness(
       settings,
       routes: loadAppRoutes(settings),
       ports: {
-        jobProvider: provider,
+        jobProvider: options.jobProvider ?? provider,
         eventQueue: options.eventQueue ?? queue,
         ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
       },
