@@ -284,6 +284,11 @@ module serviceBus 'app/serviceBus.bicep' = {
   }
 }
 
+// The secret behind DISPATCH_SIGNING_KEY (signs the dispatcher's own queue copies). Not a resource here: a
+// deployment would set it every time (and a generated value would rotate the key on every `azd provision`,
+// invalidating every copy still scheduled); the postprovision hook creates it only when it is missing.
+var signingKeySecretName = 'dispatch-signing-key'
+
 module keyVault 'app/keyVault.bicep' = {
   name: 'keyVault'
   scope: rg
@@ -396,6 +401,8 @@ var baseAppSettings = {
   ARM_CREDENTIAL: 'default'
   AZURE_CLIENT_ID: appIdentity.outputs.clientId
   KEY_VAULT_URI: keyVault.outputs.uri
+  // Created once by the postprovision hook (infra/scripts/ensureSigningKey.sh), never by a deployment.
+  DISPATCH_SIGNING_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${signingKeySecretName})'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${appIdentity.outputs.clientId}'
 }
@@ -475,6 +482,7 @@ output DURABLE_TASK_HUB string = durableTaskHubName
 output DURABLE_BACKEND string = durableBackend
 output DURABLE_TASK_SCHEDULER_ENDPOINT string = useScheduler ? scheduler!.outputs.endpoint : ''
 output KEY_VAULT_NAME string = keyVault.outputs.name
+output DISPATCH_SIGNING_KEY_SECRET_NAME string = signingKeySecretName
 output KEY_VAULT_URI string = keyVault.outputs.uri
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output LOG_ANALYTICS_WORKSPACE_ID string = monitoring.outputs.logAnalyticsWorkspaceResourceId
