@@ -175,6 +175,11 @@ param functionMaximumInstanceCount int = 40
 @description('Optional. Flex Consumption instance memory in MB.')
 param functionInstanceMemoryMB int = 2048
 
+@minValue(1)
+@maxValue(36500)
+@description('Optional. DISPATCH_JOB_LOGS_RETENTION_DAYS: days an archived job log is kept (lifecycle rule).')
+param jobLogsRetentionDays int = 30
+
 @minValue(30)
 @maxValue(730)
 @description('Optional. Log Analytics retention in days.')
@@ -247,6 +252,15 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+  }
+}
+
+module dispatchStorage 'app/dispatchStorage.bicep' = {
+  name: 'dispatchStorage'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    jobLogsRetentionDays: jobLogsRetentionDays
   }
 }
 
@@ -384,6 +398,11 @@ var baseAppSettings = {
   ARM_CREDENTIAL: 'default'
   AZURE_CLIENT_ID: appIdentity.outputs.clientId
   KEY_VAULT_URI: keyVault.outputs.uri
+  DispatchStorage__blobServiceUri: dispatchStorage.outputs.blobServiceUri
+  DispatchStorage__tableServiceUri: dispatchStorage.outputs.tableServiceUri
+  DISPATCH_JOB_LOGS_CONTAINER: dispatchStorage.outputs.jobLogsContainerName
+  DISPATCH_JOB_LOGS_RETENTION_DAYS: string(jobLogsRetentionDays)
+  DISPATCH_LEDGER_TABLE: dispatchStorage.outputs.ledgerTableName
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${appIdentity.outputs.clientId}'
 }

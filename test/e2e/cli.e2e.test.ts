@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { e2eRoutesFile, repoRoot } from './devStackHarness';
 
 /** The `dispatcher` CLI as a developer runs it: dev, send, watch, validate, --help (built bin/dispatcher.js). */
@@ -67,9 +68,15 @@ afterAll(async () => {
 });
 
 describe('dispatcher CLI', () => {
-  it('dev prints the Service Bus connection string, the HTTP base and ready, each on its own line', () => {
+  it('dev prints the Service Bus and Blob connection strings, the HTTP base and ready, in that order', async () => {
     expect(connection).toMatch(/^Endpoint=sb:\/\/localhost:\d+;.*UseDevelopmentEmulator=true;$/);
     expect(api).toMatch(/^http:\/\/localhost:\d+\/api$/);
+    const printed = devOutput.split('\n').filter((line) => /^(Service Bus|Blob|HTTP): |^ready$/.test(line));
+    expect(printed.map((line) => line.split(':')[0])).toEqual(['Service Bus', 'Blob', 'HTTP', 'ready']);
+    // The Blob line is a working connection string for the official SDK (Azurite).
+    const blob = /^Blob: (\S+)$/m.exec(devOutput)?.[1] ?? '';
+    const containers = BlobServiceClient.fromConnectionString(blob).listContainers();
+    expect(await containers.next()).toHaveProperty('done');
   });
 
   it('send prints the event id; watch follows it until it settles', () => {
