@@ -33,5 +33,6 @@ df.app.client.serviceBusQueue(DISPATCH_EVENT_FUNCTION, {
     maxEventBytes: settings.maxEventBytes,
     pollsPerExecution: settings.pollsPerExecution,
     eventQueue: () => getServices().eventQueue,
+    ledger: () => getServices().ledger,
   }),
 });

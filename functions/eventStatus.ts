@@ -3,9 +3,14 @@ import * as df from 'durable-functions';
 import { resolve } from 'node:path';
 import { loadSettings } from '../shared/config/loadSettings';
 import { loadRoutes } from '../shared/routes/loadRoutes';
-import { findEventJobs } from '../shared/status/jobStatus';
+import { getServices } from '../shared/services/getServices';
+import { readEventStatus } from '../shared/status/readEventStatus';
 
-/** `GET /api/events/{eventId}`: every job (one per route and attempt) the event started; 404 when none. */
+/**
+ * `GET /api/events/{eventId}`: what became of the event, from the event ledger and the orchestrations: a
+ * rejection (InvalidEvent, NoRoute) at once, or every job (one per route and attempt); 404 only for an id never
+ * seen.
+ */
 export const EVENT_STATUS_FUNCTION = 'eventStatus';
 
 const settings = loadSettings();
@@ -21,10 +26,9 @@ export async function eventStatus(
   const eventId = request.params.eventId ?? '';
   if (eventId === '')
     return { status: 400, jsonBody: { error: 'eventId: expected the CloudEvent id in the path' } };
-  const jobs = await findEventJobs(df.getClient(context), routes, eventId);
-  if (jobs.length === 0)
-    return { status: 404, jsonBody: { error: `no jobs for event '${eventId}'`, eventId } };
-  return { status: 200, jsonBody: { eventId, jobs } };
+  const view = await readEventStatus(df.getClient(context), getServices().ledger, routes, eventId);
+  if (!view) return { status: 404, jsonBody: { error: `event '${eventId}' was never seen`, eventId } };
+  return { status: 200, jsonBody: view };
 }
 
 app.http(EVENT_STATUS_FUNCTION, {

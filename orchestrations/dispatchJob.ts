@@ -1,6 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
+import type { BlobStore } from '../adapters/blob/blobStore';
+import type { AttemptSettled, EventLedger } from '../adapters/ledger/eventLedger';
+import { archiveJobLog, type ArchiveJobLogResult } from '../shared/jobs/archiveJobLog';
 import { classifyError, tagErrorMessage, type ErrorClass } from '../shared/errors/classifyError';
 import { PermanentProviderError } from '../shared/errors/dispatchErrors';
 import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../shared/jobs/jobProvider';
@@ -42,6 +45,7 @@ export const DispatchJobActivity = {
   requeueEvent: 'dispatchJob_requeueEvent',
   deadLetterEvent: 'dispatchJob_deadLetterEvent',
   publishResult: 'dispatchJob_publishResult',
+  recordOutcome: 'dispatchJob_recordOutcome',
 } as const;
 
 /** Lines of job output kept for the dead-letter description. */
@@ -83,6 +87,10 @@ export interface DispatchJobStatus {
   /** Where the job runs (primary or fallback), once created. */
   target?: JobTarget;
   execution: number;
+  /** The archived full log (a plain blob URL), once collected. */
+  logUrl?: string;
+  /** Why the log could not be archived (settling went on without it). */
+  logArchiveError?: string;
 }
 
 /** The orchestration output. */
@@ -100,6 +108,7 @@ export interface DispatchJobSettlement {
   /** ISO-8601, for a requeue. */
   scheduledEnqueueTime?: string;
   polls: number;
+  logUrl?: string;
 }
 
 // ---- activity contracts (inputs and results are JSON) ----
@@ -128,6 +137,14 @@ export type JobStatusResult = { ok: true; status: JobStatus } | ActivityFailure;
 export interface JobRef {
   name: string;
   target: JobTarget;
+}
+
+/** Which attempt's log to collect (and where to archive it). */
+export interface CollectLogsInput extends JobRef {
+  tailLines: number;
+  route: string;
+  eventId: string;
+  attempt: number;
 }
 
 export interface RequeueInput {
@@ -162,6 +179,10 @@ export interface DispatchJobActivityDeps {
   eventQueue: EventQueue;
   secretResolver?: SecretEnvSource;
   resultPublisher?: ResultPublisher;
+  /** Where whole job logs are archived; without it only the tail is collected. */
+  jobLogs?: { blobStore: BlobStore; container: string };
+  /** The event ledger, told each attempt's outcome. */
+  ledger?: EventLedger;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
 }
@@ -170,11 +191,12 @@ export interface DispatchJobActivities {
   createJob(input: CreateJobInput): Promise<CreateJobResult>;
   getJobStatus(input: JobRef): Promise<JobStatusResult>;
   stopJob(input: JobRef): Promise<void>;
-  collectLogs(input: JobRef & { tailLines: number }): Promise<string>;
+  collectLogs(input: CollectLogsInput): Promise<ArchiveJobLogResult>;
   deleteJob(input: JobRef): Promise<void>;
   requeueEvent(input: RequeueInput): Promise<void>;
   deadLetterEvent(input: DeadLetterInput): Promise<void>;
   publishResult(input: JobSettledResult): Promise<void>;
+  recordOutcome(input: AttemptSettled): Promise<void>;
 }
 
 /**
@@ -253,11 +275,20 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.jobProvider.stop(input.name, input.target).catch(rethrow);
     },
     async collectLogs(input) {
+      if (deps.jobLogs) {
+        // Never throws: a log that cannot be read or archived is reported, and settling goes on.
+        const result = await archiveJobLog(
+          { readLog: () => deps.jobProvider.logs(input.name, input.target), ...deps.jobLogs },
+          input,
+        );
+        if (result.archiveError) log(`job ${input.name}: ${result.archiveError}`);
+        return result;
+      }
       try {
-        return await deps.jobProvider.logs(input.name, input.target, input.tailLines);
+        return { tail: await deps.jobProvider.logs(input.name, input.target, input.tailLines) };
       } catch (err) {
         // Logs are a diagnostic: their absence must not block settling the event.
-        return `(logs unavailable: ${classifyError(err).message})`;
+        return { tail: `(logs unavailable: ${classifyError(err).message})` };
       }
     },
     async deleteJob(input) {
@@ -283,6 +314,15 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       } catch (err) {
         // Lifecycle events are best-effort: the settlement itself already happened.
         log(`result for event ${input.eventId} not published: ${classifyError(err).message}`);
+      }
+    },
+    async recordOutcome(input) {
+      if (!deps.ledger) return;
+      try {
+        await deps.ledger.recordAttemptSettled(input);
+      } catch (err) {
+        // The settlement happened; the status API still sees the outcome in the orchestration's status.
+        log(`outcome of ${input.instanceId} not recorded in the ledger: ${classifyError(err).message}`);
       }
     },
   };
@@ -380,6 +420,7 @@ export function* dispatchJobOrchestrator(
   if (!outcome) outcome = { kind: 'lost', message: 'no outcome recorded' };
 
   let logTail = '';
+  let logUrl: string | undefined;
   if (jobTarget) {
     const job: JobRef = { name: containerGroup, target: jobTarget };
     if (outcome.kind === 'timed-out') {
@@ -396,10 +437,21 @@ export function* dispatchJobOrchestrator(
     // A job that never got created has no logs; its (possibly half-created) group is still deleted.
     if (watch) {
       publish({ phase: 'CollectingLogs' });
-      logTail = (yield context.df.callActivity(DispatchJobActivity.collectLogs, {
+      const collected = (yield context.df.callActivity(DispatchJobActivity.collectLogs, {
         ...job,
         tailLines: LOG_TAIL_LINES,
-      })) as string;
+        route: route.name,
+        eventId: input.event.id,
+        attempt,
+      } satisfies CollectLogsInput)) as ArchiveJobLogResult | string;
+      // A string: history written before logs were archived (an instance resumed across the upgrade).
+      const logs = typeof collected === 'string' ? { tail: collected } : collected;
+      logTail = logs.tail;
+      logUrl = logs.logUrl;
+      publish({
+        ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
+        ...(logs.archiveError !== undefined ? { logArchiveError: logs.archiveError } : {}),
+      });
     }
     publish({ phase: 'Deleting' });
     const deleted = yield* callWithRetry(
@@ -426,6 +478,7 @@ export function* dispatchJobOrchestrator(
     attempt,
     containerGroup,
     polls: watch?.polls ?? 0,
+    ...(logUrl !== undefined ? { logUrl } : {}),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
       ? { exitCode: decision.exitCode }
       : {}),
@@ -462,7 +515,9 @@ export function* dispatchJobOrchestrator(
       scheduledEnqueueTime: scheduled,
     };
   } else {
-    const header = `route ${route.name}, attempt ${attempt}/${route.policy.maxAttempts}, container group ${containerGroup}: ${decision.summary}`;
+    const header =
+      `route ${route.name}, attempt ${attempt}/${route.policy.maxAttempts}, container group ${containerGroup}: ${decision.summary}` +
+      (logUrl !== undefined ? `\nFull log: ${logUrl}` : '');
     const description = deadLetterDescription(header, logTail);
     const request: DeadLetterInput = {
       body: input.eventJson,
@@ -489,6 +544,19 @@ export function* dispatchJobOrchestrator(
 
   const reason =
     settlement.reason ?? (settlement.outcome === 'Requeued' ? settlement.description : undefined);
+  yield context.df.callActivity(DispatchJobActivity.recordOutcome, {
+    eventId: input.event.id,
+    source: input.event.source,
+    route: route.name,
+    attempt,
+    instanceId,
+    outcome: settlement.outcome,
+    settledAt: context.df.currentUtcDateTime.toISOString(),
+    ...(settlement.reason !== undefined ? { reason: settlement.reason } : {}),
+    ...(settlement.description !== undefined ? { description: settlement.description } : {}),
+    ...(settlement.exitCode !== undefined ? { exitCode: settlement.exitCode } : {}),
+    ...(logUrl !== undefined ? { logUrl } : {}),
+  } satisfies AttemptSettled);
   yield context.df.callActivity(DispatchJobActivity.publishResult, {
     eventId: settlement.eventId,
     route: settlement.route,
@@ -500,6 +568,7 @@ export function* dispatchJobOrchestrator(
       ? { nextAttemptAt: settlement.scheduledEnqueueTime }
       : {}),
     instanceId,
+    ...(logUrl !== undefined ? { logUrl } : {}),
     time: context.df.currentUtcDateTime.toISOString(),
   } satisfies JobSettledResult);
   publish({
@@ -635,6 +704,8 @@ function productionActivities(context: InvocationContext): DispatchJobActivities
     eventQueue: services.eventQueue,
     secretResolver: services.secretResolver,
     ...(services.resultPublisher ? { resultPublisher: services.resultPublisher } : {}),
+    jobLogs: { blobStore: services.blobStore, container: services.settings.storage.jobLogsContainer },
+    ledger: services.ledger,
     log: (message) => context.log(message),
   });
 }

@@ -21,6 +21,7 @@ export interface ReceivedEvent extends EventKey {
 /** A delivery the trigger dead-lettered before any orchestration (`InvalidEvent`, `NoRoute`, ...). */
 export interface RejectedEvent extends EventKey {
   type?: string;
+  subject?: string;
   messageId?: string;
   receivedAt: string;
   reason: string;

@@ -60,6 +60,7 @@ export class TableEventLedger implements EventLedger {
     return this.updateEventRow(event, `record rejection of ${event.eventId}`, (row) => ({
       ...delivery(row, event, event.receivedAt),
       ...(event.type !== undefined ? { type: event.type } : {}),
+      ...(event.subject !== undefined ? { subject: event.subject } : {}),
       routes: row?.routes ?? '[]',
       rejectionReason: event.reason,
       rejectionDescription: event.description.slice(0, MAX_TEXT),

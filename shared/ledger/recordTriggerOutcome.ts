@@ -33,6 +33,7 @@ export async function recordTriggerOutcome(ledger: EventLedger, outcome: Trigger
       eventId: identity.id,
       source: identity.source,
       ...(identity.type !== undefined ? { type: identity.type } : {}),
+      ...(identity.subject !== undefined ? { subject: identity.subject } : {}),
       ...messageId,
       receivedAt,
       reason: result.reason,
@@ -78,7 +79,7 @@ function readableIdentity(bodyText: string | undefined): TriggerOutcome['event']
   };
 }
 
-function fallbackIdentity(outcome: TriggerOutcome): { id: string; source: string; type?: string } {
+function fallbackIdentity(outcome: TriggerOutcome): NonNullable<TriggerOutcome['event']> {
   if (outcome.messageId !== undefined && outcome.messageId !== '')
     return { id: outcome.messageId, source: '' };
   const hash = createHash('sha256')

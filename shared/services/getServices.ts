@@ -1,4 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
+import type { BlobStore } from '../../adapters/blob/blobStore';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
+import { createStorageAdapters } from '../../adapters/storage/createStorageAdapters';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { ServiceBusClient } from '@azure/service-bus';
 import { createCredential } from '../azure/createCredential';
@@ -23,6 +26,10 @@ export interface Services {
   jobProvider: JobProvider;
   eventQueue: EventQueue;
   secretResolver: SecretResolver;
+  /** Job logs (and later large events and outputs). */
+  blobStore: BlobStore;
+  /** What happened to every event the trigger saw. */
+  ledger: EventLedger;
   /** Present when DISPATCH_RESULTS_TOPIC is set. */
   resultPublisher?: ResultPublisher;
   logger: AdapterLogger;
@@ -64,6 +71,14 @@ export function createServices(
       appSettings: settings.appSettings,
     });
 
+  // Clients only: no connection is made until first use.
+  const storage =
+    overrides.blobStore && overrides.ledger
+      ? { blobStore: overrides.blobStore, ledger: overrides.ledger }
+      : createStorageAdapters(settings.storage, credential);
+  const blobStore = overrides.blobStore ?? storage.blobStore;
+  const ledger = overrides.ledger ?? storage.ledger;
+
   // One AMQP connection for the queue sender and the results sender, created only if one of them is needed.
   let serviceBusClient: ServiceBusClient | undefined;
   const sharedClient = (): ServiceBusClient =>
@@ -84,6 +99,8 @@ export function createServices(
     jobProvider,
     eventQueue,
     secretResolver,
+    blobStore,
+    ledger,
     ...(resultPublisher ? { resultPublisher } : {}),
     logger,
     async close() {

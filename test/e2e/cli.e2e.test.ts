@@ -107,6 +107,19 @@ describe('dispatcher CLI', () => {
     expect(watched.stdout).toMatch(/e2e-fail\s+2\s+DeadLettered/);
   });
 
+  it('watch exits 2 at once, with the reason, for an event no route matches', () => {
+    const sent = run(['send', '--type', 'e2e.nobody-handles-this', '--connection', connection]);
+    const id = sent.stdout.trim();
+    const started = Date.now();
+    const watched = run(['watch', id, '--api', api, '--interval', '0.2', '--timeout', '20']);
+    expect(watched.status).toBe(2);
+    expect(watched.stdout).toContain(
+      `event ${id} was rejected (NoRoute): no route matches type "e2e.nobody-handles-this"`,
+    );
+    // It took the trigger's one delivery, not a timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('send rejects bad data with the reason', () => {
     const bad = run(['send', '--type', 't', '--data', '{nope', '--connection', connection]);
     expect(bad.status).toBe(1);

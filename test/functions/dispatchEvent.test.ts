@@ -3,6 +3,7 @@ import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service
 import { createInvocationContextWithDurableClient } from '../../devhost/durable/createInvocationContextWithDurableClient';
 import { triggerBodyFor, triggerMetadataFor } from '../../devhost/functionsHost/serviceBusMessageData';
 import type { FunctionRegistration } from '../../devhost/registrations/captureRegistrations';
+import { startAzurite, type RunningAzurite } from '../../devhost/dev/startAzurite';
 import {
   startServiceBusEmulator,
   type RunningServiceBusEmulator,
@@ -10,7 +11,7 @@ import {
 import { MarkedForDeadLetterError } from '../../shared/dispatch/dispatchEventHandler';
 import { DispatchProperty } from '../../shared/messaging/eventQueue';
 import { instanceIdFor } from '../../shared/naming/dispatchNames';
-import { resetServices } from '../../shared/services/getServices';
+import { getServices, resetServices } from '../../shared/services/getServices';
 import { startDispatchJobHarness, type DispatchJobHarness } from '../support/dispatchJobHarness';
 import { setProcessEnv, triggerSettings } from '../support/triggerEnvironment';
 import { dispatchQueueConfig } from '../support/serviceBusTestConfig';
@@ -24,6 +25,7 @@ import { dispatchQueueConfig } from '../support/serviceBusTestConfig';
 const config = dispatchQueueConfig();
 
 let emulator: RunningServiceBusEmulator;
+let azurite: RunningAzurite;
 let sb: ServiceBusClient;
 let harness: DispatchJobHarness;
 let trigger: FunctionRegistration;
@@ -33,9 +35,14 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   emulator = await startServiceBusEmulator({ port: 0, config });
+  azurite = await startAzurite();
   sb = new ServiceBusClient(emulator.connectionString);
   restoreEnv = setProcessEnv(
-    triggerSettings({ ServiceBusConnection: emulator.connectionString, DISPATCH_SETTLEMENT_MODE: 'classic' }),
+    triggerSettings({
+      ServiceBusConnection: emulator.connectionString,
+      DispatchStorage: azurite.connectionString,
+      DISPATCH_SETTLEMENT_MODE: 'classic',
+    }),
   );
   harness = await startDispatchJobHarness({
     scriptFor: () => ({ neverEnds: true }),
@@ -50,6 +57,7 @@ afterAll(async () => {
   await resetServices();
   await sb?.close();
   await emulator?.close();
+  await azurite?.close();
   restoreEnv?.();
 });
 
@@ -123,6 +131,11 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     expect(status.name).toBe('dispatchJob');
     expect(status.customStatus).toMatchObject({ route: 'hello', eventId: 'evt-1', attempt: 1 });
     expect(harness.engine.counters.orchestrationsStarted).toBe(1);
+    expect(await getServices().ledger.find({ eventId: 'evt-1', source: '/tests' })).toMatchObject({
+      type: 'demo.hello',
+      routes: ['hello'],
+      attempts: [{ route: 'hello', attempt: 1, instanceId: id }],
+    });
   });
 
   it('starts nothing for a duplicate delivery, whatever form the body arrives in', async () => {
@@ -135,6 +148,8 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     expect(logs.filter((l) => l.includes(`instance ${id} already exists (duplicate delivery)`))).toHaveLength(
       3,
     );
+    const recorded = await getServices().ledger.find({ eventId: 'evt-1', source: '/tests' });
+    expect(recorded).toMatchObject({ deliveries: 4, attempts: [{ instanceId: id }] });
   });
 
   it('fans out to every matching route', async () => {
@@ -161,6 +176,13 @@ describe('dispatchEvent trigger (classic settlement)', () => {
       'InvalidEvent',
       'source: missing required attribute, expected a non-empty string; type: must not be empty',
     );
+    // Found under the id its producer gave it, although it is no valid CloudEvent.
+    expect(await getServices().ledger.findById('evt-x')).toEqual([
+      expect.objectContaining({
+        source: '',
+        rejection: expect.objectContaining({ reason: 'InvalidEvent' }) as unknown,
+      }),
+    ]);
   });
 
   it('dead-letters an oversize body, saying size and limit', async () => {
@@ -178,6 +200,19 @@ describe('dispatchEvent trigger (classic settlement)', () => {
       'NoRoute',
       'no route matches type "other.thing", source "/tests", subject "a/b"',
     );
+    expect(await getServices().ledger.findById('evt-none')).toEqual([
+      expect.objectContaining({
+        source: '/tests',
+        type: 'other.thing',
+        subject: 'a/b',
+        routes: [],
+        attempts: [],
+        rejection: expect.objectContaining({
+          reason: 'NoRoute',
+          description: 'no route matches type "other.thing", source "/tests", subject "a/b"',
+        }) as unknown,
+      }),
+    ]);
   });
 
   it('runs a requeued copy for its one route and attempt only', async () => {
@@ -217,5 +252,8 @@ describe('dispatchEvent trigger (classic settlement)', () => {
       );
     }
     expect(harness.engine.counters.orchestrationsStarted).toBe(before);
+    // The marked copies are the dispatcher's own: only the original delivery is in the ledger.
+    const [recorded] = await getServices().ledger.findById(`msg-${invocation - 2}`);
+    expect(recorded).toMatchObject({ deliveries: 1, rejection: { reason: 'InvalidEvent' } });
   });
 });

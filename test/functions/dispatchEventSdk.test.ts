@@ -1,3 +1,4 @@
+import { startAzurite, type RunningAzurite } from '../../devhost/dev/startAzurite';
 import { createInvocationContextWithDurableClient } from '../../devhost/durable/createInvocationContextWithDurableClient';
 import type { FunctionRegistration } from '../../devhost/registrations/captureRegistrations';
 import type { SdkMessage } from '../../shared/dispatch/dispatchEventHandler';
@@ -16,11 +17,14 @@ import { setProcessEnv, triggerSettings } from '../support/triggerEnvironment';
 let harness: DispatchJobHarness;
 let trigger: FunctionRegistration;
 let restoreEnv: () => void;
+let azurite: RunningAzurite;
 let lock = 0;
 
 beforeAll(async () => {
+  azurite = await startAzurite();
   restoreEnv = setProcessEnv(
     triggerSettings({
+      DispatchStorage: azurite.connectionString,
       ServiceBusConnection:
         'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;',
       DISPATCH_SETTLEMENT_MODE: 'sdk',
@@ -37,6 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.close();
   await resetServices();
+  await azurite?.close();
   restoreEnv?.();
 });
 

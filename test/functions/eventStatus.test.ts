@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { HttpRequest, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
+import { startAzurite, type RunningAzurite } from '../../devhost/dev/startAzurite';
 import { DurableEngine, createInvocationContextWithDurableClient } from '../../devhost/durable';
 import { createRegistry, installRegistrationCapture } from '../../devhost/registrations/captureRegistrations';
 import { instanceIdFor } from '../../shared/naming/dispatchNames';
+import { getServices, resetServices } from '../../shared/services/getServices';
 
 // Settings the function module validates when it loads (routes: the e2e fixture, e2e-fail has maxAttempts 2).
 process.env.DURABLE_TASK_HUB = 'statustest';
@@ -21,6 +23,7 @@ interface FakeJobInput {
 }
 
 let engine: DurableEngine;
+let azurite: RunningAzurite;
 
 function status(
   route: string,
@@ -45,6 +48,9 @@ function status(
 }
 
 beforeAll(async () => {
+  azurite = await startAzurite();
+  // The event ledger (getServices, built on first use) lives in Azurite.
+  process.env.DispatchStorage = azurite.connectionString;
   ({ eventStatus } = await import('../../functions/eventStatus'));
   // A stand-in for dispatchJob: publishes the customStatus it is given, optionally waits.
   const registry = createRegistry();
@@ -81,6 +87,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine?.stop();
+  await resetServices();
+  await azurite?.close();
+  delete process.env.DispatchStorage;
 });
 
 function context(): InvocationContext {
@@ -105,6 +114,8 @@ describe('GET /api/events/{eventId}', () => {
     expect(code).toBe(200);
     expect(body).toEqual({
       eventId: 'ev-1',
+      state: 'Settled',
+      events: [],
       jobs: [
         expect.objectContaining({
           instanceId: instanceIdFor('e2e-fail', 'ev-1', 1),
@@ -136,9 +147,73 @@ describe('GET /api/events/{eventId}', () => {
     ]);
   });
 
-  it('answers 404 for an event that started nothing', async () => {
+  it('shows an event the trigger rejected at once, from the ledger', async () => {
+    await getServices().ledger.recordRejected({
+      eventId: 'ev-rejected',
+      source: 'urn:producer',
+      type: 'nobody.handles.this',
+      receivedAt: '2026-11-29T10:00:00.000Z',
+      reason: 'NoRoute',
+      description: 'no route matches type "nobody.handles.this", source "urn:producer"',
+    });
+    const { status: code, body } = await get('ev-rejected');
+    expect(code).toBe(200);
+    expect(body).toMatchObject({
+      eventId: 'ev-rejected',
+      state: 'Rejected',
+      rejection: {
+        source: 'urn:producer',
+        reason: 'NoRoute',
+        description: 'no route matches type "nobody.handles.this", source "urn:producer"',
+      },
+      jobs: [],
+    });
+  });
+
+  it('joins ledger attempts with the live orchestration (ledger outcome, log URL)', async () => {
+    const key = { eventId: 'ev-2', source: 'urn:fan' };
+    const ledger = getServices().ledger;
+    await ledger.recordReceived({
+      ...key,
+      receivedAt: '2026-11-29T10:00:00.000Z',
+      routes: ['e2e-fan-a', 'e2e-fan-b'],
+    });
+    for (const route of ['e2e-fan-a', 'e2e-fan-b'])
+      await ledger.recordAttemptStarted({
+        ...key,
+        route,
+        attempt: 1,
+        instanceId: instanceIdFor(route, 'ev-2', 1),
+        startedAt: '2026-11-29T10:00:00.000Z',
+      });
+    await ledger.recordAttemptSettled({
+      ...key,
+      route: 'e2e-fan-b',
+      attempt: 1,
+      instanceId: instanceIdFor('e2e-fan-b', 'ev-2', 1),
+      outcome: 'Succeeded',
+      settledAt: '2026-11-29T10:00:09.000Z',
+      exitCode: 0,
+      logUrl: 'http://127.0.0.1/devstoreaccount1/job-logs/e2e-fan-b/ev-2/a1.log',
+    });
+    const { body } = await get('ev-2');
+    expect(body).toMatchObject({
+      state: 'InProgress',
+      events: [{ source: 'urn:fan', routes: ['e2e-fan-a', 'e2e-fan-b'] }],
+      jobs: [
+        { route: 'e2e-fan-a', phase: 'Watching', runtimeStatus: 'Running', source: 'urn:fan' },
+        {
+          route: 'e2e-fan-b',
+          phase: 'Succeeded',
+          logUrl: 'http://127.0.0.1/devstoreaccount1/job-logs/e2e-fan-b/ev-2/a1.log',
+        },
+      ],
+    });
+  });
+
+  it('answers 404 only for an id never seen', async () => {
     const { status: code, body } = await get('never-sent');
     expect(code).toBe(404);
-    expect(body).toEqual({ error: "no jobs for event 'never-sent'", eventId: 'never-sent' });
+    expect(body).toEqual({ error: "event 'never-sent' was never seen", eventId: 'never-sent' });
   });
 });
