@@ -34,7 +34,7 @@ resource jobLogsContainer 'Microsoft.Storage/storageAccounts/blobServices/contai
   }
 }
 
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' existing = {
   parent: storageAccount
   name: 'default'
 }

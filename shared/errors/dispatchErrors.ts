@@ -14,7 +14,11 @@ export abstract class DispatchError extends Error {
 /** The event itself is unusable (poison): dead-letter with reason `InvalidEvent`. */
 export class InvalidEventError extends DispatchError {
   readonly kind = 'invalid-event' as const;
-  /** `path` is the attribute path (`data`, `specversion`) or `body` / `json@<pos>` for the envelope. */
+  /**
+   * Where it is wrong: an attribute (`specversion`, `source`), `body`, `contentType`, an application property
+   * (`cloudEvents_id`, `applicationProperties`), or a JSON position `json@<line>:<column>` (the event) /
+   * `data@<line>:<column>` (a binary-mode body).
+   */
   constructor(
     message: string,
     readonly path?: string,
