@@ -50,6 +50,12 @@ export const DispatchJobActivity = {
 
 /** Lines of job output kept for the dead-letter description. */
 export const LOG_TAIL_LINES = 50;
+/**
+ * While a job runs, its log is archived this often (on the next poll after), so a job whose group dies or is
+ * deleted keeps its log up to then. 15 minutes: jobs shorter than that cost nothing extra (the log is archived
+ * once, before the group is deleted), and a 24 h job adds 96 activities to the ~1,440 polls of a 1-minute route.
+ */
+export const LOG_SNAPSHOT_EVERY_MS = 15 * 60_000;
 /** Create attempts on one target before moving to the next (transient errors only). */
 export const CREATE_TRIES_PER_TARGET = 4;
 const CREATE_RETRY_FIRST_MS = 5_000;
@@ -145,6 +151,8 @@ export interface CollectLogsInput extends JobRef {
   route: string;
   eventId: string;
   attempt: number;
+  /** A snapshot of a running job: archive only (nothing to do without an archive). */
+  snapshot?: boolean;
 }
 
 export interface RequeueInput {
@@ -275,6 +283,7 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.jobProvider.stop(input.name, input.target).catch(rethrow);
     },
     async collectLogs(input) {
+      if (input.snapshot && !deps.jobLogs) return { tail: '' };
       if (deps.jobLogs) {
         // Never throws: a log that cannot be read or archived is reported, and settling goes on.
         const result = await archiveJobLog(
@@ -408,6 +417,20 @@ export function* dispatchJobOrchestrator(
           : {}),
       });
       if (outcome) break;
+      const lastSnapshotMs = Date.parse(watch.logSnapshotAt ?? '') || deadlineMs - route.policy.timeoutMs;
+      if (nowMs() - lastSnapshotMs >= LOG_SNAPSHOT_EVERY_MS) {
+        const snapshot = (yield context.df.callActivity(DispatchJobActivity.collectLogs, {
+          name: containerGroup,
+          target: watch.target,
+          tailLines: LOG_TAIL_LINES,
+          route: route.name,
+          eventId: input.event.id,
+          attempt,
+          snapshot: true,
+        } satisfies CollectLogsInput)) as ArchiveJobLogResult;
+        watch = { ...watch, logSnapshotAt: at(nowMs()).toISOString() };
+        if (snapshot.logUrl !== undefined) publish({ logUrl: snapshot.logUrl });
+      }
       if (executionPolls >= input.pollsPerExecution) {
         // Keeps every execution's history bounded however long the job runs.
         const next: DispatchJobInput = { ...input, watch: { ...watch, execution: watch.execution + 1 } };
@@ -421,6 +444,7 @@ export function* dispatchJobOrchestrator(
 
   let logTail = '';
   let logUrl: string | undefined;
+  let logArchiveError: string | undefined;
   if (jobTarget) {
     const job: JobRef = { name: containerGroup, target: jobTarget };
     if (outcome.kind === 'timed-out') {
@@ -448,6 +472,7 @@ export function* dispatchJobOrchestrator(
       const logs = typeof collected === 'string' ? { tail: collected } : collected;
       logTail = logs.tail;
       logUrl = logs.logUrl;
+      logArchiveError = logs.archiveError;
       publish({
         ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
         ...(logs.archiveError !== undefined ? { logArchiveError: logs.archiveError } : {}),
@@ -556,6 +581,7 @@ export function* dispatchJobOrchestrator(
     ...(settlement.description !== undefined ? { description: settlement.description } : {}),
     ...(settlement.exitCode !== undefined ? { exitCode: settlement.exitCode } : {}),
     ...(logUrl !== undefined ? { logUrl } : {}),
+    ...(logArchiveError !== undefined ? { logArchiveError } : {}),
   } satisfies AttemptSettled);
   yield context.df.callActivity(DispatchJobActivity.publishResult, {
     eventId: settlement.eventId,

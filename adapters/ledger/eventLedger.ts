@@ -48,6 +48,8 @@ export interface AttemptSettled extends EventKey {
   exitCode?: number;
   /** Where the attempt's full log was archived (a plain blob URL). */
   logUrl?: string;
+  /** Why it could not be archived. */
+  logArchiveError?: string;
 }
 
 export interface LedgerAttempt {
@@ -61,6 +63,7 @@ export interface LedgerAttempt {
   description?: string;
   exitCode?: number;
   logUrl?: string;
+  logArchiveError?: string;
 }
 
 export interface LedgerEvent extends EventKey {

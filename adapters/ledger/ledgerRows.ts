@@ -36,6 +36,7 @@ export interface AttemptRow {
   description?: string;
   exitCode?: number;
   logUrl?: string;
+  logArchiveError?: string;
 }
 
 /** One source's rows -> the ledger's view of that event. */
@@ -83,5 +84,6 @@ export function attemptFromRow(row: AttemptRow): LedgerAttempt {
     ...(row.description !== undefined ? { description: row.description } : {}),
     ...(row.exitCode !== undefined ? { exitCode: row.exitCode } : {}),
     ...(row.logUrl !== undefined ? { logUrl: row.logUrl } : {}),
+    ...(row.logArchiveError !== undefined ? { logArchiveError: row.logArchiveError } : {}),
   };
 }

@@ -104,6 +104,9 @@ export class TableEventLedger implements EventLedger {
       ...(attempt.description !== undefined ? { description: attempt.description.slice(0, MAX_TEXT) } : {}),
       ...(attempt.exitCode !== undefined ? { exitCode: attempt.exitCode } : {}),
       ...(attempt.logUrl !== undefined ? { logUrl: attempt.logUrl } : {}),
+      ...(attempt.logArchiveError !== undefined
+        ? { logArchiveError: attempt.logArchiveError.slice(0, MAX_TEXT) }
+        : {}),
     };
     // Merge keeps startedAt; the settle of one attempt is its last word, so no ETag is needed.
     await this.write(`record outcome of ${attempt.instanceId}`, () => this.client.upsertEntity(row, 'Merge'));

@@ -10,6 +10,8 @@ export interface WatchedJob {
   exitCode: number | null;
   reason: string | null;
   lastUpdatedTime: string;
+  /** The attempt's archived full log (a blob URL), once collected. */
+  logUrl?: string;
 }
 
 const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
@@ -154,6 +156,8 @@ export function registerWatchCommand(program: Command): void {
         }
         draw(lines);
         if (eventId && isSettled(jobs)) {
+          for (const job of jobs.filter((j) => j.logUrl))
+            process.stdout.write(`log ${job.route} a${job.attempt}: ${job.logUrl}\n`);
           process.exitCode = jobs.some((j) => j.phase === 'DeadLettered' || j.runtimeStatus !== 'Completed')
             ? 2
             : 0;

@@ -94,9 +94,13 @@ describe('dispatcher CLI', () => {
     expect(sent).toMatchObject({ status: 0, stdout: 'cli-event-1\n' });
     const watched = run(['watch', 'cli-event-1', '--api', api, '--interval', '0.5', '--timeout', '45']);
     expect(watched.status).toBe(0);
-    const lastTable = watched.stdout.trim().split('\n').slice(-2);
+    const lines = watched.stdout.trim().split('\n');
+    const lastTable = lines.filter((line) => !line.startsWith('log ')).slice(-2);
     expect(lastTable[0]).toMatch(/^ROUTE\s+ATTEMPT\s+PHASE\s+STATUS\s+EXIT\s+REASON$/);
     expect(lastTable[1]).toMatch(/^e2e-ok\s+1\s+Succeeded\s+Completed\s+0$/);
+    expect(lines.at(-1)).toMatch(
+      /^log e2e-ok a1: http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\/job-logs\/e2e-ok\/cli-event-1\/a1\.log$/,
+    );
   });
 
   it('watch exits 2 when the event ends in the dead-letter queue', () => {
@@ -105,6 +109,13 @@ describe('dispatcher CLI', () => {
     const watched = run(['watch', id, '--api', api, '--interval', '0.5', '--timeout', '45']);
     expect(watched.status).toBe(2);
     expect(watched.stdout).toMatch(/e2e-fail\s+2\s+DeadLettered/);
+    // Each attempt's archived log, after the table.
+    expect(watched.stdout).toMatch(
+      new RegExp(
+        `^log e2e-fail a2: http://127\\.0\\.0\\.1:\\d+/devstoreaccount1/job-logs/e2e-fail/${id}/a2\\.log$`,
+        'm',
+      ),
+    );
   });
 
   it('watch exits 2 at once, with the reason, for an event no route matches', () => {

@@ -8,7 +8,11 @@ import {
   installRegistrationCapture,
   type FunctionRegistry,
 } from '../../devhost/registrations/captureRegistrations';
-import { createDispatchJobActivities, registerDispatchJob } from '../../orchestrations/dispatchJob';
+import {
+  createDispatchJobActivities,
+  registerDispatchJob,
+  type DispatchJobActivityDeps,
+} from '../../orchestrations/dispatchJob';
 import type { JobSpec } from '../../shared/jobs/jobProvider';
 import type { EventQueue } from '../../shared/messaging/eventQueue';
 import type { ResultPublisher } from '../../shared/messaging/resultPublisher';
@@ -52,6 +56,8 @@ export async function startDispatchJobHarness(
     scriptFor?: (spec: JobSpec) => JobScript;
     eventQueue?: EventQueue;
     resultPublisher?: ResultPublisher;
+    jobLogs?: DispatchJobActivityDeps['jobLogs'];
+    ledger?: DispatchJobActivityDeps['ledger'];
     start?: Date;
     extra?: () => void;
   } = {},
@@ -68,6 +74,8 @@ export async function startDispatchJobHarness(
         jobProvider: provider,
         eventQueue: options.eventQueue ?? queue,
         ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
+        ...(options.jobLogs ? { jobLogs: options.jobLogs } : {}),
+        ...(options.ledger ? { ledger: options.ledger } : {}),
         log: (m) => log.push(m),
       }),
     );
