@@ -1,18 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { EventJobView } from '../../functions/status/eventView';
 
-/** One row of the status API (`GET /api/events/{id}` or `/api/jobs`). */
-export interface WatchedJob {
-  instanceId: string;
-  route: string;
-  attempt: number;
-  phase: string;
-  runtimeStatus: string;
-  exitCode: number | null;
-  reason: string | null;
-  lastUpdatedTime: string;
-  /** The attempt's archived full log (a blob URL), once collected. */
-  logUrl?: string;
-}
+/** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
+export type WatchedJob = EventJobView;
 
 const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
 

@@ -1,3 +1,5 @@
+import type { JobFailureReason } from './jobFailureReason';
+
 /**
  * The small set of typed errors that decide retry vs dead-letter in ONE place ({@link classifyError}).
  * Activities throw these; orchestrations see them as failed tasks whose message starts with the error name
@@ -60,12 +62,15 @@ export class CapacityProviderError extends TransientProviderError {}
 /** Retrying cannot help (image cannot be pulled, invalid request, auth): dead-letter without more attempts. */
 export class PermanentProviderError extends DispatchError {
   readonly kind = 'permanent' as const;
+  /** Why the job can never run, decided by the provider that knows (default: a generic permanent error). */
+  readonly reason: JobFailureReason;
   constructor(
     message: string,
     readonly code?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: JobFailureReason },
   ) {
     super(message, options);
+    this.reason = options?.reason ?? 'PermanentError';
   }
 }
 

@@ -2,7 +2,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { AzureBlobStore } from '../../../adapters/blob/azureBlobStore';
 import { createBlobServiceClient } from '../../../adapters/blob/createBlobServiceClient';
 import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
-import { EmulatorCredential } from '../../../shared/azure/emulatorCredential';
+import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
 import { PermanentProviderError, TransientProviderError } from '../../../shared/errors/dispatchErrors';
 
 let azurite: RunningAzurite;

@@ -2,7 +2,7 @@ import { TableClient } from '@azure/data-tables';
 import { createTableClient } from '../../../adapters/ledger/createTableClient';
 import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
 import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
-import { EmulatorCredential } from '../../../shared/azure/emulatorCredential';
+import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
 import { PermanentProviderError } from '../../../shared/errors/dispatchErrors';
 
 let azurite: RunningAzurite;
