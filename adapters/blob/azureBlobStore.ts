@@ -1,5 +1,6 @@
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
-import { classifyStorageError, isStorageNotFound } from '../storage/classifyStorageError';
+import { isNotFound } from '../../shared/errors/isNotFound';
+import { classifyStorageError } from '../storage/classifyStorageError';
 import type { BlobRef, BlobStore, BlobWriteOptions } from './blobStore';
 
 export interface AzureBlobStoreOptions {
@@ -48,7 +49,7 @@ export class AzureBlobStore implements BlobStore {
     try {
       return await this.client.getContainerClient(ref.container).getBlobClient(ref.name).downloadToBuffer();
     } catch (err) {
-      if (isStorageNotFound(err)) return undefined;
+      if (isNotFound(err)) return undefined;
       throw classifyStorageError(err, `read blob ${describe(ref)}`);
     }
   }
@@ -62,7 +63,7 @@ export class AzureBlobStore implements BlobStore {
       const blob = this.client.getContainerClient(ref.container).getBlobClient(ref.name);
       return (await blob.deleteIfExists({ deleteSnapshots: 'include' })).succeeded;
     } catch (err) {
-      if (isStorageNotFound(err)) return false; // the container is missing
+      if (isNotFound(err)) return false; // the container is missing
       throw classifyStorageError(err, `delete blob ${describe(ref)}`);
     }
   }

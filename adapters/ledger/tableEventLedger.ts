@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { RestError } from '@azure/core-rest-pipeline';
-import { classifyStorageError, isStorageNotFound } from '../storage/classifyStorageError';
+import { isNotFound } from '../../shared/errors/isNotFound';
+import { classifyStorageError } from '../storage/classifyStorageError';
 import type {
   AttemptSettled,
   AttemptStarted,
@@ -171,7 +172,7 @@ export class TableEventLedger implements EventLedger {
     try {
       return await this.client.getEntity<EventRow>(pk, rk);
     } catch (err) {
-      if (isStorageNotFound(err)) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -184,7 +185,7 @@ export class TableEventLedger implements EventLedger {
       return rows;
     } catch (err) {
       // Nothing was ever recorded (the emulator's table is created on the first write).
-      if (isStorageNotFound(err)) return [];
+      if (isNotFound(err)) return [];
       throw classifyStorageError(err, what);
     }
   }

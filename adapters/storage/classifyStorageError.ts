@@ -16,11 +16,6 @@ export function storageErrorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** A 404 of any kind (blob, entity, container, table). */
-export function isStorageNotFound(err: unknown): boolean {
-  return err instanceof RestError && err.statusCode === 404;
-}
-
 /**
  * The ONE place that maps Blob and Table failures to the dispatcher's errors: throttling, 5xx, timeouts and
  * network errors are transient; authorization and everything else permanent, with the fix in the message.
