@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /**
@@ -17,7 +17,11 @@ export interface AzuriteOptions {
   tablePort?: number;
   /** Queue port; 0 or undefined = a free port (the app does not use queues; the Functions host convention does). */
   queuePort?: number;
-  /** Workspace (blobs, tables, their metadata) kept across restarts; undefined = in memory, gone at close. */
+  /**
+   * Workspace (blobs, tables, their metadata) kept across restarts; undefined = in memory, gone at close. Ports
+   * left free (0) are reused from the previous start on that workspace when still free, so blob URLs recorded
+   * before a restart (job logs in the ledger) keep working.
+   */
   stateDir?: string;
   /** Azurite's own output lines (debug). */
   log?: (line: string) => void;
@@ -63,13 +67,67 @@ function azuriteEntry(): string {
  * when this process goes away.
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  const portsFile = options.stateDir !== undefined ? join(resolve(options.stateDir), PORTS_FILE) : undefined;
+  const previous = portsFile !== undefined ? readPorts(portsFile) : undefined;
+  const wanted = {
+    blob: options.blobPort || previous?.blob || 0,
+    queue: options.queuePort || previous?.queue || 0,
+    table: options.tablePort || previous?.table || 0,
+  };
+  let running: RunningAzurite;
+  try {
+    running = await startAzuriteOn(wanted, options);
+  } catch (err) {
+    // Taken meanwhile by something else: the ports were only remembered, not asked for.
+    if (!previous || !/EADDRINUSE/.test(String(err))) throw err;
+    running = await startAzuriteOn(
+      { blob: options.blobPort ?? 0, queue: options.queuePort ?? 0, table: options.tablePort ?? 0 },
+      options,
+    );
+  }
+  if (portsFile !== undefined) {
+    const port = (endpoint: string): number => Number(new URL(endpoint).port);
+    const ports: AzuritePorts = {
+      blob: port(running.blobEndpoint),
+      queue: port(running.queueEndpoint),
+      table: port(running.tableEndpoint),
+    };
+    writeFileSync(portsFile, `${JSON.stringify(ports)}\n`);
+  }
+  return running;
+}
+
+interface AzuritePorts {
+  blob: number;
+  queue: number;
+  table: number;
+}
+
+/** Where startAzurite remembers the ports of a workspace (beside Azurite's own files). */
+const PORTS_FILE = 'dispatcher-ports.json';
+
+function readPorts(file: string): AzuritePorts | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const ports = JSON.parse(readFileSync(file, 'utf8')) as Partial<AzuritePorts>;
+    const valid = (n: unknown): n is number =>
+      typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 65536;
+    return valid(ports.blob) && valid(ports.queue) && valid(ports.table)
+      ? { blob: ports.blob, queue: ports.queue, table: ports.table }
+      : undefined;
+  } catch {
+    return undefined; // unreadable: start on free ports and write it anew
+  }
+}
+
+async function startAzuriteOn(ports: AzuritePorts, options: AzuriteOptions): Promise<RunningAzurite> {
   const args = [
     '--blobPort',
-    String(options.blobPort ?? 0),
+    String(ports.blob),
     '--queuePort',
-    String(options.queuePort ?? 0),
+    String(ports.queue),
     '--tablePort',
-    String(options.tablePort ?? 0),
+    String(ports.table),
     '--disableTelemetry',
     // The SDKs in package.json may be newer than the emulator's list of API versions; the calls we make exist.
     '--skipApiVersionCheck',

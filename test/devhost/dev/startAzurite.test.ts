@@ -57,22 +57,40 @@ describe('startAzurite', () => {
     expect(isAlive(azurite.pid)).toBe(false);
   });
 
-  test('with a state directory, blobs survive a restart on the same ports', async () => {
+  test('with a state directory, blobs survive a restart, on the same (remembered) ports', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'azurite-state-'));
     try {
       const first = await startAzurite({ stateDir });
-      const blobPort = Number(new URL(first.blobEndpoint).port);
       try {
         await writeAndReadBlob(first.connectionString, 'kept');
       } finally {
         await first.close();
       }
-      const second = await startAzurite({ stateDir, blobPort });
+      // Blob URLs recorded before the restart (job logs) must still resolve.
+      const second = await startAzurite({ stateDir });
       try {
-        expect(second.blobEndpoint).toBe(first.blobEndpoint);
+        expect(second.connectionString).toBe(first.connectionString);
         expect(await writeAndReadBlob(second.connectionString, '')).toBe('kept');
       } finally {
         await second.close();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a remembered port that was taken meanwhile is given up for a free one', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'azurite-state-'));
+    try {
+      const first = await startAzurite({ stateDir });
+      await first.close();
+      const squatter = await startAzurite({ blobPort: Number(new URL(first.blobEndpoint).port) });
+      try {
+        const second = await startAzurite({ stateDir });
+        expect(second.blobEndpoint).not.toBe(first.blobEndpoint);
+        await second.close();
+      } finally {
+        await squatter.close();
       }
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
