@@ -136,7 +136,10 @@ export class TableEventLedger implements EventLedger {
     };
   }
 
-  /** Read-modify-write of the event row under its ETag; a lost race (409 on create, 412 on update) rereads. */
+  /**
+   * Read-modify-write of the event row under its ETag; a lost race (409 on insert, 412 on update) rereads. The
+   * first round inserts without reading: most events are delivered once, so that is one round trip, not two.
+   */
   private async updateEventRow(
     key: EventKey,
     what: string,
@@ -147,7 +150,7 @@ export class TableEventLedger implements EventLedger {
     const keys = { partitionKey: partitionKey(key.eventId), rowKey: eventRowKey(key.source) };
     await this.write(what, async () => {
       for (let round = 1; ; round++) {
-        const current = await this.readEventRow(keys.partitionKey, keys.rowKey);
+        const current = round === 1 ? undefined : await this.readEventRow(keys.partitionKey, keys.rowKey);
         const next: EventRow = {
           ...keys,
           kind: 'event',
@@ -162,7 +165,8 @@ export class TableEventLedger implements EventLedger {
         } catch (err) {
           const lostRace = err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412);
           if (!lostRace || round >= this.maxConflictRetries) throw err;
-          await delay(5 * round);
+          // An existing row (the blind first insert) is no contention: reread at once.
+          if (round > 1) await delay(5 * round);
         }
       }
     });

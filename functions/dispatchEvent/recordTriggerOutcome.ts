@@ -45,19 +45,20 @@ export async function recordTriggerOutcome(ledger: EventLedger, outcome: Trigger
   if (!event) throw new Error('recordTriggerOutcome: a dispatched delivery must name its event');
   const key = { eventId: event.id, source: event.source };
   const routes = [...new Set(result.instances.map((instance) => instance.route))];
-  await ledger.recordReceived({
-    ...key,
-    ...(event.type !== undefined ? { type: event.type } : {}),
-    ...(event.subject !== undefined ? { subject: event.subject } : {}),
-    ...messageId,
-    receivedAt,
-    routes,
-  });
-  await Promise.all(
-    result.instances.map((instance) =>
+  // Different rows: written concurrently.
+  await Promise.all([
+    ledger.recordReceived({
+      ...key,
+      ...(event.type !== undefined ? { type: event.type } : {}),
+      ...(event.subject !== undefined ? { subject: event.subject } : {}),
+      ...messageId,
+      receivedAt,
+      routes,
+    }),
+    ...result.instances.map((instance) =>
       ledger.recordAttemptStarted({ ...key, ...instance, startedAt: receivedAt }),
     ),
-  );
+  ]);
 }
 
 /** `id`, `source` and `type` of a JSON object body, when they are non-empty strings (`source` may be absent). */
