@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LogLevel } from '@azure/functions';
 import { startDevStack, type DevStackOptions } from '../dev/startDevStack';
+import { nextStepHint } from './devNextStep';
+import { watchParent } from './watchParent';
 
 function port(value: string): number {
   const n = Number(value);
@@ -83,31 +85,38 @@ export function registerDevCommand(program: Command): void {
       };
       const stack = await startDevStack(options);
       // Handlers first: whoever waits for "ready" may signal right away.
-      const stopped = new Promise<void>((resolve) => {
+      const stopped = new Promise<string>((resolve) => {
         let stopping = false;
-        const stop = (signal: string): void => {
+        const stop = (why: string): void => {
           if (stopping) {
-            process.stderr.write(`${signal} again: exiting without a clean shutdown\n`);
+            process.stderr.write(`${why} again: exiting without a clean shutdown\n`);
             process.exit(130);
           }
           stopping = true;
-          process.stderr.write(
-            `${signal}: stopping the dev stack...${flags.state ? ` (running jobs keep running; start again with --state ${flags.state} to resume them)` : ''}\n`,
-          );
-          stack.close().then(resolve, (err: unknown) => {
-            process.stderr.write(`shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
-            resolve();
-          });
+          resolve(why);
         };
-        process.on('SIGINT', () => stop('SIGINT'));
-        process.on('SIGTERM', () => stop('SIGTERM'));
+        // SIGHUP: the terminal went away. All three reach this process directly under `npm run dev` (its script
+        // execs the CLI, so npm's forwarded signal is not swallowed by an intermediate shell).
+        for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+        watchParent(() => stop('parent process exited'));
       });
       process.stdout.write(
-        `Service Bus: ${stack.serviceBusConnectionString}\nHTTP: ${stack.httpBase}\nready\n`,
+        `Service Bus: ${stack.serviceBusConnectionString}\nHTTP: ${stack.httpBase}\nready\n${nextStepHint(stack, flags.routes)}\n`,
       );
-      await stopped;
+      const outcome = await Promise.race([stopped, stack.failed]);
+      const failure = outcome instanceof Error ? outcome : undefined;
+      process.stderr.write(
+        failure
+          ? `dispatcher dev: ${failure.message}\nstopping the dev stack...\n`
+          : `${outcome}: stopping the dev stack...${flags.state ? ` (running jobs keep running; start again with --state ${flags.state} to resume them)` : ''}\n`,
+      );
+      await stack.close().catch((err: unknown) => {
+        process.stderr.write(`shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      });
       // The app may hold clients it never closes (as in Azure, where the process is simply ended): exit.
-      await new Promise<void>((resolve) => process.stdout.write('stopped\n', () => resolve()));
-      process.exit(0);
+      await new Promise<void>((resolve) =>
+        process.stdout.write(failure ? 'stopped after a failure\n' : 'stopped\n', () => resolve()),
+      );
+      process.exit(failure ? 1 : 0);
     });
 }

@@ -2,15 +2,19 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { LogLevel } from '@azure/functions';
 import { parseImagesMap } from '../aci/loadImagesMap';
-import { startAciEmulator } from '../aci/startAciEmulator';
+import { startAciEmulator, type RunningAciEmulator } from '../aci/startAciEmulator';
 import { trustEmulatorCertificate } from '../aci/trustEmulatorCertificate';
 import { DurableEngine } from '../durable/durableEngine';
 import type { AppSettings } from '../functionsHost/appSettings';
 import { consoleLogSink, formatLogArgs, type HostLogSink } from '../functionsHost/hostLog';
 import { createDurableHostBinding } from '../functionsHost/durableHostBinding';
 import { startFunctionsHost } from '../functionsHost/startFunctionsHost';
-import { startServiceBusEmulator } from '../servicebus/startServiceBusEmulator';
+import {
+  startServiceBusEmulator,
+  type RunningServiceBusEmulator,
+} from '../servicebus/startServiceBusEmulator';
 import { freePort } from './freePort';
+import { superviseEmulator, type SupervisionEvents } from './superviseEmulator';
 import {
   emulatorProcessAvailable,
   startAciEmulatorProcess,
@@ -55,6 +59,11 @@ export interface DevStack {
   httpBase: string;
   armEndpoint: string;
   settings: AppSettings;
+  /**
+   * Resolves (never rejects) when the stack cannot go on: an emulator process died and was not restarted
+   * (no state dir, a crash loop, or its restart failed). The owner should close the stack and exit non-zero.
+   */
+  failed: Promise<Error>;
   /** Stops the host first (so no message is taken mid-shutdown), then the engine and both emulators. */
   close(): Promise<void>;
 }
@@ -135,24 +144,58 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       }
     }
   };
+  let reportFailure: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
+  // Each emulator process is supervised: restarted with its state when there is one, else the stack fails.
+  const supervision = <T>(name: string): SupervisionEvents<T> => ({
+    warn: (message) => log({ level: 'warning', message: `[dev] ${message}` }),
+    restarted: () => undefined,
+    fatal: (error) => {
+      log({ level: 'error', message: `[dev] ${error.message}` });
+      reportFailure(new Error(`${name}: ${error.message}`));
+    },
+  });
+  const policy = { restart: stateDir !== undefined };
   try {
-    const serviceBus = await (emulatorsInProcess ? startServiceBusEmulator : startServiceBusEmulatorProcess)({
-      port: options.serviceBusPort ?? 5672,
+    const serviceBusOptions = {
       config: options.serviceBusConfig ?? join(configDir, 'servicebus.Config.json'),
       stateDir: stateDir ? join(stateDir, 'servicebus') : undefined,
-      log: (line) => log({ level: 'debug', message: `[servicebus] ${line}` }),
-    });
+      log: (line: string) => log({ level: 'debug', message: `[servicebus] ${line}` }),
+    };
+    const serviceBus = await superviseEmulator<RunningServiceBusEmulator>(
+      'Service Bus emulator',
+      options.serviceBusPort ?? 5672,
+      (port, onUnexpectedExit) =>
+        emulatorsInProcess
+          ? startServiceBusEmulator({ ...serviceBusOptions, port })
+          : startServiceBusEmulatorProcess({ ...serviceBusOptions, port, onUnexpectedExit }),
+      policy,
+      supervision('Service Bus emulator'),
+    );
     closers.push(() => serviceBus.close());
 
-    const aci = await (emulatorsInProcess ? startAciEmulator : startAciEmulatorProcess)({
-      port: options.aciPort ?? 0,
+    const aciOptions = {
       images: loadDevImages(options.imagesFile ?? join(configDir, 'images.json'), appRoot),
       ...(stateDir ? { stateDir: join(stateDir, 'aci') } : {}),
       ...(options.imagePullTimeoutMs !== undefined ? { imagePullTimeoutMs: options.imagePullTimeoutMs } : {}),
-      log: (line) => log({ level: 'debug', message: `[aci] ${line}` }),
-    });
+      log: (line: string) => log({ level: 'debug', message: `[aci] ${line}` }),
+    };
+    const aci = await superviseEmulator<RunningAciEmulator>(
+      'ACI emulator',
+      options.aciPort ?? 0,
+      (port, onUnexpectedExit) =>
+        emulatorsInProcess
+          ? startAciEmulator({ ...aciOptions, port })
+          : startAciEmulatorProcess({ ...aciOptions, port, onUnexpectedExit }),
+      policy,
+      {
+        ...supervision('ACI emulator'),
+        // A concurrent stack may have renewed the cached CA meanwhile: trust the one the new process serves.
+        restarted: (emulator) => trustEmulatorCertificateInProcess(emulator.caCertPem, log),
+      },
+    );
     closers.push(() => aci.close());
-    trustEmulatorCertificateInProcess(aci.caCertPem, log);
+    trustEmulatorCertificateInProcess(aci.current().caCertPem, log);
 
     // Known before the host listens: the Durable webhook URLs carry it.
     const httpPort = options.httpPort === 0 ? await freePort() : (options.httpPort ?? 7071);
@@ -161,7 +204,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       FUNCTIONS_WORKER_RUNTIME: 'node',
       AzureWebJobsStorage: 'UseDevelopmentStorage=true',
       DURABLE_TASK_HUB: 'dispatcherlocal',
-      ServiceBusConnection: serviceBus.connectionString,
+      ServiceBusConnection: serviceBus.current().connectionString,
       DISPATCH_QUEUE_NAME: 'dispatch',
       DISPATCH_ROUTES_FILE: routesFile,
       DISPATCH_SETTLEMENT_MODE: 'classic',
@@ -169,7 +212,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       DISPATCH_DEFAULT_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
       DISPATCH_DEFAULT_RESOURCE_GROUP: 'dispatcher-jobs',
       DISPATCH_DEFAULT_LOCATION: 'westeurope',
-      ARM_ENDPOINT: aci.endpoint,
+      ARM_ENDPOINT: aci.current().endpoint,
       ARM_CREDENTIAL: 'emulator',
       // Core Tools sets it; durable-functions otherwise rewrites webhook URLs to localhost:7071.
       WEBSITE_HOSTNAME: `localhost:${httpPort}`,
@@ -196,10 +239,11 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
 
     let closed: Promise<void> | undefined;
     return {
-      serviceBusConnectionString: serviceBus.connectionString,
+      serviceBusConnectionString: serviceBus.current().connectionString,
       httpBase: host.httpBaseUrl,
-      armEndpoint: aci.endpoint,
+      armEndpoint: aci.current().endpoint,
       settings,
+      failed,
       close: () => (closed ??= closeAll()),
     };
   } catch (err) {
