@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LogLevel } from '@azure/functions';
-import { startDevStack, type DevStackOptions } from '../dev/startDevStack';
+import { join } from 'node:path';
+import { defaultAppRoot, startDevStack, type DevStackOptions } from '../dev/startDevStack';
 import { nextStepHint } from './devNextStep';
 import { watchParent } from './watchParent';
 
@@ -21,6 +22,15 @@ function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
+}
+
+/** bin/devPorts.js: plain JavaScript because `npm run dev` runs it before the build (one owner of the check). */
+async function describeBusyPorts(args: string[]): Promise<string | undefined> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const devPorts = require(join(defaultAppRoot(), 'bin', 'devPorts.js')) as {
+    describeBusyPorts(args: string[]): Promise<string | undefined>;
+  };
+  return devPorts.describeBusyPorts(args);
 }
 
 interface DevFlags {
@@ -83,6 +93,11 @@ export function registerDevCommand(program: Command): void {
           ? { imagePullTimeoutMs: flags.imagePullTimeout * 1000 }
           : {}),
       };
+      const busy = await describeBusyPorts([
+        ...['--port', String(flags.port), '--servicebus-port', String(flags.servicebusPort)],
+        ...['--aci-port', String(flags.aciPort)],
+      ]);
+      if (busy) throw new Error(`cannot start.\n${busy}`);
       const stack = await startDevStack(options);
       // Handlers first: whoever waits for "ready" may signal right away.
       const stopped = new Promise<string>((resolve) => {
