@@ -122,7 +122,7 @@ export function registerDevCommand(program: Command): void {
       const failure = outcome instanceof Error ? outcome : undefined;
       process.stderr.write(
         failure
-          ? `dispatcher dev: ${failure.message}\nstopping the dev stack...\n`
+          ? `dispatcher dev: ${failure.message}\nstopping the dev stack after this failure...\n`
           : `${outcome}: stopping the dev stack...${flags.state ? ` (running jobs keep running; start again with --state ${flags.state} to resume them)` : ''}\n`,
       );
       await stack.close().catch((err: unknown) => {

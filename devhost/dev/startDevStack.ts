@@ -68,6 +68,14 @@ export interface DevStack {
   close(): Promise<void>;
 }
 
+function withDeadline(work: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms; moving on`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** The repository root: this file is devhost/dev/startDevStack.(ts|js), under dist/ once built. */
 export function defaultAppRoot(): string {
   const up = resolve(__dirname, '..', '..');
@@ -135,25 +143,30 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
 
   const emulatorsInProcess = options.emulatorsInProcess ?? !emulatorProcessAvailable();
   const closers: Array<() => Promise<void>> = [];
+  let brokenBy: Error | undefined;
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
       try {
-        await close();
+        // After an emulator died for good, a piece may wait on it (a receiver closing its link to a dead broker
+        // waits for the SDK's operation timeout, ~30 s): bound each step, the stack is going away anyway.
+        await (brokenBy ? withDeadline(close(), 5000, 'a shutdown step') : close());
       } catch (err) {
         log({ level: 'warning', message: `shutdown: ${err instanceof Error ? err.message : String(err)}` });
       }
     }
   };
-  let reportFailure: (error: Error) => void = () => undefined;
-  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
+  let resolveFailed: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (resolveFailed = resolve));
+  const reportFailure = (error: Error): void => {
+    brokenBy ??= error;
+    resolveFailed(error);
+  };
   // Each emulator process is supervised: restarted with its state when there is one, else the stack fails.
-  const supervision = <T>(name: string): SupervisionEvents<T> => ({
+  const supervision = <T>(): SupervisionEvents<T> => ({
     warn: (message) => log({ level: 'warning', message: `[dev] ${message}` }),
     restarted: () => undefined,
-    fatal: (error) => {
-      log({ level: 'error', message: `[dev] ${error.message}` });
-      reportFailure(new Error(`${name}: ${error.message}`));
-    },
+    // The owner (dispatcher dev, devStackProcess) prints it and stops the stack.
+    fatal: reportFailure,
   });
   const policy = { restart: stateDir !== undefined };
   try {
@@ -170,7 +183,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
           ? startServiceBusEmulator({ ...serviceBusOptions, port })
           : startServiceBusEmulatorProcess({ ...serviceBusOptions, port, onUnexpectedExit }),
       policy,
-      supervision('Service Bus emulator'),
+      supervision(),
     );
     closers.push(() => serviceBus.close());
 
@@ -189,7 +202,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
           : startAciEmulatorProcess({ ...aciOptions, port, onUnexpectedExit }),
       policy,
       {
-        ...supervision('ACI emulator'),
+        ...supervision(),
         // A concurrent stack may have renewed the cached CA meanwhile: trust the one the new process serves.
         restarted: (emulator) => trustEmulatorCertificateInProcess(emulator.caCertPem, log),
       },

@@ -63,9 +63,8 @@ export async function superviseEmulator<T extends SupervisedEmulator>(
     if (closing || failed) return;
     if (!policy.restart) {
       fail(
-        `${description}. The ${name} runs without --state, so a new one would have lost every message and ` +
-          `container group the stack relies on: stopping the stack (start it again; use --state <dir> to have ` +
-          `dead emulators restarted with their state)`,
+        `${description}. Without --state a new ${name} would start empty, so the stack stops: start it ` +
+          `again (with --state <dir>, a dead emulator is restarted with its state and the stack goes on)`,
       );
       return;
     }
