@@ -83,6 +83,16 @@ function portOwner(port) {
   return undefined;
 }
 
+function parentOf(pid) {
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Resolves to undefined when every port the stack needs is free, else to a message that names each busy port,
  * who holds it when the OS says so, and what to do.
@@ -99,9 +109,10 @@ async function describeBusyPorts(args) {
     return `port ${entry.port} (${entry.what}, ${entry.flag}) is already in use${who}`;
   });
   const owners = busy.map((entry) => portOwner(entry.port)).filter(Boolean);
-  const stack = owners.find((o) =>
-    /dispatcher(\.js)? dev|dev\.js|devStackProcess|emulatorProcess/.test(o.command),
-  );
+  const stack = owners
+    // An emulator child holds the AMQP port: the stack to stop is its parent.
+    .map((o) => (/emulatorProcess\.js/.test(o.command) ? { pid: parentOf(o.pid), command: 'stack' } : o))
+    .find((o) => o.pid && /^stack$|dispatcher(\.js)? dev|dev\.js|devStackProcess/.test(o.command));
   return [
     ...lines,
     stack

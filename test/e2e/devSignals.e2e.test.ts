@@ -122,6 +122,25 @@ describe('a busy port', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  test('held by a running stack, the message names the stack process to stop', async () => {
+    const { npm: child, ports } = await startUnderNpm();
+    try {
+      const stackPid = descendantsOf(child.pid ?? 0)[0];
+      const result = spawnSync(
+        process.execPath,
+        [join(repoRoot, 'bin', 'dev.js'), '--port', '0', '--servicebus-port', String(ports[0])],
+        { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(result.status).toBe(1);
+      // The AMQP port is held by the stack's emulator child; the one to stop is the stack itself.
+      expect(result.stderr).toContain(`A dev stack seems to be running already (pid ${stackPid})`);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(child.pid ?? 0, 'SIGTERM');
+      await exited;
+    }
+  }, 120_000);
+
   test('dispatcher dev reports it the same way instead of a bare EADDRINUSE', () => {
     const result = spawnSync(
       process.execPath,
