@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
 
 export interface EmulatorCertificate {
@@ -43,7 +43,9 @@ function readCurrentGeneration(certDir: string): EmulatorCertificate | undefined
     const server = new X509Certificate(found.serverCertPem);
     const consistent =
       server.verify(ca.publicKey) && server.checkPrivateKey(createPrivateKey(found.serverKeyPem));
-    return consistent && stillValid(ca) && stillValid(server) ? found : undefined;
+    // Generations from before CA names were unique are replaced (see the CA name below).
+    const uniqueName = /CN=Dispatcher local ACI emulator CA [0-9a-f]{12}$/m.test(ca.subject);
+    return consistent && uniqueName && stillValid(ca) && stillValid(server) ? found : undefined;
   } catch {
     // Missing, half-deleted by hand or unreadable: make a new generation.
     return undefined;
@@ -67,7 +69,12 @@ export async function loadOrCreateEmulatorCertificate(
   if (cached) return cached;
   const notBeforeDate = new Date(Date.now() - 3600 * 1000);
   const caNotAfter = new Date(notBeforeDate.getTime() + 5 * 365 * 24 * 3600 * 1000);
-  const ca = await generate([{ name: 'commonName', value: 'Dispatcher local ACI emulator CA' }], {
+  // A name of its own per generation: a process that trusts two emulator CAs (two stacks, a renewed cache, or
+  // test files sharing a jest worker, where the patched `tls` outlives each file) picks the issuer by name, and
+  // two CAs both named "Dispatcher local ACI emulator CA" made it check one's certificate against the other's
+  // key: "certificate signature failure", the flaky failure this fixes.
+  const caName = `Dispatcher local ACI emulator CA ${randomBytes(6).toString('hex')}`;
+  const ca = await generate([{ name: 'commonName', value: caName }], {
     keySize: 2048,
     algorithm: 'sha256',
     notBeforeDate,

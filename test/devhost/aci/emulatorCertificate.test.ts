@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { createServer, get, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as EmulatorProcessModule from '../../../devhost/dev/startEmulatorProcess';
@@ -55,6 +56,34 @@ describe('emulator certificate cache', () => {
     expect(generations.length).toBeGreaterThanOrEqual(1);
     expect(generations.length).toBeLessThanOrEqual(4);
   }, 60_000);
+
+  test('a client that trusts the CAs of two caches verifies the servers of both, whatever the order', async () => {
+    const a = await loadOrCreateEmulatorCertificate(certDir);
+    const b = await loadOrCreateEmulatorCertificate(mkdtempSync(join(certDir, 'other-')));
+    for (const served of [a, b]) {
+      const server = createServer({ key: served.serverKeyPem, cert: served.serverCertPem }, (_req, res) =>
+        res.end('ok'),
+      );
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      try {
+        for (const ca of [
+          [a.caCertPem, b.caCertPem],
+          [b.caCertPem, a.caCertPem],
+        ]) {
+          const status = await new Promise<number>((resolve, reject) =>
+            get({ host: 'localhost', port, ca, agent: false }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            }).on('error', reject),
+          );
+          expect(status).toBe(200);
+        }
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  }, 30_000);
 
   test('a damaged cache is replaced by a new generation instead of serving a mismatched pair', async () => {
     const first = await loadOrCreateEmulatorCertificate(certDir);
