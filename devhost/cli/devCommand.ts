@@ -101,13 +101,15 @@ export function registerDevCommand(program: Command): void {
       const stack = await startDevStack(options);
       // Handlers first: whoever waits for "ready" may signal right away.
       const stopped = new Promise<string>((resolve) => {
-        let stopping = false;
+        let stoppingSince: number | undefined;
         const stop = (why: string): void => {
-          if (stopping) {
+          // Ctrl-C reaches this process twice: from the terminal (whole process group) and forwarded by npm.
+          if (stoppingSince !== undefined && Date.now() - stoppingSince < 1000) return;
+          if (stoppingSince !== undefined) {
             process.stderr.write(`${why} again: exiting without a clean shutdown\n`);
             process.exit(130);
           }
-          stopping = true;
+          stoppingSince = Date.now();
           resolve(why);
         };
         // SIGHUP: the terminal went away. All three reach this process directly under `npm run dev` (its script

@@ -54,15 +54,21 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-test.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)(
-  '%s to the npm process stops the whole stack and frees its ports',
-  async (signal) => {
+test.each([
+  ['SIGINT to the npm process', 'SIGINT', 'npm'],
+  ['SIGTERM to the npm process', 'SIGTERM', 'npm'],
+  ['SIGKILL of the npm process', 'SIGKILL', 'npm'],
+  // A terminal's Ctrl-C: the whole foreground process group, and npm forwards its copy on top.
+  ['Ctrl-C (SIGINT to the whole process group)', 'SIGINT', 'group'],
+] as const)(
+  '%s stops the whole stack cleanly and frees its ports',
+  async (_label, signal, target) => {
     const { npm: child, output, ports } = await startUnderNpm();
     const npmPid = child.pid ?? 0;
     const tree = descendantsOf(npmPid);
     // npm -> dispatcher dev (exec'd, no shell in between) -> Service Bus and ACI emulator processes.
     expect(tree.length).toBeGreaterThanOrEqual(3);
-    process.kill(npmPid, signal);
+    process.kill(target === 'group' ? -npmPid : npmPid, signal);
     await waitUntil(
       `every process of the stack to end after ${signal}`,
       () => tree.every((p) => !isAlive(p)),
@@ -74,6 +80,9 @@ test.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)(
         ? /parent process exited: stopping the dev stack/
         : new RegExp(`${signal}: stopping`),
     );
+    // A clean stop, not the "again: exiting without a clean shutdown" of a second Ctrl-C.
+    expect(output()).toMatch(/^stopped$/m);
+    expect(output()).not.toContain('again');
   },
   120_000,
 );
