@@ -20,7 +20,9 @@ function getMissingGroup(endpoint: string, caCertPem: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const req = request(
       `${endpoint}/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/missing?api-version=2023-05-01`,
-      { ca: caCertPem, headers: { authorization: 'Bearer emulator' } },
+      // agent: false: https.globalAgent's options win over a request's, and a test file that ran earlier in
+      // this jest worker may have set its `ca` (trustEmulatorCertificate): only this emulator's CA must count.
+      { ca: caCertPem, agent: false, headers: { authorization: 'Bearer emulator' } },
       (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
