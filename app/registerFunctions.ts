@@ -3,6 +3,7 @@ import type { JobProvider } from '../adapters/aci/jobProvider';
 import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
+import { registerCancelEvent } from '../functions/cancel/cancelEvent';
 import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
 import { registerHealth } from '../functions/health';
 import { registerEventStatus } from '../functions/status/eventStatus';
@@ -42,7 +43,9 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       log: (message) => context.log(message),
     }),
   );
-  registerEventStatus(routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })));
+  const routeRefs = routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts }));
+  registerEventStatus(routeRefs);
+  registerCancelEvent(routeRefs);
   registerListJobs();
   registerHealth();
 }

@@ -128,7 +128,9 @@ export function registerWatchCommand(program: Command): void {
           );
         draw(lines);
         if (eventId && isSettled(jobs)) {
-          process.exitCode = jobs.some((j) => j.phase === 'DeadLettered' || j.runtimeStatus !== 'Completed')
+          process.exitCode = jobs.some(
+            (j) => j.phase === 'DeadLettered' || j.phase === 'Cancelled' || j.runtimeStatus !== 'Completed',
+          )
             ? 2
             : 0;
           return;

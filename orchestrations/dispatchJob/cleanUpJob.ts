@@ -17,7 +17,7 @@ export function* cleanUpJob(
 ): Step<string> {
   if (!progress.target) return '';
   const job: JobRef = { name: board.containerGroup, target: progress.target };
-  if (progress.outcome?.kind === 'timed-out') {
+  if (progress.outcome?.kind === 'timed-out' || progress.outcome?.kind === 'cancelled') {
     board.publish({ phase: 'Stopping' });
     yield* callWithRetry(context, DispatchJobActivity.stopJob, job, CLEANUP_RETRY);
   }

@@ -10,7 +10,13 @@ import type { WatchState } from './dispatchJobInput';
  * (JSON: they cross the Durable boundary), the customStatus and the orchestration output.
  */
 
-export { DISPATCH_JOB_ORCHESTRATOR, type DispatchJobInput, type WatchState } from './dispatchJobInput';
+export {
+  CANCEL_EVENT,
+  DISPATCH_JOB_ORCHESTRATOR,
+  type CancelRequest,
+  type DispatchJobInput,
+  type WatchState,
+} from './dispatchJobInput';
 
 export const DispatchJobActivity = {
   createJob: 'dispatchJob_createJob',
@@ -32,7 +38,8 @@ export type DispatchJobPhase =
   | 'Settling'
   | 'Succeeded'
   | 'Requeued'
-  | 'DeadLettered';
+  | 'DeadLettered'
+  | 'Cancelled';
 
 /** What the portal and the status API show for every instance. */
 export interface DispatchJobStatus {
@@ -54,7 +61,7 @@ export interface DispatchJobStatus {
 
 /** The orchestration output. */
 export interface DispatchJobSettlement {
-  outcome: 'Succeeded' | 'Requeued' | 'DeadLettered';
+  outcome: 'Succeeded' | 'Requeued' | 'DeadLettered' | 'Cancelled';
   route: string;
   eventId: string;
   attempt: number;

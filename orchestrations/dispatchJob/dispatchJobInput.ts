@@ -17,7 +17,21 @@ export interface DispatchJobInput {
   pollsPerExecution: number;
   /** Only present after continueAsNew: the job exists and is being watched. */
   watch?: WatchState;
+  /**
+   * Set when an operator cancelled the event while this attempt's requeued copy was still scheduled: the
+   * attempt never creates a job; it only settles the event as Cancelled (see functions/cancel).
+   */
+  cancelled?: CancelRequest;
 }
+
+/** The payload of the `cancel` external event, and of an attempt started already cancelled. */
+export interface CancelRequest {
+  /** Who or what asked, for the dead-letter description (free text, bounded by the caller). */
+  by?: string;
+}
+
+/** The external event an operator's cancel raises to a running attempt. */
+export const CANCEL_EVENT = 'cancel';
 
 export interface WatchState {
   target: JobTarget;

@@ -101,5 +101,6 @@ function* deadLetter(
     throw new Error(
       `dead-letter copy of event ${input.event.id} for route ${route.name} failed: ${sent.message}`,
     );
-  return { ...base, outcome: 'DeadLettered', reason: decision.reason, description };
+  const outcome = decision.reason === 'Cancelled' ? 'Cancelled' : 'DeadLettered';
+  return { ...base, outcome, reason: decision.reason, description };
 }
