@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerCancelCommand } from './cancelCommand';
 import { registerDevCommand } from './devCommand';
+import { registerDlqCommands } from './dlqCommand';
 import { registerEmulateCommands } from './emulateCommands';
 import { registerSendCommand } from './sendCommand';
 import { registerValidateCommand } from './validateCommand';
@@ -7,7 +9,9 @@ import { registerWatchCommand } from './watchCommand';
 
 /** Every command group of the CLI; adding one is one line here. */
 const commandGroups: ReadonlyArray<(program: Command) => void> = [
+  registerCancelCommand,
   registerDevCommand,
+  registerDlqCommands,
   registerEmulateCommands,
   registerSendCommand,
   registerValidateCommand,
