@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CancelResult } from '../../functions/cancel/cancelEventJobs';
+import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 import { formatJobsTable, isSettled, type WatchedJob } from './watchCommand';
 
 interface CancelFlags {
@@ -30,7 +31,14 @@ export async function postCancel(
   key?: string,
 ): Promise<{ status: number; result?: CancelResult }> {
   const url = `${base}/events/${encodeURIComponent(eventId)}/cancel`;
-  const response = await fetch(url, { method: 'POST', headers: headers(key), body: JSON.stringify({ by }) });
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: headers(key), body: JSON.stringify({ by }) });
+  } catch (err) {
+    if (isConnectionRefused(err) && /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(base))
+      throw new Error(stackNotRunningMessage('status API', base, '--api'));
+    throw err;
+  }
   if (response.status === 404) return { status: 404 };
   const text = await response.text();
   if (![200, 202, 409].includes(response.status))

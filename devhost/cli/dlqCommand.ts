@@ -14,6 +14,7 @@ import {
 import { buildResubmission, type ResubmitReport } from './dlq/resubmission';
 import { loadSigningKeys, requireSigner, type SigningKeyFlags } from './dlq/signingKeySource';
 import { defaultDevConnectionString } from './sendCommand';
+import { assertListening, localServiceBusEndpoint } from './stackNotRunning';
 
 interface DlqFlags extends SigningKeyFlags {
   queue: string;
@@ -48,12 +49,16 @@ function count(text: string): number {
   return n;
 }
 
-function openClient(flags: DlqFlags): ServiceBusClient {
+async function openClient(flags: DlqFlags): Promise<ServiceBusClient> {
   if (flags.connection !== undefined && flags.namespace !== undefined)
     throw new InvalidArgumentError('give either --connection or --namespace, not both');
   if (flags.namespace !== undefined)
     return new ServiceBusClient(flags.namespace, new DefaultAzureCredential());
-  return new ServiceBusClient(flags.connection ?? defaultDevConnectionString);
+  const connectionString = flags.connection ?? defaultDevConnectionString;
+  // Against a closed local port the SDK only says ECONNREFUSED: say that the stack is not running instead.
+  const local = localServiceBusEndpoint(connectionString);
+  if (local) await assertListening(local.host, local.port, 'Service Bus', '--connection');
+  return new ServiceBusClient(connectionString);
 }
 
 function filterOf(flags: DlqFlags): DeadLetterFilter {
@@ -109,7 +114,7 @@ function withSigningKeyOptions(command: Command): Command {
 async function matchingViews(flags: DlqFlags): Promise<DeadLetterView[]> {
   const keys = await loadSigningKeys(flags);
   const signer = keys ? new DispatchSigner(keys) : undefined;
-  const client = openClient(flags);
+  const client = await openClient(flags);
   try {
     const messages = await peekDeadLetters(client, flags.queue, flags.max);
     return messages.map((m) => toDeadLetterView(m, signer)).filter((v) => matchesFilter(v, filterOf(flags)));
@@ -141,7 +146,7 @@ async function resubmit(flags: DlqFlags): Promise<ResubmitReport[]> {
       resubmission: built.marks.resubmission ?? 0,
     };
   };
-  const client = openClient(flags);
+  const client = await openClient(flags);
   try {
     if (flags.dryRun) {
       for (const message of await peekDeadLetters(client, flags.queue, flags.max)) {
@@ -192,7 +197,7 @@ async function purge(flags: DlqFlags): Promise<DeadLetterView[]> {
   const signer = keys ? new DispatchSigner(keys) : undefined;
   if (flags.dryRun) return matchingViews(flags);
   const removed: DeadLetterView[] = [];
-  const client = openClient(flags);
+  const client = await openClient(flags);
   try {
     await processDeadLetters(client, flags.queue, flags.max, (message) => {
       const view = toDeadLetterView(message, signer);
