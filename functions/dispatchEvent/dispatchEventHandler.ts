@@ -2,6 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
+import { originalMessageOf } from '../../adapters/serviceBus/originalMessage';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
@@ -30,6 +31,9 @@ export interface SdkMessage {
   body: unknown;
   applicationProperties?: Record<string, unknown>;
   messageId?: unknown;
+  correlationId?: unknown;
+  subject?: string;
+  contentType?: string;
   deliveryCount?: number;
   lockToken?: string;
 }
@@ -88,6 +92,7 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
             applicationProperties: message.applicationProperties ?? {},
             ...(typeof message.messageId === 'string' ? { messageId: message.messageId } : {}),
             ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
+            original: originalMessageOf({ ...message }, message.applicationProperties ?? {}),
           },
           dispatchOptions,
         );
@@ -154,6 +159,10 @@ function classicMessage(trigger: unknown, context: InvocationContext): InboundMe
       typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {},
     ...(typeof meta.messageId === 'string' ? { messageId: meta.messageId } : {}),
     ...(typeof meta.deliveryCount === 'number' ? { deliveryCount: meta.deliveryCount } : {}),
+    original: originalMessageOf(
+      meta,
+      typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {},
+    ),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { CreatedJob, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
+import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
@@ -113,6 +114,7 @@ export interface RequeueInput {
   lastError: string;
   /** ISO-8601 (activity inputs are JSON). */
   scheduledEnqueueTime: string;
+  original?: OriginalMessage;
 }
 
 export interface DeadLetterInput {
@@ -122,6 +124,7 @@ export interface DeadLetterInput {
   attempt: number;
   reason: string;
   description: string;
+  original?: OriginalMessage;
 }
 
 /** What one attempt has learned so far, handed from step to step inside the orchestrator. */

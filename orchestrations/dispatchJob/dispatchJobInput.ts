@@ -1,4 +1,5 @@
 import type { JobTarget } from '../../adapters/aci/jobProvider';
+import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 
 /** Name of the orchestrator the trigger starts (registered in orchestrations/dispatchJob/). */
@@ -17,6 +18,8 @@ export interface DispatchJobInput {
   pollsPerExecution: number;
   /** Only present after continueAsNew: the job exists and is being watched. */
   watch?: WatchState;
+  /** The producer's message (MessageId, CorrelationId, ...): the attempt's copies keep its envelope. */
+  original?: OriginalMessage;
   /**
    * Set when an operator cancelled the event while this attempt's requeued copy was still scheduled: the
    * attempt never creates a job; it only settles the event as Cancelled (see functions/cancel).

@@ -65,6 +65,7 @@ function* requeue(
     attempt: attempt + 1,
     lastError: decision.lastError,
     scheduledEnqueueTime: scheduled,
+    ...(input.original ? { original: input.original } : {}),
   };
   const sent = yield* callWithRetry(context, DispatchJobActivity.requeueEvent, request, SEND_RETRY);
   if (!sent.ok)
@@ -95,6 +96,7 @@ function* deadLetter(
     attempt,
     reason: decision.reason,
     description,
+    ...(input.original ? { original: input.original } : {}),
   };
   const sent = yield* callWithRetry(context, DispatchJobActivity.deadLetterEvent, request, SEND_RETRY);
   if (!sent.ok)

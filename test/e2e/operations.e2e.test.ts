@@ -161,6 +161,8 @@ it('finds a failed event in the DLQ, shows why, and after the fix resubmits it',
   expect(shown.status).toBe(0);
   expect(shown.stdout).toContain('reason:              JobFailed');
   expect(shown.stdout).toContain(`config missing: ${fixMarker}`);
+  // The producer's MessageId (sendRaw uses the event id) survives on the classic copy.
+  expect(shown.stdout).toContain(`(original: ${event.id})`);
 
   writeFileSync(fixMarker, 'ok');
   const dry = await cli(['dlq', 'resubmit', ...connection(), '--event-id', event.id, '--dry-run', '--json']);
