@@ -15,8 +15,8 @@ import { CONTINUED_AS_NEW, cancelledOutcome, watchJob } from './watchJob';
 
 /**
  * One event, one route, one attempt: create the container job on some target, watch it under a deadline, clean
- * up, settle the event, publish the result. Replayed: only context.df gives time, timers and I/O (lint-enforced
- * here and in every module it replays).
+ * up (archiving the log), settle the event, publish the result (event ledger and results topic). Replayed: only
+ * context.df gives time, timers and I/O (lint-enforced here and in every module it replays).
  */
 export function* dispatchJobOrchestrator(
   context: OrchestrationContext,
@@ -38,12 +38,12 @@ export function* dispatchJobOrchestrator(
   }
   let outcome = progress.outcome ?? { kind: 'lost', message: 'no outcome recorded' };
 
-  const logTail = yield* cleanUpJob(context, progress, board);
+  const logs = yield* cleanUpJob(context, input, progress, board);
   // A cancel that arrived after the watch (during clean-up) still wins over anything but success, so an
   // attempt that would requeue does not leave a copy behind that starts the next one.
   const succeeded = outcome.kind === 'exited' && outcome.exitCode === 0;
   if (cancel.isCompleted && outcome.kind !== 'cancelled' && !succeeded) outcome = cancelledOutcome(cancel);
-  const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logTail, board);
-  yield* publishSettlement(context, settlement, board);
+  const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logs, board);
+  yield* publishSettlement(context, input, settlement, logs, board);
   return settlement;
 }
