@@ -129,6 +129,13 @@ it('cancels a runaway job: stopped, dead-lettered as Cancelled, and a second can
   );
   const { jobs } = await getEventJobs(stack.httpBase, event.id);
   expect(jobs).toEqual([expect.objectContaining({ phase: 'Cancelled', reason: 'Cancelled', attempt: 1 })]);
+  // The event ledger has the outcome too (what GET /api/events/{id} joins in).
+  const status = (await (await fetch(`${stack.httpBase}/events/${event.id}`)).json()) as {
+    state: string;
+    jobs: Array<{ description?: string }>;
+  };
+  expect(status.state).toBe('Settled');
+  expect(status.jobs[0]?.description).toContain('cancelled by an operator (e2e operator)');
 
   const deadLetter = await waitForDeadLetter(client, event.id, (m) => bodyText(m).includes(event.id));
   expect(deadLetter.applicationProperties?.['dispatch-dead-letter-reason']).toBe('Cancelled');
