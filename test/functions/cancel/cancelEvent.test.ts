@@ -109,6 +109,22 @@ describe('POST /api/events/{id}/cancel', () => {
     expect(h.queue.deadLetterCopies).toHaveLength(1);
   });
 
+  it('stops a job watched across continueAsNew executions', async () => {
+    h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
+    const instanceId = instanceIdFor(route.name, EVENT.id, 1);
+    h.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
+      instanceId,
+      input: { route, event: EVENT, eventJson: EVENT_JSON, attempt: 1, pollsPerExecution: 2 },
+    });
+    await h.clock.advance(65_000);
+    await h.engine.waitForIdle();
+    expect((h.engine.getStatus(instanceId)?.customStatus as DispatchJobStatus).execution).toBeGreaterThan(2);
+    expect((await cancel(h)).status).toBe(202);
+    const { settlement } = await settled(h, instanceId);
+    expect(settlement.outcome).toBe('Cancelled');
+    expect(h.provider.count('stop')).toBe(1);
+  });
+
   it('honours a cancel raised while the job is being created, once it exists', async () => {
     h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
     const instanceId = instanceIdFor(route.name, EVENT.id, 1);
