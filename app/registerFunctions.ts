@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import type { JobInventory } from '../adapters/aci/jobInventory';
 import type { JobProvider } from '../adapters/aci/jobProvider';
 import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
@@ -7,9 +8,12 @@ import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent'
 import { registerHealth } from '../functions/health';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
+import { registerRouteStats } from '../functions/stats/routeStatsFunction';
+import { registerSweepOrphans } from '../functions/sweepOrphans/sweepOrphansFunction';
 import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
 import { registerDispatchJob } from '../orchestrations/dispatchJob/registerDispatchJob';
 import type { Settings } from '../shared/config/loadSettings';
+import { noMetrics, type DispatchMetrics } from '../shared/metrics/dispatchMetrics';
 import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
 
 /** The ports the functions and activities use: production adapters from createServices, or test doubles. */
@@ -18,6 +22,10 @@ export interface AppPorts {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Default: record nothing. */
+  metrics?: DispatchMetrics;
+  /** Lists container groups for the orphan sweeper; without it the sweeper is not registered. */
+  jobInventory?: JobInventory;
 }
 
 export interface AppDependencies {
@@ -31,7 +39,8 @@ export interface AppDependencies {
  * Called once by the entry, and by tests and the bench with their own ports.
  */
 export function registerFunctions({ settings, routes, ports }: AppDependencies): void {
-  registerDispatchEvent({ settings, routes, eventQueue: ports.eventQueue });
+  const metrics = ports.metrics ?? noMetrics;
+  registerDispatchEvent({ settings, routes, eventQueue: ports.eventQueue, metrics });
   registerDispatchJob((context: InvocationContext) =>
     // Cheap: each invocation gets activities that log to its own context.
     createDispatchJobActivities({
@@ -39,9 +48,21 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       eventQueue: ports.eventQueue,
       ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
+      metrics,
       log: (message) => context.log(message),
     }),
   );
+  if (ports.jobInventory) {
+    registerSweepOrphans({
+      schedule: settings.sweep.schedule,
+      graceMs: settings.sweep.graceMs,
+      routes,
+      inventory: ports.jobInventory,
+      jobProvider: ports.jobProvider,
+      metrics,
+    });
+  }
+  registerRouteStats(routes.map((route) => route.name));
   registerEventStatus(routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })));
   registerListJobs();
   registerHealth();

@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { Settings } from '../../shared/config/loadSettings';
+import type { DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { createDispatchEventHandler } from './dispatchEventHandler';
 
@@ -11,9 +12,10 @@ export interface DispatchEventDeps {
   settings: Pick<Settings, 'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution'>;
   routes: readonly ResolvedRoute[];
   eventQueue: EventQueue;
+  metrics?: DispatchMetrics;
 }
 
-export function registerDispatchEvent({ settings, routes, eventQueue }: DispatchEventDeps): void {
+export function registerDispatchEvent({ settings, routes, eventQueue, metrics }: DispatchEventDeps): void {
   if (settings.settlementMode === 'sdk') {
     // Registers the extension's message factory (the trigger then receives { messages, actions }). Loaded only in
     // sdk mode, and with require() because the preview package's typings pull in its TypeScript sources.
@@ -30,6 +32,7 @@ export function registerDispatchEvent({ settings, routes, eventQueue }: Dispatch
       maxEventBytes: settings.maxEventBytes,
       pollsPerExecution: settings.pollsPerExecution,
       eventQueue,
+      ...(metrics ? { metrics } : {}),
     }),
   });
 }

@@ -3,6 +3,7 @@ import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import { isNotFound } from '../../shared/errors/isNotFound';
+import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
@@ -47,6 +48,7 @@ export interface DispatchEventHandlerOptions {
   pollsPerExecution: number;
   /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
   eventQueue: EventQueue;
+  metrics?: DispatchMetrics;
 }
 
 export type DispatchEventHandler = (
@@ -94,6 +96,7 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
         if (result.kind === 'dispatched') await actions.complete(message);
         else await actions.deadletter(message, undefined, ...stringValues(result.reason, result.description));
         logResult(context, result);
+        recordResult(options.metrics ?? noMetrics, result);
       } catch (err) {
         // Without auto-complete the host would wait for the lock to expire; hand the message back now.
         await actions.abandon(message).catch(() => undefined);
@@ -106,7 +109,20 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     logResult(context, result);
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
     if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
+    recordResult(options.metrics ?? noMetrics, result);
   };
+}
+
+/**
+ * Counted once the message's fate is sealed. An event is received by a route when its first attempt starts
+ * (a duplicate delivery or a requeued copy is not a new event); a marked copy was counted when it was rejected.
+ */
+function recordResult(metrics: DispatchMetrics, result: DispatchResult): void {
+  if (result.kind === 'dead-letter') metrics.eventRejected(result.reason);
+  if (result.kind !== 'dispatched') return;
+  for (const instance of result.instances) {
+    if (instance.started && instance.attempt === 1) metrics.eventReceived(instance.route);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CreatedJob, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
+import type { JobSettledResult } from '../../adapters/serviceBus/resultPublisher';
 import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
@@ -96,7 +97,21 @@ export type JobStatusResult = { ok: true; status: JobStatus } | ActivityFailure;
 export interface JobRef {
   name: string;
   target: JobTarget;
+  /** Set by the watch loop, so the status activity can attribute its metrics. */
+  route?: string;
 }
+
+/** What the settlement metrics need (recorded by the publishResult activity, never by the orchestrator). */
+export interface SettlementUsage {
+  /** The dead-letter reason, or for a requeue the reason part of the last error (e.g. JobFailed). */
+  reason?: string;
+  durationMs: number;
+  groupLifetimeMs: number;
+  cpu: number;
+  memoryInGB: number;
+}
+
+export type PublishResultInput = JobSettledResult & { usage?: SettlementUsage };
 
 export interface RequeueInput {
   body: string;

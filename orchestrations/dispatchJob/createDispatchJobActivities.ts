@@ -3,7 +3,8 @@ import { classifyError, tagErrorMessage } from '../../shared/errors/classifyErro
 import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
-import type { JobSettledResult, ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
+import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
+import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
 import type {
   ActivityFailure,
@@ -12,6 +13,7 @@ import type {
   DeadLetterInput,
   JobRef,
   JobStatusResult,
+  PublishResultInput,
   RequeueInput,
 } from './contracts';
 
@@ -20,8 +22,12 @@ export interface DispatchJobActivityDeps {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Defaults to recording nothing. Activities record, the replayed orchestrator never does. */
+  metrics?: DispatchMetrics;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
+  /** The activities' clock (tests pass the virtual one). */
+  now?: () => Date;
 }
 
 export interface DispatchJobActivities {
@@ -32,7 +38,7 @@ export interface DispatchJobActivities {
   deleteJob(input: JobRef): Promise<void>;
   requeueEvent(input: RequeueInput): Promise<void>;
   deadLetterEvent(input: DeadLetterInput): Promise<void>;
-  publishResult(input: JobSettledResult): Promise<void>;
+  publishResult(input: PublishResultInput): Promise<void>;
 }
 
 /**
@@ -42,6 +48,8 @@ export interface DispatchJobActivities {
  */
 export function createDispatchJobActivities(deps: DispatchJobActivityDeps): DispatchJobActivities {
   const log = deps.log ?? (() => undefined);
+  const metrics = deps.metrics ?? noMetrics;
+  const now = deps.now ?? (() => new Date());
   const failure = (err: unknown): ActivityFailure => {
     const c = classifyError(err);
     return {
@@ -87,8 +95,11 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           eventJson: input.eventJson,
           ...(job.identityResourceId ? { identityResourceId: job.identityResourceId } : {}),
           ...(job.registryServer ? { registryServer: job.registryServer } : {}),
+          ...(job.tags && Object.keys(job.tags).length > 0 ? { tags: job.tags } : {}),
+          createdAt: now().toISOString(),
         };
         const created = await deps.jobProvider.create(spec, input.target);
+        if (!created.reused) metrics.jobStarted(input.route);
         log(
           `job ${input.name}: ${created.reused ? 'reused existing' : 'created'} in ${created.target.location}`,
         );
@@ -103,7 +114,11 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     },
     async getJobStatus(input) {
       try {
-        return { ok: true, status: await deps.jobProvider.status(input.name, input.target) };
+        const status = await deps.jobProvider.status(input.name, input.target);
+        if (input.route !== undefined && status.finishTime !== undefined && !status.permanentFailure) {
+          metrics.detectionDelay(input.route, now().getTime() - Date.parse(status.finishTime));
+        }
+        return { ok: true, status };
       } catch (err) {
         return failure(err);
       }
@@ -135,13 +150,24 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
       log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
     },
-    async publishResult(input) {
+    async publishResult({ usage, ...result }) {
+      if (usage) {
+        metrics.jobSettled({
+          route: result.route,
+          outcome: result.outcome,
+          ...(result.outcome !== 'Succeeded' && usage.reason !== undefined ? { reason: usage.reason } : {}),
+          durationMs: usage.durationMs,
+          groupLifetimeMs: usage.groupLifetimeMs,
+          cpu: usage.cpu,
+          memoryInGB: usage.memoryInGB,
+        });
+      }
       if (!deps.resultPublisher) return;
       try {
-        await deps.resultPublisher.publish(input);
+        await deps.resultPublisher.publish(result);
       } catch (err) {
         // Lifecycle events are best-effort: the settlement itself already happened.
-        log(`result for event ${input.eventId} not published: ${classifyError(err).message}`);
+        log(`result for event ${result.eventId} not published: ${classifyError(err).message}`);
       }
     },
   };

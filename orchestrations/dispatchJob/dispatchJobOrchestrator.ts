@@ -31,6 +31,6 @@ export function* dispatchJobOrchestrator(
 
   const logTail = yield* cleanUpJob(context, progress, board);
   const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logTail, board);
-  yield* publishSettlement(context, settlement, board);
+  yield* publishSettlement(context, settlement, board, input.route);
   return settlement;
 }
