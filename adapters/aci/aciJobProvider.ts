@@ -174,7 +174,9 @@ export class AciJobProvider implements JobProvider, JobInventory {
   async listGroups(target: Pick<JobTarget, 'subscriptionId' | 'resourceGroup'>): Promise<JobGroup[]> {
     const groups: JobGroup[] = [];
     try {
-      for await (const group of this.client(target).containerGroups.listByResourceGroup(target.resourceGroup)) {
+      for await (const group of this.client(target).containerGroups.listByResourceGroup(
+        target.resourceGroup,
+      )) {
         if (group.name) groups.push({ name: group.name, tags: { ...group.tags } });
       }
     } catch (err) {

@@ -63,7 +63,10 @@ export async function sweepOrphans(deps: OrphanSweeperDeps): Promise<SweepReport
         await deps.jobProvider.delete(group.name, target);
         report[decision.action]++;
         deps.metrics.sweeperAction(route, decision.action);
-        deps.log('info', `sweep: ${decision.action} ${group.name} in ${target.resourceGroup}: ${decision.why}`);
+        deps.log(
+          'info',
+          `sweep: ${decision.action} ${group.name} in ${target.resourceGroup}: ${decision.why}`,
+        );
       } catch (err) {
         report.failed++;
         deps.metrics.sweeperAction(route, 'failed');

@@ -39,9 +39,16 @@ export function registerSweepOrphans(deps: SweepOrphansDeps): void {
   });
 }
 
-async function findAttempt(client: df.DurableClient, instanceId: string): Promise<AttemptSnapshot | undefined> {
+async function findAttempt(
+  client: df.DurableClient,
+  instanceId: string,
+): Promise<AttemptSnapshot | undefined> {
   try {
-    return await client.getStatus(instanceId, { showHistory: false, showHistoryOutput: false, showInput: false });
+    return await client.getStatus(instanceId, {
+      showHistory: false,
+      showHistoryOutput: false,
+      showInput: false,
+    });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

@@ -47,21 +47,33 @@ export const secretReferenceSchema = z.union(
  * reserved by Azure, `dispatcher-` by the dispatcher's own tags (JobTag, 5 of the 50).
  */
 export const MAX_ROUTE_TAGS = 45;
-const tagName = z
-  .string()
-  .min(1, { error: 'expected a non-empty tag name' })
-  .max(512, { error: 'expected a tag name of at most 512 characters' })
-  .regex(/^[^<>%&\\?/]+$/, { error: 'expected a tag name without < > % & \\ ? /' })
-  .refine((name) => !/^(microsoft|azure|windows|dispatcher-)/i.test(name), {
-    error: 'tag names starting with microsoft, azure, windows or dispatcher- are reserved',
-  });
 const tagValue = z
   .string({ error: 'expected a string tag value' })
   .max(256, { error: 'expected a tag value of at most 256 characters' });
+/** Names are checked here rather than by a key schema, whose errors would not say what is wrong. */
 const routeTags = z
-  .record(tagName, tagValue)
-  .refine((tags) => Object.keys(tags).length <= MAX_ROUTE_TAGS, {
-    error: `expected at most ${MAX_ROUTE_TAGS} tags (Azure allows 50 a resource; the dispatcher writes 5)`,
+  .record(z.string(), tagValue)
+  .superRefine((tags, ctx) => {
+    const names = Object.keys(tags);
+    if (names.length > MAX_ROUTE_TAGS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected at most ${MAX_ROUTE_TAGS} tags (Azure allows 50 a resource; the dispatcher writes 5), got ${names.length}`,
+      });
+    }
+    for (const name of names) {
+      const problem =
+        name === ''
+          ? 'expected a non-empty tag name'
+          : name.length > 512
+            ? 'expected a tag name of at most 512 characters'
+            : /[<>%&\\?/]/.test(name)
+              ? 'expected a tag name without < > % & \\ ? /'
+              : /^(microsoft|azure|windows|dispatcher-)/i.test(name)
+                ? 'tag names starting with microsoft, azure, windows or dispatcher- are reserved'
+                : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
   })
   .default({});
 
