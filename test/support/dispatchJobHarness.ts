@@ -11,6 +11,7 @@ import {
 import { loadAppRoutes } from '../../app/createApp';
 import { registerFunctions } from '../../app/registerFunctions';
 import type { Settings } from '../../shared/config/loadSettings';
+import type { DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import type { JobSpec } from '../../adapters/aci/jobProvider';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
@@ -56,6 +57,7 @@ export async function startDispatchJobHarness(
     scriptFor?: (spec: JobSpec) => JobScript;
     eventQueue?: EventQueue;
     resultPublisher?: ResultPublisher;
+    metrics?: DispatchMetrics;
     start?: Date;
     /** The app's settings (default: triggerSettings()); the routes come from its routes file, as in the entry. */
     settings?: Settings;
@@ -76,6 +78,7 @@ export async function startDispatchJobHarness(
         jobProvider: provider,
         eventQueue: options.eventQueue ?? queue,
         ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
       },
     });
   } finally {
