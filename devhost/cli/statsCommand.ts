@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { RouteStats } from '../../functions/stats/routeStats';
+import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 interface StatsFlags {
   api: string;
@@ -64,9 +65,8 @@ export function registerStatsCommand(program: Command): void {
       try {
         response = await fetch(url, { headers: flags.key ? { 'x-functions-key': flags.key } : {} });
       } catch (err) {
-        throw new Error(
-          `cannot reach ${url}: ${err instanceof Error ? err.message : String(err)} (is \`dispatcher dev\` running?)`,
-        );
+        if (isConnectionRefused(err)) throw new Error(stackNotRunningMessage('status API', base, '--api'));
+        throw new Error(`cannot reach ${url}: ${err instanceof Error ? err.message : String(err)}`);
       }
       if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`);
       const body = (await response.json()) as { routes: RouteStats[] };
