@@ -1,5 +1,8 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { AzureMonitorMetricExporter } from '@azure/monitor-opentelemetry-exporter';
+import {
+  AzureMonitorMetricExporter,
+  type AzureMonitorExporterOptions,
+} from '@azure/monitor-opentelemetry-exporter';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
@@ -27,9 +30,12 @@ export function createMetricsExport(options: {
   connectionString?: string;
   credential: TokenCredential;
   serviceName?: string;
+  /** Extra exporter options (tests: the TLS trust of a local ingestion endpoint). */
+  exporterOptions?: AzureMonitorExporterOptions;
 }): MetricsExport {
   if (options.connectionString === undefined) return { metrics: noMetrics, close: () => Promise.resolve() };
   const exporter = new AzureMonitorMetricExporter({
+    ...options.exporterOptions,
     connectionString: options.connectionString,
     credential: options.credential,
   });
