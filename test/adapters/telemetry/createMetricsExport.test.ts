@@ -87,17 +87,19 @@ describe('createMetricsExport', () => {
     expect(track.length).toBeGreaterThanOrEqual(1);
     expect(track.every((r) => r.authorization === 'Bearer entra-token')).toBe(true);
     expect(tokens).toContain('https://monitor.azure.com/.default');
-    const items = track.flatMap((r) =>
+    type Envelope = {
+      data: { baseData: { metrics: { name: string; value: number }[]; properties: Record<string, string> } };
+    };
+    // The body is a JSON array of envelopes (or newline-delimited envelopes).
+    const items: Envelope[] = track.flatMap((r) =>
       r.body
         .split('\n')
         .filter((line) => line.trim() !== '')
         .flatMap((line) => {
-          const parsed = JSON.parse(line) as unknown;
+          const parsed = JSON.parse(line) as Envelope | Envelope[];
           return Array.isArray(parsed) ? parsed : [parsed];
         }),
-    ) as {
-      data: { baseData: { metrics: { name: string; value: number }[]; properties: Record<string, string> } };
-    }[];
+    );
     const metric = (name: string) =>
       items.find((i) => i.data.baseData.metrics[0]?.name === name)?.data.baseData;
     expect(metric(MetricName.eventsReceived)).toMatchObject({
