@@ -79,6 +79,12 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
+  /**
+   * How long the attempt waited for a capacity slot before this create (the admission step sets it when its
+   * wait ends, i.e. at the grant). The activity records it with the capacity-wait metric once the create
+   * succeeds, so the replayed orchestrator never records it.
+   */
+  capacityWaitMs?: number;
 }
 
 /** An expected failure, returned (not thrown) so the orchestrator decides without parsing messages. */

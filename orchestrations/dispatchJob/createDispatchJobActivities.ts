@@ -100,6 +100,7 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
         };
         const created = await deps.jobProvider.create(spec, input.target);
         if (!created.reused) metrics.jobStarted(input.route);
+        if (input.capacityWaitMs !== undefined) metrics.capacityWaited(input.route, input.capacityWaitMs);
         log(
           `job ${input.name}: ${created.reused ? 'reused existing' : 'created'} in ${created.target.location}`,
         );

@@ -53,7 +53,10 @@ export interface DispatchMetrics {
   jobCancelled(route: string): void;
   /** From a job's finish (as ACI reports it) to the poll that saw it. */
   detectionDelay(route: string, delayMs: number): void;
-  /** Time an attempt waited for a capacity slot before its create (the admission step records it when it ends). */
+  /**
+   * Time an attempt waited for a capacity slot before its create. Recorded by the create activity from
+   * `CreateJobInput.capacityWaitMs`, which the admission step sets when the wait ends (at the grant).
+   */
   capacityWaited(route: string, waitMs: number): void;
   sweeperAction(route: string, action: SweepAction): void;
 }

@@ -9,6 +9,9 @@ import {
   type DispatchJobHarness,
 } from '../../support/dispatchJobHarness';
 import { recordMetrics, type MetricsRecorder } from '../../support/metricsRecorder';
+import { ScriptedJobProvider } from '../../support/scriptedJobProvider';
+import { RecordingEventQueue } from '../../support/recordingEventQueue';
+import { createDispatchJobActivities } from '../../../orchestrations/dispatchJob/createDispatchJobActivities';
 import type { JobScript } from '../../support/scriptedJobProvider';
 
 /*
@@ -83,5 +86,28 @@ describe('dispatchJob metrics', () => {
     ).toBe(1);
     expect(await recorder.total(MetricName.jobsStarted)).toBe(0);
     expect(await recorder.total(MetricName.vcpuSeconds)).toBe(0);
+  });
+
+  it('the create activity records the capacity wait it is given, once the create succeeds', async () => {
+    const route = testRoute({ name: 'hello' });
+    const activities = createDispatchJobActivities({
+      jobProvider: new ScriptedJobProvider(() => Date.now()),
+      eventQueue: new RecordingEventQueue(),
+      metrics: recorder.metrics,
+    });
+    const created = await activities.createJob({
+      name: 'hello-0123456789abcdef-a1',
+      instanceId: 'hello-0123456789abcdef-a1',
+      route: 'hello',
+      eventId: EVENT.id,
+      attempt: 1,
+      job: route.job,
+      eventJson: '{}',
+      target: route.targets[0]!,
+      capacityWaitMs: 42_000,
+    });
+    expect(created.ok).toBe(true);
+    expect(await recorder.total(MetricName.capacityWait, { route: 'hello' })).toBe(1);
+    expect(await recorder.histogramSum(MetricName.capacityWait, { route: 'hello' })).toBe(42);
   });
 });
