@@ -1,4 +1,10 @@
-import { toJobView, type StatusReader } from '../status/jobStatus';
+import { toJobView, type InstanceSnapshot } from '../status/jobStatus';
+
+/** The part of durable-functions' DurableClient the counts read. */
+export interface InstanceLister {
+  getStatusAll(): Promise<InstanceSnapshot[]>;
+  getStatusBy(filter: { createdTimeFrom?: Date }): Promise<InstanceSnapshot[]>;
+}
 
 /**
  * Per-route counts computed from the orchestrations themselves (the task hub is shared by every instance of
@@ -24,14 +30,19 @@ const FAILED_RUNTIME = new Set(['failed', 'terminated']);
 
 /** Counts every dispatch job of the task hub created at or after `since` (all when undefined). */
 export async function computeRouteStats(
-  reader: StatusReader,
+  lister: InstanceLister,
   routes: readonly string[],
   since?: Date,
 ): Promise<RouteStats[]> {
   const byRoute = new Map<string, RouteStats>(routes.map((route) => [route, emptyStats(route)]));
-  for (const instance of await reader.getStatusAll()) {
+  // The task hub filters by creation time (status payloads round createdTime to the second, so it is the
+  // only exact judge).
+  const instances = since
+    ? await lister.getStatusBy({ createdTimeFrom: since })
+    : await lister.getStatusAll();
+  for (const instance of instances) {
     const job = toJobView(instance);
-    if (!job || (since !== undefined && Date.parse(job.createdTime) < since.getTime())) continue;
+    if (!job) continue;
     let stats = byRoute.get(job.route);
     if (!stats) {
       // A route removed from the routes file still has history worth showing.

@@ -4,7 +4,7 @@ import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
-import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
+import { isCancellation, noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
 import type {
   ActivityFailure,
@@ -162,6 +162,7 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           cpu: usage.cpu,
           memoryInGB: usage.memoryInGB,
         });
+        if (isCancellation(result.outcome, usage.reason)) metrics.jobCancelled(result.route);
       }
       if (!deps.resultPublisher) return;
       try {

@@ -26,7 +26,13 @@ export const MetricAttribute = {
   action: 'action',
 } as const;
 
-export type SettledOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered';
+/** `Cancelled`: an operator cancelled the attempt (it is also counted in `jobsCancelled`). */
+export type SettledOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered' | 'Cancelled';
+
+/** A cancelled attempt settles as outcome `Cancelled`, or dead-lettered with reason `Cancelled`. */
+export function isCancellation(outcome: string, reason: string | undefined): boolean {
+  return outcome === 'Cancelled' || reason === 'Cancelled';
+}
 
 /** What the sweeper did to one container group. */
 export type SweepAction = 'deletedOrphan' | 'deletedFinished' | 'stoppedOverdue' | 'failed';

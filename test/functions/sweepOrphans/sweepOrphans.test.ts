@@ -56,6 +56,7 @@ let engine: DurableEngine;
 let registry: FunctionRegistry;
 let recorder: MetricsRecorder;
 const logs: string[] = [];
+const testStarted = Date.now();
 
 beforeAll(async () => {
   aci = await startAciEmulator({ port: 0, killGraceMs: 200, imagePullTimeoutMs: 60_000 });
@@ -242,16 +243,25 @@ describe('orphan sweeper (offline stack)', () => {
     expect(await recorder.total(MetricName.detectionDelay, { route: 'quick' })).toBe(1);
     expect(await recorder.total(MetricName.jobDuration, { route: 'quick', outcome: 'Succeeded' })).toBe(1);
 
-    const statsContext = contextFor(ROUTE_STATS_FUNCTION);
-    const response = await (
-      registry.get(ROUTE_STATS_FUNCTION)!.handler as (
-        r: HttpRequest,
-        c: InvocationContext,
-      ) => Promise<{ jsonBody: { routes: RouteStats[] } }>
-    )(new HttpRequest({ method: 'GET', url: 'http://localhost/api/stats' }), statsContext);
-    const byRoute = Object.fromEntries(response.jsonBody.routes.map((r) => [r.route, r]));
-    expect(byRoute.quick).toMatchObject({ received: 1, succeeded: 1, running: 0 });
-    expect(byRoute.sweep).toMatchObject({ received: 1, succeeded: 0, running: 1 });
+    const stats = async (query = ''): Promise<Record<string, RouteStats>> => {
+      const response = await (
+        registry.get(ROUTE_STATS_FUNCTION)!.handler as (
+          r: HttpRequest,
+          c: InvocationContext,
+        ) => Promise<{ jsonBody: { routes: RouteStats[] } }>
+      )(
+        new HttpRequest({ method: 'GET', url: `http://localhost/api/stats${query}` }),
+        contextFor(ROUTE_STATS_FUNCTION),
+      );
+      return Object.fromEntries(response.jsonBody.routes.map((r) => [r.route, r]));
+    };
+    const all = await stats();
+    expect(all.quick).toMatchObject({ received: 1, succeeded: 1, running: 0 });
+    expect(all.sweep).toMatchObject({ received: 1, succeeded: 0, running: 1 });
+    expect(await stats(`?since=${encodeURIComponent(new Date(testStarted).toISOString())}`)).toEqual(all);
+    const later = await stats(`?since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
+    expect(later.quick).toMatchObject({ received: 0, succeeded: 0 });
+    expect(later.sweep).toMatchObject({ received: 0, running: 0 });
 
     await client.terminate(liveId, 'test over');
   }, 90_000);
