@@ -1,6 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
 import type { JobInventory } from '../adapters/aci/jobInventory';
 import type { JobProvider } from '../adapters/aci/jobProvider';
+import type { BlobStore } from '../adapters/blob/blobStore';
+import type { EventLedger } from '../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
@@ -22,6 +24,13 @@ export interface AppPorts {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /**
+   * Where whole job logs are archived (container: settings.storage.jobLogsContainer). Always there in the app
+   * (createServices); tests that look at neither logs nor the ledger may leave these two out.
+   */
+  blobStore?: BlobStore;
+  /** What happened to every event the trigger saw. */
+  ledger?: EventLedger;
   /** Default: record nothing. */
   metrics?: DispatchMetrics;
   /** Lists container groups for the orphan sweeper; without it the sweeper is not registered. */
@@ -40,7 +49,13 @@ export interface AppDependencies {
  */
 export function registerFunctions({ settings, routes, ports }: AppDependencies): void {
   const metrics = ports.metrics ?? noMetrics;
-  registerDispatchEvent({ settings, routes, eventQueue: ports.eventQueue, metrics });
+  registerDispatchEvent({
+    settings,
+    routes,
+    eventQueue: ports.eventQueue,
+    ...(ports.ledger ? { ledger: ports.ledger } : {}),
+    metrics,
+  });
   registerDispatchJob((context: InvocationContext) =>
     // Cheap: each invocation gets activities that log to its own context.
     createDispatchJobActivities({
@@ -48,6 +63,10 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       eventQueue: ports.eventQueue,
       ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
+      ...(ports.blobStore
+        ? { jobLogs: { blobStore: ports.blobStore, container: settings.storage.jobLogsContainer } }
+        : {}),
+      ...(ports.ledger ? { ledger: ports.ledger } : {}),
       metrics,
       log: (message) => context.log(message),
     }),
@@ -63,7 +82,10 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
     });
   }
   registerRouteStats(routes.map((route) => route.name));
-  registerEventStatus(routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })));
+  registerEventStatus(
+    routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })),
+    ports.ledger,
+  );
   registerListJobs();
   registerHealth();
 }

@@ -1,4 +1,5 @@
 import * as df from 'durable-functions';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { Settings } from '../../shared/config/loadSettings';
 import type { DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
@@ -12,10 +13,18 @@ export interface DispatchEventDeps {
   settings: Pick<Settings, 'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution'>;
   routes: readonly ResolvedRoute[];
   eventQueue: EventQueue;
+  /** Always given by the app; see AppPorts. */
+  ledger?: EventLedger;
   metrics?: DispatchMetrics;
 }
 
-export function registerDispatchEvent({ settings, routes, eventQueue, metrics }: DispatchEventDeps): void {
+export function registerDispatchEvent({
+  settings,
+  routes,
+  eventQueue,
+  ledger,
+  metrics,
+}: DispatchEventDeps): void {
   if (settings.settlementMode === 'sdk') {
     // Registers the extension's message factory (the trigger then receives { messages, actions }). Loaded only in
     // sdk mode, and with require() because the preview package's typings pull in its TypeScript sources.
@@ -32,6 +41,7 @@ export function registerDispatchEvent({ settings, routes, eventQueue, metrics }:
       maxEventBytes: settings.maxEventBytes,
       pollsPerExecution: settings.pollsPerExecution,
       eventQueue,
+      ...(ledger ? { ledger } : {}),
       ...(metrics ? { metrics } : {}),
     }),
   });

@@ -1,12 +1,14 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
+import { recordDispatchResult } from './recordDispatchResult';
 import {
   dispatchMessage,
   type DispatchResult,
@@ -48,6 +50,8 @@ export interface DispatchEventHandlerOptions {
   pollsPerExecution: number;
   /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
   eventQueue: EventQueue;
+  /** Every delivery's outcome is recorded there before the message is settled (a failure redelivers it). */
+  ledger?: EventLedger;
   metrics?: DispatchMetrics;
 }
 
@@ -81,22 +85,26 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     const log = (message: string): void => context.log(message);
     const dispatchOptions = { ...options, starter, log };
 
+    const receivedAt = new Date();
+    const record = async (inbound: InboundMessage, result: DispatchResult): Promise<void> => {
+      if (options.ledger) await recordDispatchResult(options.ledger, inbound, result, receivedAt);
+    };
+
     if (options.settlementMode === 'sdk') {
       const { message, actions } = sdkMessage(trigger);
       try {
-        const result = await dispatchMessage(
-          {
-            body: message.body,
-            applicationProperties: message.applicationProperties ?? {},
-            ...(typeof message.messageId === 'string' ? { messageId: message.messageId } : {}),
-            ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
-          },
-          dispatchOptions,
-        );
+        const inbound: InboundMessage = {
+          body: message.body,
+          applicationProperties: message.applicationProperties ?? {},
+          ...(typeof message.messageId === 'string' ? { messageId: message.messageId } : {}),
+          ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
+        };
+        const result = await dispatchMessage(inbound, dispatchOptions);
+        await record(inbound, result);
         if (result.kind === 'dispatched') await actions.complete(message);
         else await actions.deadletter(message, undefined, ...stringValues(result.reason, result.description));
         logResult(context, result);
-        recordResult(options.metrics ?? noMetrics, result);
+        countResult(options.metrics ?? noMetrics, result);
       } catch (err) {
         // Without auto-complete the host would wait for the lock to expire; hand the message back now.
         await actions.abandon(message).catch(() => undefined);
@@ -105,11 +113,13 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
       return;
     }
 
-    const result = await dispatchMessage(classicMessage(trigger, context), dispatchOptions);
+    const inbound = classicMessage(trigger, context);
+    const result = await dispatchMessage(inbound, dispatchOptions);
     logResult(context, result);
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
     if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
-    recordResult(options.metrics ?? noMetrics, result);
+    await record(inbound, result);
+    countResult(options.metrics ?? noMetrics, result);
   };
 }
 
@@ -117,7 +127,7 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
  * Counted once the message's fate is sealed. An event is received by a route when its first attempt starts
  * (a duplicate delivery or a requeued copy is not a new event); a marked copy was counted when it was rejected.
  */
-function recordResult(metrics: DispatchMetrics, result: DispatchResult): void {
+function countResult(metrics: DispatchMetrics, result: DispatchResult): void {
   if (result.kind === 'dead-letter') metrics.eventRejected(result.reason);
   if (result.kind !== 'dispatched') return;
   for (const instance of result.instances) {

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/dispatchErrors';
 import { tryParseIsoDuration } from '../policy/isoDuration';
+import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
@@ -35,6 +36,8 @@ export interface Settings {
   sweep: { schedule: string; graceMs: number };
   /** App Insights connection string (metrics export); absent offline, where metrics stay in-process. */
   appInsightsConnectionString?: string;
+  /** Blob and Table storage of the app's own data (job logs, event ledger). */
+  storage: StorageSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
@@ -170,6 +173,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
 
   const sweep = readSweep(get, issues);
   const appInsightsConnectionString = get('APPLICATIONINSIGHTS_CONNECTION_STRING');
+  const storage = readStorageSettings(get, issues, runningInAzure);
 
   if (issues.length > 0) {
     throw new ConfigError(`invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, issues);
@@ -195,6 +199,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
     sweep,
     ...(appInsightsConnectionString !== undefined ? { appInsightsConnectionString } : {}),
+    storage,
     runningInAzure,
     appSettings: Object.freeze({ ...env }),
   };

@@ -13,6 +13,8 @@ import { registerFunctions } from '../../app/registerFunctions';
 import type { Settings } from '../../shared/config/loadSettings';
 import type { DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import type { JobSpec } from '../../adapters/aci/jobProvider';
+import type { BlobStore } from '../../adapters/blob/blobStore';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { parseRoutes } from '../../shared/routes/loadRoutes';
@@ -58,6 +60,9 @@ export async function startDispatchJobHarness(
     eventQueue?: EventQueue;
     resultPublisher?: ResultPublisher;
     metrics?: DispatchMetrics;
+    /** Job log archive (container: the settings' DISPATCH_JOB_LOGS_CONTAINER) and event ledger, e.g. in Azurite. */
+    blobStore?: BlobStore;
+    ledger?: EventLedger;
     start?: Date;
     /** The app's settings (default: triggerSettings()); the routes come from its routes file, as in the entry. */
     settings?: Settings;
@@ -79,6 +84,8 @@ export async function startDispatchJobHarness(
         eventQueue: options.eventQueue ?? queue,
         ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
         ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(options.blobStore ? { blobStore: options.blobStore } : {}),
+        ...(options.ledger ? { ledger: options.ledger } : {}),
       },
     });
   } finally {
