@@ -4,6 +4,7 @@ import { registerDevCommand } from './devCommand';
 import { registerDlqCommands } from './dlqCommand';
 import { registerEmulateCommands } from './emulateCommands';
 import { registerSendCommand } from './sendCommand';
+import { registerStatsCommand } from './statsCommand';
 import { registerValidateCommand } from './validateCommand';
 import { registerWatchCommand } from './watchCommand';
 
@@ -14,6 +15,7 @@ const commandGroups: ReadonlyArray<(program: Command) => void> = [
   registerDlqCommands,
   registerEmulateCommands,
   registerSendCommand,
+  registerStatsCommand,
   registerValidateCommand,
   registerWatchCommand,
 ];

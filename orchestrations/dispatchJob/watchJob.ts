@@ -50,7 +50,7 @@ export function* watchJob(
       timer.cancel();
       return { watch, target: watch.target, outcome: cancelledOutcome(cancel) };
     }
-    const job: JobRef = { name: board.containerGroup, target: watch.target };
+    const job: JobRef = { name: board.containerGroup, target: watch.target, route: route.name };
     const result = (yield context.df.callActivity(DispatchJobActivity.getJobStatus, job)) as JobStatusResult;
     watch = { ...watch, polls: watch.polls + 1 };
     const outcome = interpretJobStatus(result);
