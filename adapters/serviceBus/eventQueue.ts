@@ -8,6 +8,8 @@ import type { EventIdentity } from '../../shared/signing/dispatchSigner';
 export { DispatchProperty } from '../../shared/signing/dispatchProperty';
 
 /** A copy of the event for one route's next attempt, scheduled at `scheduledEnqueueTime`. */
+import type { OriginalMessage } from './originalMessage';
+
 export interface RequeueRequest {
   /** The CloudEvent JSON the attempt received, resent unchanged. */
   body: string;
@@ -19,6 +21,8 @@ export interface RequeueRequest {
   resubmission?: number;
   lastError: string;
   scheduledEnqueueTime: Date;
+  /** The producer's message this copy stands for (its envelope is kept on the copy). */
+  original?: OriginalMessage;
 }
 
 /** A marked copy that the trigger rejects until Service Bus dead-letters it (classic settlement mode). */
@@ -38,6 +42,8 @@ export interface DeadLetterCopyRequest {
   contentType?: string;
   /** A bounded, sanitised subset of the rejected message's application properties (sanitiseProperties). */
   originalProperties?: Readonly<Record<string, string | number | boolean>>;
+  /** The producer's message this copy stands for (its envelope is kept on the copy). */
+  original?: OriginalMessage;
 }
 
 export interface EventQueue {

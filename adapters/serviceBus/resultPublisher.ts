@@ -4,7 +4,8 @@
  */
 export const jobSettledEventType = 'dispatcher.job.settled';
 
-export type SettlementOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered';
+/** `Cancelled`: stopped by an operator (`POST /api/events/{id}/cancel`); the event is dead-lettered with reason `Cancelled`. */
+export type SettlementOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered' | 'Cancelled';
 
 export interface JobSettledResult {
   eventId: string;

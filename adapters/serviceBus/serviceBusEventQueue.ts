@@ -13,6 +13,7 @@ import { silentLogger, type AdapterLogger } from '../adapterLogger';
 import { classifyServiceBusError } from './classifyServiceBusError';
 import { resolveServiceBusClient, type ServiceBusConnection } from './createServiceBusClient';
 import type { DeadLetterCopyRequest, EventQueue, RequeueRequest } from './eventQueue';
+import { describeWithOriginal, withOriginal } from './originalMessage';
 
 export const cloudEventsContentType = 'application/cloudevents+json';
 
@@ -71,14 +72,20 @@ export class ServiceBusEventQueue implements EventQueue {
       resubmission,
     ]);
     const message: ServiceBusMessage = {
-      body: Buffer.from(request.body, 'utf8'),
-      contentType: cloudEventsContentType,
-      messageId,
-      applicationProperties: this.signer.properties(
-        request.identity,
-        { route: request.route, attempt: request.attempt, resubmission },
-        { lastError: truncate(request.lastError, maxLastErrorLength) },
+      ...withOriginal(
+        {
+          body: Buffer.from(request.body, 'utf8'),
+          messageId,
+          applicationProperties: this.signer.properties(
+            request.identity,
+            { route: request.route, attempt: request.attempt, resubmission },
+            { lastError: truncate(request.lastError, maxLastErrorLength) },
+          ),
+        },
+        request.original,
       ),
+      // The body is the structured event whatever the original was (a binary-mode original included).
+      contentType: cloudEventsContentType,
     };
     const operation = `requeue ${messageId} to ${this.queueName} at ${request.scheduledEnqueueTime.toISOString()}`;
     try {
@@ -111,18 +118,24 @@ export class ServiceBusEventQueue implements EventQueue {
       resubmission,
       deadLetterReason: truncate(request.reason, MAX_DEAD_LETTER_REASON_LENGTH),
     };
+    const description = describeWithOriginal(request.description, request.original);
     const message: ServiceBusMessage = {
-      body,
-      // A poison body is not known to be a CloudEvent: keep what the sender said it was.
+      ...withOriginal(
+        {
+          body,
+          messageId,
+          applicationProperties: {
+            // The sender's own properties first, so that none can shadow the dispatcher's.
+            ...request.originalProperties,
+            ...this.signer.properties(identity, marks, {
+              deadLetterDescription: truncate(description, MAX_DEAD_LETTER_DESCRIPTION_LENGTH),
+            }),
+          },
+        },
+        request.original,
+      ),
+      // A readable event's copy is its structured JSON; a poison body keeps what the sender said it was.
       contentType: request.identity !== undefined ? cloudEventsContentType : request.contentType,
-      messageId,
-      applicationProperties: {
-        // The sender's own properties first, so that none can shadow the dispatcher's.
-        ...request.originalProperties,
-        ...this.signer.properties(identity, marks, {
-          deadLetterDescription: truncate(request.description, MAX_DEAD_LETTER_DESCRIPTION_LENGTH),
-        }),
-      },
     };
     const operation = `dead-letter copy ${messageId} to ${this.queueName} (${request.reason})`;
     try {

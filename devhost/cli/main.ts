@@ -1,15 +1,21 @@
 import { Command, CommanderError, type Option } from 'commander';
+import { registerCancelCommand } from './cancelCommand';
 import { registerDevCommand } from './devCommand';
+import { registerDlqCommands } from './dlqCommand';
 import { registerEmulateCommands } from './emulateCommands';
 import { registerSendCommand } from './sendCommand';
+import { registerStatsCommand } from './statsCommand';
 import { registerValidateCommand } from './validateCommand';
 import { registerWatchCommand } from './watchCommand';
 
 /** Every command group of the CLI; adding one is one line here. */
 const commandGroups: ReadonlyArray<(program: Command) => void> = [
+  registerCancelCommand,
   registerDevCommand,
+  registerDlqCommands,
   registerEmulateCommands,
   registerSendCommand,
+  registerStatsCommand,
   registerValidateCommand,
   registerWatchCommand,
 ];

@@ -3,7 +3,9 @@ import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
+import { originalMessageOf } from '../../adapters/serviceBus/originalMessage';
 import { isNotFound } from '../../shared/errors/isNotFound';
+import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { eventMessageFromServiceBus } from '../../shared/events/eventMessageFromServiceBus';
@@ -32,11 +34,13 @@ export interface MessageActions {
 /** The parts of a ServiceBusReceivedMessage the dispatcher reads. */
 export interface SdkMessage {
   body: unknown;
-  contentType?: string;
   applicationProperties?: Record<string, unknown>;
   /** rhea's decoded message: the raw data section (eventMessageFromServiceBus). */
   _rawAmqpMessage?: { body?: unknown };
   messageId?: unknown;
+  correlationId?: unknown;
+  subject?: string;
+  contentType?: string;
   deliveryCount?: number;
   lockToken?: string;
 }
@@ -57,6 +61,7 @@ export interface DispatchEventHandlerOptions {
   eventQueue: EventQueue;
   /** Every delivery's outcome is recorded there before the message is settled (a failure redelivers it). */
   ledger?: EventLedger;
+  metrics?: DispatchMetrics;
 }
 
 export type DispatchEventHandler = (
@@ -105,12 +110,14 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
           applicationProperties: message.applicationProperties ?? {},
           messageId: message.messageId,
           ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
+          original: originalMessageOf({ ...message }, message.applicationProperties ?? {}),
         };
         const result = await dispatchMessage(inbound, dispatchOptions);
         await record(inbound, result);
         if (result.kind === 'dispatched') await actions.complete(message);
         else await actions.deadletter(message, undefined, ...stringValues(result.reason, result.description));
         logResult(context, result);
+        countResult(options.metrics ?? noMetrics, result);
       } catch (err) {
         // Without auto-complete the host would wait for the lock to expire; hand the message back now.
         await actions.abandon(message).catch(() => undefined);
@@ -125,7 +132,20 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
     if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
     await record(inbound, result);
+    countResult(options.metrics ?? noMetrics, result);
   };
+}
+
+/**
+ * Counted once the message's fate is sealed. An event is received by a route when its first attempt starts
+ * (a duplicate delivery or a requeued copy is not a new event); a marked copy was counted when it was rejected.
+ */
+function countResult(metrics: DispatchMetrics, result: DispatchResult): void {
+  if (result.kind === 'dead-letter') metrics.eventRejected(result.reason);
+  if (result.kind !== 'dispatched') return;
+  for (const instance of result.instances) {
+    if (instance.started && instance.attempt === 1) metrics.eventReceived(instance.route);
+  }
 }
 
 /**
@@ -175,6 +195,10 @@ function classicMessage(trigger: unknown, context: InvocationContext): InboundMe
     // Any type: the worker JSON-parses a numeric id into a number (messageIdText reads them alike).
     messageId: meta.messageId,
     ...(typeof meta.deliveryCount === 'number' ? { deliveryCount: meta.deliveryCount } : {}),
+    original: originalMessageOf(
+      meta,
+      typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {},
+    ),
   };
 }
 

@@ -16,6 +16,7 @@ import {
 } from '../../shared/signing/dispatchSigner';
 import type { DispatchJobInput } from '../../orchestrations/dispatchJob/dispatchJobInput';
 import { copyableProperties } from './copyableProperties';
+import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 
 /** A message as the trigger received it, independent of how the host delivered it. */
 export interface InboundMessage {
@@ -26,6 +27,8 @@ export interface InboundMessage {
   /** Any AMQP type: string, number, Long, bytes (see messageIdText). */
   messageId?: unknown;
   deliveryCount?: number;
+  /** The producer's message envelope, kept on every copy the dispatcher makes of it (classic mode). */
+  original?: OriginalMessage;
 }
 
 /** Starts orchestration instances; implemented over the Durable client in production. */
@@ -188,6 +191,7 @@ export async function dispatchMessage(
       attempt,
       ...(resubmission > 0 ? { resubmission } : {}),
       pollsPerExecution: options.pollsPerExecution,
+      ...(message.original ? { original: message.original } : {}),
     };
     try {
       await options.starter.start(instanceId, input);
@@ -265,6 +269,7 @@ function deadLetterCopy(
     ...(originalMessageId !== undefined ? { originalMessageId } : {}),
     ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
     originalProperties: properties,
+    ...(message.original ? { original: message.original } : {}),
   };
 }
 

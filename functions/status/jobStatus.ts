@@ -20,7 +20,8 @@ export interface InstanceSnapshot {
 
 export interface StatusReader {
   getStatus(instanceId: string): Promise<InstanceSnapshot>;
-  getStatusAll(): Promise<InstanceSnapshot[]>;
+  /** Every instance (the Durable client has it): lets an event be found by its id alone. */
+  getStatusAll?(): Promise<InstanceSnapshot[]>;
 }
 
 export interface JobView {
@@ -136,6 +137,7 @@ export async function findEventJobs(
 }
 
 async function findById(reader: StatusReader, id: string): Promise<JobView[]> {
+  if (!reader.getStatusAll) return [];
   const jobs = (await reader.getStatusAll())
     .map(toJobView)
     .filter((job): job is JobView => job !== undefined && job.eventId === id);
@@ -146,49 +148,4 @@ async function findById(reader: StatusReader, id: string): Promise<JobView[]> {
       a.resubmission - b.resubmission ||
       a.attempt - b.attempt,
   );
-}
-
-export interface JobQuery {
-  phase?: string;
-  route?: string;
-  top?: number;
-}
-
-export const defaultTop = 50;
-export const maxTop = 1000;
-
-/** Parses `?phase=&route=&top=`; returns an error message naming the bad parameter. */
-export function parseJobQuery(
-  params: URLSearchParams,
-): { ok: true; query: JobQuery } | { ok: false; message: string } {
-  const query: JobQuery = {};
-  const phase = params.get('phase');
-  if (phase) query.phase = phase;
-  const route = params.get('route');
-  if (route) query.route = route;
-  const top = params.get('top');
-  if (top !== null && top !== '') {
-    const n = Number(top);
-    if (!Number.isInteger(n) || n < 1 || n > maxTop) {
-      return { ok: false, message: `top: expected an integer from 1 to ${maxTop}, got "${top}"` };
-    }
-    query.top = n;
-  }
-  return { ok: true, query };
-}
-
-/** Dispatch jobs, newest first, filtered by phase (case-insensitive) and route. */
-export async function listJobs(reader: StatusReader, query: JobQuery = {}): Promise<JobView[]> {
-  const all = await reader.getStatusAll();
-  const phase = query.phase?.toLowerCase();
-  return all
-    .map(toJobView)
-    .filter((job): job is JobView => job !== undefined)
-    .filter(
-      (job) =>
-        (phase === undefined || job.phase.toLowerCase() === phase) &&
-        (query.route === undefined || job.route === query.route),
-    )
-    .sort((a, b) => b.createdTime.localeCompare(a.createdTime) || b.instanceId.localeCompare(a.instanceId))
-    .slice(0, query.top ?? defaultTop);
 }

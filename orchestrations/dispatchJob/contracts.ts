@@ -1,5 +1,6 @@
 import type { CreatedJob, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
 import type { AttemptSettled } from '../../adapters/ledger/eventLedger';
+import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 import type { JobSettledResult } from '../../adapters/serviceBus/resultPublisher';
 import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
@@ -12,7 +13,13 @@ import type { WatchState } from './dispatchJobInput';
  * (JSON: they cross the Durable boundary), the customStatus and the orchestration output.
  */
 
-export { DISPATCH_JOB_ORCHESTRATOR, type DispatchJobInput, type WatchState } from './dispatchJobInput';
+export {
+  CANCEL_EVENT,
+  DISPATCH_JOB_ORCHESTRATOR,
+  type CancelRequest,
+  type DispatchJobInput,
+  type WatchState,
+} from './dispatchJobInput';
 
 export const DispatchJobActivity = {
   createJob: 'dispatchJob_createJob',
@@ -34,7 +41,8 @@ export type DispatchJobPhase =
   | 'Settling'
   | 'Succeeded'
   | 'Requeued'
-  | 'DeadLettered';
+  | 'DeadLettered'
+  | 'Cancelled';
 
 /** What the portal and the status API show for every instance. */
 export interface DispatchJobStatus {
@@ -64,7 +72,7 @@ export interface DispatchJobStatus {
 
 /** The orchestration output. */
 export interface DispatchJobSettlement {
-  outcome: 'Succeeded' | 'Requeued' | 'DeadLettered';
+  outcome: 'Succeeded' | 'Requeued' | 'DeadLettered' | 'Cancelled';
   route: string;
   eventId: string;
   eventSource: string;
@@ -92,6 +100,12 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
+  /**
+   * How long the attempt waited for a capacity slot before this create (the admission step sets it when its
+   * wait ends, i.e. at the grant). The activity records it with the capacity-wait metric once the create
+   * succeeds, so the replayed orchestrator never records it.
+   */
+  capacityWaitMs?: number;
 }
 
 /** An expected failure, returned (not thrown) so the orchestrator decides without parsing messages. */
@@ -110,6 +124,18 @@ export type JobStatusResult = { ok: true; status: JobStatus } | ActivityFailure;
 export interface JobRef {
   name: string;
   target: JobTarget;
+  /** Set by the watch loop, so the status activity can attribute its metrics. */
+  route?: string;
+}
+
+/** What the settlement metrics need (recorded by the publishResult activity, never by the orchestrator). */
+export interface SettlementUsage {
+  /** The dead-letter reason, or for a requeue the reason part of the last error (e.g. JobFailed). */
+  reason?: string;
+  durationMs: number;
+  groupLifetimeMs: number;
+  cpu: number;
+  memoryInGB: number;
 }
 
 /** Which attempt's log to collect, and where to archive it. */
@@ -139,6 +165,8 @@ export interface CollectedLogs {
 export interface SettlementNotice {
   result: JobSettledResult;
   outcome: AttemptSettled;
+  /** For the settlement metrics, recorded by the same activity (never by the replayed orchestrator). */
+  usage?: SettlementUsage;
 }
 
 export interface RequeueInput {
@@ -151,6 +179,7 @@ export interface RequeueInput {
   lastError: string;
   /** ISO-8601 (activity inputs are JSON). */
   scheduledEnqueueTime: string;
+  original?: OriginalMessage;
 }
 
 export interface DeadLetterInput {
@@ -162,6 +191,7 @@ export interface DeadLetterInput {
   resubmission?: number;
   reason: string;
   description: string;
+  original?: OriginalMessage;
 }
 
 /** What one attempt has learned so far, handed from step to step inside the orchestrator. */

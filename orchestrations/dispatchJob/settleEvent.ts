@@ -71,6 +71,7 @@ function* requeue(
     ...(input.resubmission ? { resubmission: input.resubmission } : {}),
     lastError: decision.lastError,
     scheduledEnqueueTime: scheduled,
+    ...(input.original ? { original: input.original } : {}),
   };
   const sent = yield* callWithRetry(context, DispatchJobActivity.requeueEvent, request, SEND_RETRY);
   if (!sent.ok)
@@ -105,11 +106,13 @@ function* deadLetter(
     ...(input.resubmission ? { resubmission: input.resubmission } : {}),
     reason: decision.reason,
     description,
+    ...(input.original ? { original: input.original } : {}),
   };
   const sent = yield* callWithRetry(context, DispatchJobActivity.deadLetterEvent, request, SEND_RETRY);
   if (!sent.ok)
     throw new Error(
       `dead-letter copy of event ${input.event.id} for route ${route.name} failed: ${sent.message}`,
     );
-  return { ...base, outcome: 'DeadLettered', reason: decision.reason, description };
+  const outcome = decision.reason === 'Cancelled' ? 'Cancelled' : 'DeadLettered';
+  return { ...base, outcome, reason: decision.reason, description };
 }

@@ -1,14 +1,16 @@
-import type { OrchestrationContext } from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
 import { pollDelayMs } from '../../shared/policy/pollSchedule';
 import type { Step } from './callWithRetry';
 import {
   DispatchJobActivity,
+  type CancelRequest,
   type AttemptProgress,
   type DispatchJobInput,
   type JobRef,
   type JobStatusResult,
   type WatchState,
 } from './contracts';
+import type { AttemptOutcome } from './decideSettlement';
 import { interpretJobStatus } from './interpretJobStatus';
 import { snapshotJobLogIfDue } from './snapshotJobLog';
 import type { StatusBoard } from './statusBoard';
@@ -17,14 +19,18 @@ import type { StatusBoard } from './statusBoard';
 export const CONTINUED_AS_NEW = 'continued-as-new';
 
 /**
- * Polls the job at growing intervals until it ends or the deadline passes. Every execution stops after
- * `pollsPerExecution` polls and continues as new, so history stays bounded however long the job runs.
+ * Polls the job at growing intervals until it ends, the deadline passes or an operator cancels. Every execution
+ * stops after `pollsPerExecution` polls and continues as new, so history stays bounded however long the job
+ * runs. The cancel event races each poll timer, so a cancel is honoured at once, and whichever the replay saw
+ * first (the job's end or the cancel) is the one outcome; a cancel raised before the watch began (while the
+ * job was being created) is buffered by Durable and wins the first race.
  */
 export function* watchJob(
   context: OrchestrationContext,
   input: DispatchJobInput,
   started: WatchState,
   board: StatusBoard,
+  cancel: Task,
 ): Step<AttemptProgress | typeof CONTINUED_AS_NEW> {
   const { route } = input;
   const nowMs = (): number => context.df.currentUtcDateTime.getTime();
@@ -36,8 +42,15 @@ export function* watchJob(
       return { watch, target: watch.target, outcome: { kind: 'timed-out', timeout: route.policy.timeout } };
     }
     // Clipped to the deadline, so one timer per poll races the deadline with nothing left to cancel.
-    yield context.df.createTimer(new Date(nowMs() + pollDelayMs(watch.polls, route.policy.poll, remaining)));
-    const job: JobRef = { name: board.containerGroup, target: watch.target };
+    const timer = context.df.createTimer(
+      new Date(nowMs() + pollDelayMs(watch.polls, route.policy.poll, remaining)),
+    );
+    const first: unknown = yield context.df.Task.any([timer, cancel]);
+    if (first === cancel) {
+      timer.cancel();
+      return { watch, target: watch.target, outcome: cancelledOutcome(cancel) };
+    }
+    const job: JobRef = { name: board.containerGroup, target: watch.target, route: route.name };
     const result = (yield context.df.callActivity(DispatchJobActivity.getJobStatus, job)) as JobStatusResult;
     watch = { ...watch, polls: watch.polls + 1 };
     const outcome = interpretJobStatus(result);
@@ -51,4 +64,12 @@ export function* watchJob(
       return CONTINUED_AS_NEW;
     }
   }
+}
+
+/** The outcome of a cancel; `by` only when the payload carries a text one (it comes from outside). */
+export function cancelledOutcome(cancel: Task): AttemptOutcome {
+  const by = (cancel.result as CancelRequest | null | undefined)?.by;
+  return typeof by === 'string' && by !== ''
+    ? { kind: 'cancelled', by: by.slice(0, 200) }
+    : { kind: 'cancelled' };
 }

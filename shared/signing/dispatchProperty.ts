@@ -15,6 +15,11 @@ export const DispatchProperty = {
   deadLetterDescription: 'dispatch-dead-letter-description',
   /** Informational text (not signed): what went wrong on the previous attempt. */
   lastError: 'dispatch-last-error',
+  /**
+   * Informational text (not signed): the MessageId the producer gave the message a dead-letter copy stands for
+   * (classic mode's copy has a MessageId of its own), so a producer can find its message in the DLQ.
+   */
+  originalMessageId: 'dispatch-original-message-id',
   /** `v1.<base64url HMAC-SHA256>` over the event identity and the steering properties above. */
   signature: 'dispatch-signature',
 } as const;

@@ -43,6 +43,7 @@ const SIGNATURE_VERSION = 'v1';
 const NOTE_PROPERTIES: ReadonlySet<string> = new Set([
   DispatchProperty.lastError,
   DispatchProperty.deadLetterDescription,
+  DispatchProperty.originalMessageId,
 ]);
 
 /**

@@ -20,6 +20,8 @@ import { triggerSettings } from '../../support/triggerEnvironment';
 import { dispatchQueueConfig } from '../../support/serviceBusTestConfig';
 import { testSigner } from '../../support/testSigner';
 import { messageIdText } from '../../../shared/naming/messageIdText';
+import { recordMetrics } from '../../support/metricsRecorder';
+import { MetricName } from '../../../shared/metrics/dispatchMetrics';
 
 /*
  * The Service Bus trigger (classic settlement) as registerFunctions registers it, called with InvocationContexts
@@ -38,6 +40,7 @@ let trigger: FunctionRegistration;
 let eventQueue: ServiceBusEventQueue;
 let invocation = 0;
 const logs: string[] = [];
+const recorder = recordMetrics();
 
 beforeAll(async () => {
   emulator = await startServiceBusEmulator({ port: 0, config });
@@ -60,6 +63,7 @@ beforeAll(async () => {
       DISPATCH_SETTLEMENT_MODE: 'classic',
     }),
     eventQueue,
+    metrics: recorder.metrics,
   });
   trigger = harness.registry.get('dispatchEvent')!;
 });
@@ -69,6 +73,7 @@ afterAll(async () => {
   await eventQueue?.close();
   await sb?.close();
   await emulator?.close();
+  await recorder.close();
   await azurite?.close();
 });
 
@@ -141,7 +146,13 @@ async function expectDeadLetterCopy(
 ): Promise<ServiceBusReceivedMessage> {
   const copy = await receiveOne();
   expect(copy.applicationProperties?.[DispatchProperty.deadLetterReason]).toBe(reason);
-  const text = copy.applicationProperties?.[DispatchProperty.deadLetterDescription];
+  const described = String(copy.applicationProperties?.[DispatchProperty.deadLetterDescription]);
+  // Classic mode names the producer's MessageId first, so the producer can find its message in the DLQ.
+  expect(described).toMatch(/^original MessageId [^:]+: /);
+  expect(copy.applicationProperties?.['dispatch-original-message-id']).toMatch(
+    /^(msg-\d+|forged-[a-z-]+|deep)$/,
+  );
+  const text = described.replace(/^original MessageId [^:]+: /, '');
   if (typeof description === 'string') expect(text).toBe(description);
   else expect(text).toMatch(description);
   return copy;
@@ -345,6 +356,29 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     expect(JSON.stringify(copy.applicationProperties).length).toBeLessThan(16_384);
   });
 
+  it("keeps the producer's MessageId, CorrelationId, Subject, ContentType and properties on the copy", async () => {
+    await invoke('not json', {
+      messageId: 'producer-42',
+      correlationId: 'corr-9',
+      subject: 'orders',
+      contentType: 'text/plain',
+      applicationProperties: { tenant: 'acme', priority: 3, 'dispatch-route': 'forged' },
+    });
+    const copy = await receiveOne();
+    expect(copy).toMatchObject({ correlationId: 'corr-9', subject: 'orders', contentType: 'text/plain' });
+    expect(copy.messageId).not.toBe('producer-42');
+    expect(copy.applicationProperties).toMatchObject({
+      tenant: 'acme',
+      priority: 3,
+      'dispatch-original-message-id': 'producer-42',
+      'dispatch-dead-letter-reason': 'InvalidEvent',
+    });
+    expect(copy.applicationProperties?.['dispatch-route']).toBeUndefined();
+    expect(copy.applicationProperties?.['dispatch-dead-letter-description']).toMatch(
+      /^original MessageId producer-42: contentType: "text\/plain" is not a CloudEvent/,
+    );
+  });
+
   it('rejects a marked copy on every delivery (so MaxDeliveryCount dead-letters it), as the host delivers it', async () => {
     await invoke('not json');
     const copy = await expectDeadLetterCopy('InvalidEvent', /^invalid JSON at line 1, column 1/);
@@ -358,5 +392,24 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     // The marked copies are the dispatcher's own: only the original delivery is in the ledger.
     const [recorded] = await ledger.findById(`msg-${invocation - 2}`);
     expect(recorded).toMatchObject({ deliveries: 1, rejection: { reason: 'InvalidEvent' } });
+  });
+
+  it('counts an event received once per route it starts, and a rejection by reason', async () => {
+    const received = () => recorder.total(MetricName.eventsReceived, { route: 'hello' });
+    const rejected = (reason: string) => recorder.total(MetricName.eventsRejected, { reason });
+    const before = {
+      received: await received(),
+      invalid: await rejected('InvalidEvent'),
+      none: await rejected('NoRoute'),
+    };
+    await invoke(event({ id: 'evt-counted' }));
+    await invoke(event({ id: 'evt-counted' })); // a duplicate delivery: not a new event
+    await invoke('{"not json');
+    await expectDeadLetterCopy('InvalidEvent', /invalid JSON/);
+    await invoke(event({ id: 'evt-unroutable', type: 'other.thing' }));
+    await expectDeadLetterCopy('NoRoute', /no route/);
+    expect(await received()).toBe(before.received + 1);
+    expect(await rejected('InvalidEvent')).toBe(before.invalid + 1);
+    expect(await rejected('NoRoute')).toBe(before.none + 1);
   });
 });
