@@ -5,6 +5,8 @@ import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
 import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
 import { registerHealth } from '../functions/health';
+import { registerJobCallback } from '../functions/jobCallback/jobCallback';
+import { resolveCallbackKey } from '../shared/callbacks/resolveCallbackKey';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
 import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
@@ -32,6 +34,10 @@ export interface AppDependencies {
  */
 export function registerFunctions({ settings, routes, ports }: AppDependencies): void {
   registerDispatchEvent({ settings, routes, eventQueue: ports.eventQueue });
+  const callbacks = {
+    key: resolveCallbackKey(settings, routes),
+    ...(settings.callbacks.baseUrl !== undefined ? { baseUrl: settings.callbacks.baseUrl } : {}),
+  };
   registerDispatchJob((context: InvocationContext) =>
     // Cheap: each invocation gets activities that log to its own context.
     createDispatchJobActivities({
@@ -39,10 +45,12 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       eventQueue: ports.eventQueue,
       ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
+      callbacks,
       log: (message) => context.log(message),
     }),
   );
   registerEventStatus(routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })));
   registerListJobs();
+  registerJobCallback(callbacks.key);
   registerHealth();
 }

@@ -9,6 +9,17 @@ export const jobContainerName = 'job';
 /** Environment variables the dispatcher owns; a route may not set them. */
 export const dispatchEventEnv = 'DISPATCH_EVENT';
 export const dispatchEventFileEnv = 'DISPATCH_EVENT_FILE';
+export const dispatchCallbackUrlEnv = 'DISPATCH_CALLBACK_URL';
+export const dispatchCallbackTokenEnv = 'DISPATCH_CALLBACK_TOKEN';
+/** Every name the dispatcher sets or may set in a job's environment (claim check and outputs included). */
+const reservedEnvNames = new Set([
+  dispatchEventEnv,
+  dispatchEventFileEnv,
+  'DISPATCH_EVENT_URL',
+  dispatchCallbackUrlEnv,
+  dispatchCallbackTokenEnv,
+  'DISPATCH_OUTPUT_FILE',
+]);
 
 /** Tag names written on every job group (portal filtering, clean-up scripts). */
 export const JobTag = {
@@ -92,6 +103,12 @@ export function buildContainerGroup(
     environmentVariables.push({ name: dispatchEventEnv, secureValue: spec.eventJson });
   }
 
+  if (spec.callback) {
+    environmentVariables.push({ name: dispatchCallbackUrlEnv, value: spec.callback.url });
+    // A secure value: ARM never returns it, and the emulator never echoes or persists it.
+    environmentVariables.push({ name: dispatchCallbackTokenEnv, secureValue: spec.callback.token });
+  }
+
   const identity = spec.identityResourceId ?? defaultIdentityResourceId;
   if (identity) {
     group.identity = { type: 'UserAssigned', userAssignedIdentities: { [identity]: {} } };
@@ -116,7 +133,7 @@ export function toTagValue(value: string): string {
 }
 
 function assertNotReserved(name: string, where: string): void {
-  if (name === dispatchEventEnv || name === dispatchEventFileEnv) {
+  if (reservedEnvNames.has(name)) {
     throw new PermanentProviderError(
       `${where}: environment variable ${name} is reserved for the dispatcher`,
       'InvalidJobSpec',

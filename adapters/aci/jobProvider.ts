@@ -34,6 +34,8 @@ export interface JobSpec {
   eventFilePath?: string;
   /** The CloudEvent JSON (the body as received). */
   eventJson: string;
+  /** Present for `completion: "callback"` routes: where and with what bearer token the job reports back. */
+  callback?: { url: string; token: string };
   /** Resource id of a user-assigned identity for the group (registry pull, Key Vault). */
   identityResourceId?: string;
   /** Registry login server the identity pulls from, when the image is private. */

@@ -23,6 +23,17 @@ export const DispatchJobActivity = {
   publishResult: 'dispatchJob_publishResult',
 } as const;
 
+/** The external event the callback endpoint raises when the job reports that it has finished its work. */
+export const JOB_CALLBACK_EVENT = 'JobCallback';
+
+/** The callback event's data (JSON up to MAX_CALLBACK_OUTPUT_BYTES in `output`). */
+export interface JobCallbackData {
+  /** ISO-8601, when the endpoint accepted the callback. */
+  receivedAt: string;
+  /** The job's result, as it posted it; absent when the body had none. */
+  output?: unknown;
+}
+
 export type DispatchJobPhase =
   | 'Creating'
   | 'Watching'
@@ -50,6 +61,8 @@ export interface DispatchJobStatus {
   /** Where the job runs (primary or fallback), once created. */
   target?: JobTarget;
   execution: number;
+  /** Set on callback routes: `waiting` until the job's callback was taken, then `received` (tokens are one-shot). */
+  callback?: 'waiting' | 'received';
 }
 
 /** The orchestration output. */
@@ -67,6 +80,10 @@ export interface DispatchJobSettlement {
   /** ISO-8601, for a requeue. */
   scheduledEnqueueTime?: string;
   polls: number;
+  /** What the job reported in its callback (`output`), when it did. */
+  output?: unknown;
+  /** ISO-8601, when the job's callback was accepted (callback routes). */
+  callbackAt?: string;
 }
 
 export interface CreateJobInput {
@@ -78,6 +95,8 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
+  /** Callback routes: the attempt's deadline, from which the activity derives the token (nothing secret here). */
+  callback?: { deadline: string };
 }
 
 /** An expected failure, returned (not thrown) so the orchestrator decides without parsing messages. */
@@ -97,6 +116,9 @@ export interface JobRef {
   name: string;
   target: JobTarget;
 }
+
+/** A status read; after a callback, `awaitExitMs` lets the activity re-check briefly while the container stops. */
+export type JobStatusRequest = JobRef & { awaitExitMs?: number };
 
 export interface RequeueInput {
   body: string;

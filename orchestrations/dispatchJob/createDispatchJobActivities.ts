@@ -5,12 +5,16 @@ import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { JobSettledResult, ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
+import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
+import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
+import { awaitJobExit } from './awaitJobExit';
 import type {
   ActivityFailure,
   CreateJobInput,
   CreateJobResult,
   DeadLetterInput,
   JobRef,
+  JobStatusRequest,
   JobStatusResult,
   RequeueInput,
 } from './contracts';
@@ -20,13 +24,15 @@ export interface DispatchJobActivityDeps {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Needed by callback routes: the key tokens are derived with and the app's callback base URL. */
+  callbacks?: { key: CallbackKey; baseUrl?: string };
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
 }
 
 export interface DispatchJobActivities {
   createJob(input: CreateJobInput): Promise<CreateJobResult>;
-  getJobStatus(input: JobRef): Promise<JobStatusResult>;
+  getJobStatus(input: JobStatusRequest): Promise<JobStatusResult>;
   stopJob(input: JobRef): Promise<void>;
   collectLogs(input: JobRef & { tailLines: number }): Promise<string>;
   deleteJob(input: JobRef): Promise<void>;
@@ -55,6 +61,16 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
   };
   const rethrow = (err: unknown): never => {
     throw new Error(tagErrorMessage(err));
+  };
+  const callbackFor = (instanceId: string, deadline: string): { url: string; token: string } => {
+    const { key, baseUrl } = deps.callbacks ?? {};
+    if (!key || baseUrl === undefined) {
+      throw new PermanentProviderError(
+        `job ${instanceId}: the route wants a callback but the app has no callback ${key ? 'base URL (DISPATCH_CALLBACK_BASE_URL / WEBSITE_HOSTNAME)' : 'key'}`,
+      );
+    }
+    // Derived here, never passed in: the orchestration's history holds the deadline, not the token.
+    return { url: callbackUrlFor(baseUrl, instanceId), token: callbackToken(key, instanceId, deadline) };
   };
   return {
     async createJob(input) {
@@ -87,6 +103,7 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           eventJson: input.eventJson,
           ...(job.identityResourceId ? { identityResourceId: job.identityResourceId } : {}),
           ...(job.registryServer ? { registryServer: job.registryServer } : {}),
+          ...(input.callback ? { callback: callbackFor(input.instanceId, input.callback.deadline) } : {}),
         };
         const created = await deps.jobProvider.create(spec, input.target);
         log(
@@ -103,7 +120,8 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     },
     async getJobStatus(input) {
       try {
-        return { ok: true, status: await deps.jobProvider.status(input.name, input.target) };
+        const read = () => deps.jobProvider.status(input.name, input.target);
+        return { ok: true, status: await awaitJobExit(read, input.awaitExitMs ?? 0) };
       } catch (err) {
         return failure(err);
       }

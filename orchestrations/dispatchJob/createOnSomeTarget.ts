@@ -65,5 +65,6 @@ function createRequest(
     job: input.route.job,
     eventJson: input.eventJson,
     target,
+    ...(input.route.completion === 'callback' ? { callback: { deadline: board.status.deadline } } : {}),
   };
 }

@@ -29,4 +29,6 @@ export interface WatchState {
   execution: number;
   /** Whether an existing container group of that name was reused at creation. */
   reused: boolean;
+  /** Callback routes: what the job's callback said, once it came (carried across continueAsNew). */
+  callback?: { receivedAt: string; output?: unknown };
 }

@@ -22,6 +22,7 @@ export function* publishSettlement(
     ...(settlement.scheduledEnqueueTime !== undefined
       ? { nextAttemptAt: settlement.scheduledEnqueueTime }
       : {}),
+    ...(settlement.output !== undefined ? { output: settlement.output } : {}),
     instanceId: context.df.instanceId,
     time: context.df.currentUtcDateTime.toISOString(),
   };

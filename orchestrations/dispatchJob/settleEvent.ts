@@ -8,6 +8,7 @@ import {
   type DispatchJobInput,
   type DispatchJobSettlement,
   type RequeueInput,
+  type WatchState,
 } from './contracts';
 import {
   deadLetterDescription,
@@ -40,6 +41,7 @@ export function* settleEvent(
     attempt,
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
+    ...callbackFields(progress.watch?.callback),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
       ? { exitCode: decision.exitCode }
       : {}),
@@ -102,4 +104,13 @@ function* deadLetter(
       `dead-letter copy of event ${input.event.id} for route ${route.name} failed: ${sent.message}`,
     );
   return { ...base, outcome: 'DeadLettered', reason: decision.reason, description };
+}
+
+/** What the job's callback reported, for the orchestration output and the result event. */
+function callbackFields(callback: WatchState['callback']): Pick<SettlementBase, 'output' | 'callbackAt'> {
+  if (!callback) return {};
+  return {
+    callbackAt: callback.receivedAt,
+    ...(callback.output !== undefined ? { output: callback.output } : {}),
+  };
 }

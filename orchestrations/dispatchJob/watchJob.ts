@@ -1,11 +1,13 @@
-import type { OrchestrationContext } from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
 import { pollDelayMs } from '../../shared/policy/pollSchedule';
 import type { Step } from './callWithRetry';
 import {
   DispatchJobActivity,
+  JOB_CALLBACK_EVENT,
   type AttemptProgress,
   type DispatchJobInput,
-  type JobRef,
+  type JobCallbackData,
+  type JobStatusRequest,
   type JobStatusResult,
   type WatchState,
 } from './contracts';
@@ -15,9 +17,13 @@ import type { StatusBoard } from './statusBoard';
 /** Returned when this execution handed over to the next one (continueAsNew) before the job ended. */
 export const CONTINUED_AS_NEW = 'continued-as-new';
 
+/** After a callback, how long the status activity re-checks a container that is still stopping. */
+export const CALLBACK_EXIT_WAIT_MS = 3000;
+
 /**
- * Polls the job at growing intervals until it ends or the deadline passes. Every execution stops after
- * `pollsPerExecution` polls and continues as new, so history stays bounded however long the job runs.
+ * Polls the job until it ends or the deadline passes. Poll routes poll at growing intervals; callback routes
+ * wait for the job's callback and poll only at the route's max interval as the fallback. Every execution stops
+ * after `pollsPerExecution` polls and continues as new, so history stays bounded however long the job runs.
  */
 export function* watchJob(
   context: OrchestrationContext,
@@ -28,6 +34,11 @@ export function* watchJob(
   const { route } = input;
   const nowMs = (): number => context.df.currentUtcDateTime.getTime();
   const deadlineMs = Date.parse(started.deadline);
+  const byCallback = route.completion === 'callback';
+  // One wait per execution, raced against each poll timer: a second wait for the same name would leave the
+  // first one open to swallow the event.
+  const callback =
+    byCallback && !started.callback ? context.df.waitForExternalEvent(JOB_CALLBACK_EVENT) : undefined;
   let watch = started;
   for (let executionPolls = 1; ; executionPolls++) {
     const remaining = deadlineMs - nowMs();
@@ -35,9 +46,23 @@ export function* watchJob(
       return { watch, target: watch.target, outcome: { kind: 'timed-out', timeout: route.policy.timeout } };
     }
     // Clipped to the deadline, so one timer per poll races the deadline with nothing left to cancel.
-    yield context.df.createTimer(new Date(nowMs() + pollDelayMs(watch.polls, route.policy.poll, remaining)));
-    const job: JobRef = { name: board.containerGroup, target: watch.target };
-    const result = (yield context.df.callActivity(DispatchJobActivity.getJobStatus, job)) as JobStatusResult;
+    const delayMs = byCallback
+      ? Math.min(route.policy.poll.maxMs, remaining)
+      : pollDelayMs(watch.polls, route.policy.poll, remaining);
+    const called = yield* waitForCheck(context, delayMs, callback);
+    if (called) {
+      watch = { ...watch, callback: called };
+      board.publish({ callback: 'received' });
+    }
+    const request: JobStatusRequest = {
+      name: board.containerGroup,
+      target: watch.target,
+      ...(called ? { awaitExitMs: CALLBACK_EXIT_WAIT_MS } : {}),
+    };
+    const result = (yield context.df.callActivity(
+      DispatchJobActivity.getJobStatus,
+      request,
+    )) as JobStatusResult;
     watch = { ...watch, polls: watch.polls + 1 };
     const outcome = interpretJobStatus(result);
     const exitCode = outcome?.kind === 'exited' ? outcome.exitCode : undefined;
@@ -49,4 +74,25 @@ export function* watchJob(
       return CONTINUED_AS_NEW;
     }
   }
+}
+
+/**
+ * Waits for the next status check: the poll timer, or the job's callback if it comes first (the losing timer is
+ * cancelled). Returns what the callback said, or undefined when the timer fired.
+ */
+function* waitForCheck(
+  context: OrchestrationContext,
+  delayMs: number,
+  callback: Task | undefined,
+): Step<WatchState['callback']> {
+  const timer = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delayMs));
+  if (!callback || callback.isCompleted) {
+    yield timer;
+    return undefined;
+  }
+  const winner = (yield context.df.Task.any([timer, callback])) as Task;
+  if (winner !== callback) return undefined;
+  timer.cancel();
+  const data = callback.result as JobCallbackData;
+  return { receivedAt: data.receivedAt, ...(data.output !== undefined ? { output: data.output } : {}) };
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/dispatchErrors';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
+import { readCallbackSettings, type CallbackSettings } from './readCallbackSettings';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
 /**
@@ -30,6 +31,8 @@ export interface Settings {
   armCredential: ArmCredentialKind;
   azureClientId?: string;
   keyVaultUri?: string;
+  /** Job callbacks: the signing key (never logged) and the base URL jobs call back to. */
+  callbacks: CallbackSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
@@ -163,6 +166,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     );
   }
 
+  const callbacks = readCallbackSettings(get, issues, runningInAzure);
+
   if (issues.length > 0) {
     throw new ConfigError(`invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, issues);
   }
@@ -185,6 +190,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     armCredential: armCredential as ArmCredentialKind,
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
+    callbacks,
     runningInAzure,
     appSettings: Object.freeze({ ...env }),
   };

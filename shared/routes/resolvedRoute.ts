@@ -26,6 +26,8 @@ export interface ResolvedRoute {
     registryServer?: string;
     identityResourceId?: string;
   };
+  /** `callback`: the job is given a callback URL and token, and polling falls back to the max interval. */
+  completion: 'poll' | 'callback';
   /** The primary target first, then the fallbacks in order; all fields filled in. */
   targets: JobTarget[];
   policy: {
@@ -110,6 +112,7 @@ function resolveOne(
       ...(job.registry ? { registryServer: job.registry.server } : {}),
       ...(identity ? { identityResourceId: identity } : {}),
     },
+    completion: route.completion,
     targets,
     policy: {
       timeout: policy.timeout,

@@ -130,6 +130,13 @@ export const routeSchema = z.strictObject({
       })
       .optional(),
   }),
+  /**
+   * How the dispatcher learns that the job ended: `poll` (status reads at growing intervals) or `callback` (the
+   * job POSTs to DISPATCH_CALLBACK_URL; polling continues at the route's max interval as the fallback).
+   */
+  completion: z
+    .enum(['poll', 'callback'], { error: 'expected "poll" or "callback"' })
+    .default('poll'),
   target: targetSchema.default({ fallbacks: [] }),
   policy: z
     .strictObject({
