@@ -30,5 +30,5 @@ export interface WatchState {
   /** Whether an existing container group of that name was reused at creation. */
   reused: boolean;
   /** Callback routes: what the job's callback said, once it came (carried across continueAsNew). */
-  callback?: { receivedAt: string; output?: unknown };
+  callback?: { receivedAt: string; output?: unknown; atPoll?: number };
 }

@@ -19,6 +19,8 @@ export const CONTINUED_AS_NEW = 'continued-as-new';
 
 /** After a callback, how long the status activity re-checks a container that is still stopping. */
 export const CALLBACK_EXIT_WAIT_MS = 3000;
+/** A job still running after its callback is re-checked from this interval, doubling up to the route's max. */
+export const CALLBACK_RECHECK = { initialMs: 5000 } as const;
 
 /**
  * Polls the job until it ends or the deadline passes. Poll routes poll at growing intervals; callback routes
@@ -46,12 +48,10 @@ export function* watchJob(
       return { watch, target: watch.target, outcome: { kind: 'timed-out', timeout: route.policy.timeout } };
     }
     // Clipped to the deadline, so one timer per poll races the deadline with nothing left to cancel.
-    const delayMs = byCallback
-      ? Math.min(route.policy.poll.maxMs, remaining)
-      : pollDelayMs(watch.polls, route.policy.poll, remaining);
+    const delayMs = nextPollDelayMs(watch, input, remaining);
     const called = yield* waitForCheck(context, delayMs, callback);
     if (called) {
-      watch = { ...watch, callback: called };
+      watch = { ...watch, callback: { ...called, atPoll: watch.polls } };
       board.publish({ callback: 'received' });
     }
     const request: JobStatusRequest = {
@@ -74,6 +74,22 @@ export function* watchJob(
       return CONTINUED_AS_NEW;
     }
   }
+}
+
+/**
+ * Poll routes: growing from the route's initial interval. Callback routes: the route's max interval (the poll is
+ * only the fallback), except briefly after a callback, while the job that said it is done is still stopping.
+ */
+function nextPollDelayMs(watch: WatchState, input: DispatchJobInput, remaining: number): number {
+  const { poll } = input.route.policy;
+  if (input.route.completion !== 'callback') return pollDelayMs(watch.polls, poll, remaining);
+  const since = watch.callback?.atPoll;
+  if (since === undefined) return Math.min(poll.maxMs, remaining);
+  return pollDelayMs(
+    watch.polls - since - 1,
+    { initialMs: CALLBACK_RECHECK.initialMs, maxMs: poll.maxMs },
+    remaining,
+  );
 }
 
 /**
