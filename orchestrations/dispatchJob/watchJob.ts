@@ -77,14 +77,14 @@ export function* watchJob(
 }
 
 /**
- * Poll routes: growing from the route's initial interval. Callback routes: the route's max interval (the poll is
- * only the fallback), except briefly after a callback, while the job that said it is done is still stopping.
+ * Poll routes: growing from the route's initial interval. Callback routes: the fallback interval (a safety net for
+ * jobs killed before they could call back), except briefly after a callback, while the job is still stopping.
  */
 function nextPollDelayMs(watch: WatchState, input: DispatchJobInput, remaining: number): number {
   const { poll } = input.route.policy;
   if (input.route.completion !== 'callback') return pollDelayMs(watch.polls, poll, remaining);
   const since = watch.callback?.atPoll;
-  if (since === undefined) return Math.min(poll.maxMs, remaining);
+  if (since === undefined) return Math.min(input.route.policy.callbackFallbackMs, remaining);
   return pollDelayMs(
     watch.polls - since - 1,
     { initialMs: CALLBACK_RECHECK.initialMs, maxMs: poll.maxMs },

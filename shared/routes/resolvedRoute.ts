@@ -38,8 +38,13 @@ export interface ResolvedRoute {
     backoff: BackoffPolicy;
     poll: PollPolicy;
     nonRetryableExitCodes: number[];
+    /** Callback routes: how often the job is polled as a safety net while no callback has come. */
+    callbackFallbackMs: number;
   };
 }
+
+/** A callback route polls only for jobs killed before they could call back: rarely, unless it says otherwise. */
+export const DEFAULT_CALLBACK_FALLBACK_MS = 10 * 60_000;
 
 /** Settings that fill in what a route leaves out (DISPATCH_DEFAULT_*, DISPATCH_JOB_IDENTITY_ID). */
 export interface RouteDefaults {
@@ -125,6 +130,10 @@ function resolveOne(
       },
       poll: { initialMs: parseIsoDuration(policy.poll.initial), maxMs: parseIsoDuration(policy.poll.max) },
       nonRetryableExitCodes: [...policy.nonRetryableExitCodes],
+      callbackFallbackMs:
+        policy.poll.fallback !== undefined
+          ? parseIsoDuration(policy.poll.fallback)
+          : Math.max(parseIsoDuration(policy.poll.max), DEFAULT_CALLBACK_FALLBACK_MS),
     },
   };
 }
