@@ -1,6 +1,7 @@
 import { markdownTable, metMark } from './markdownTable';
 import { END_PHASE_MS, type CompletionRun } from './completion';
 import { formatDuration } from './costPerJob';
+import type { LiveCallbackResult } from './liveCallback';
 
 const LABEL = {
   poll: 'dispatchJob, poll route (PT5S -> PT1M)',
@@ -10,7 +11,7 @@ const LABEL = {
 } as const;
 
 /** The polling-vs-callback section of bench/results.md. */
-export function renderCompletionSection(runs: CompletionRun[]): string {
+export function renderCompletionSection(runs: CompletionRun[], live?: LiveCallbackResult | string): string {
   const rows = runs.map((r) => [
     formatDuration(r.jobMs),
     LABEL[r.monitor],
@@ -40,5 +41,18 @@ export function renderCompletionSection(runs: CompletionRun[]): string {
     `Target: a 24 h callback job <= 1/5 of the episodes of the same job polled: ${called ?? '-'} / ${polled ?? '-'} = ${
       ratio === undefined ? '-' : ratio.toFixed(2)
     } ${metMark(ratio === undefined ? undefined : ratio <= 0.2)}`,
+    '',
+    ...liveLines(live),
   ].join('\n');
+}
+
+function liveLines(live: LiveCallbackResult | string | undefined): string[] {
+  if (live === undefined) return [];
+  if (typeof live === 'string') return [`Callback detection on the local stack: not measured (${live}).`];
+  return [
+    `Callback detection on the local stack (${live.jobs} jobs, real clock; job's callback -> settled, which also ` +
+      'includes collecting the log and deleting the group, so it bounds detection from above): ' +
+      `p50 ${live.p50Ms} ms, p90 ${live.p90Ms} ms, max ${live.maxMs} ms; event sent -> settled p50 ${live.sendToSettledP50Ms} ms.`,
+    `Target: callback detection p50 < 1 s on the local stack: ${metMark(live.p50Ms < 1000)}`,
+  ];
 }

@@ -6,6 +6,7 @@ import { DEFAULT_POLLS_PER_EXECUTION, HOUR_MS, measureCostPerJob, measureDetecti
 import { renderCostSection } from './costReport';
 import { measureCompletion } from './completion';
 import { renderCompletionSection } from './completionReport';
+import { measureLiveCallback } from './liveCallback';
 import { measureReplayCost } from './replayCost';
 import { renderReplaySection } from './replayReport';
 import { DEFAULT_LOAD_EVENTS, measureThroughput, renderThroughputSection } from './throughput';
@@ -165,7 +166,11 @@ export async function runBench(options: BenchOptions): Promise<Map<Section, stri
   }
   if (want('completion')) {
     const runs = await measureCompletion({ naiveBudgetMs: options.naiveBudgetSeconds * 1000, log });
-    out.set('completion', stamp(renderCompletionSection(runs)));
+    log('completion: callback detection on the local stack, 20 jobs ...');
+    const live = await measureLiveCallback({ jobs: 20, log }).catch((err: unknown) =>
+      err instanceof Error ? err.message : String(err),
+    );
+    out.set('completion', stamp(renderCompletionSection(runs, live)));
   }
   if (want('replay')) {
     log('replay: CPU per episode at 10 / 100 / 1,000 history events ...');
