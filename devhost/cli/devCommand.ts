@@ -28,6 +28,8 @@ interface DevFlags {
   port: number;
   servicebusPort: number;
   aciPort: number;
+  blobPort: number;
+  tablePort: number;
   state?: string;
   routes: string;
   setting?: Record<string, string>;
@@ -53,6 +55,8 @@ export function registerDevCommand(program: Command): void {
       5672,
     )
     .option('--aci-port <port>', 'HTTPS port of the ACI (ARM) emulator', port, 0)
+    .option('--blob-port <port>', 'Blob port of Azurite (0 = any free port)', port, 0)
+    .option('--table-port <port>', 'Table port of Azurite (0 = any free port)', port, 0)
     .option('--state <dir>', 'persist Durable and emulator state there; a restart resumes in-flight work')
     .option('--routes <file>', 'routes file (DISPATCH_ROUTES_FILE)', './routes.json')
     .addOption(new Option('--settlement <mode>', 'DISPATCH_SETTLEMENT_MODE').choices(['classic', 'sdk']))
@@ -77,6 +81,8 @@ export function registerDevCommand(program: Command): void {
         httpPort: flags.port,
         serviceBusPort: flags.servicebusPort,
         aciPort: flags.aciPort,
+        blobPort: flags.blobPort,
+        tablePort: flags.tablePort,
         routesFile: flags.routes,
         logLevel: flags.logLevel,
         settings: {
@@ -112,7 +118,7 @@ export function registerDevCommand(program: Command): void {
         process.on('SIGTERM', () => stop('SIGTERM'));
       });
       process.stdout.write(
-        `Service Bus: ${stack.serviceBusConnectionString}\nHTTP: ${stack.httpBase}\nready\n`,
+        `Service Bus: ${stack.serviceBusConnectionString}\nBlob: ${stack.storageConnectionString}\nHTTP: ${stack.httpBase}\nready\n`,
       );
       await stopped;
       // The app may hold clients it never closes (as in Azure, where the process is simply ended): exit.

@@ -13,6 +13,7 @@ import { createDurableHostBinding } from '../functionsHost/durableHostBinding';
 import { startFunctionsHost } from '../functionsHost/startFunctionsHost';
 import { startServiceBusEmulator } from '../servicebus/startServiceBusEmulator';
 import { freePort } from './freePort';
+import { startAzurite } from './startAzurite';
 import {
   emulatorProcessAvailable,
   startAciEmulatorProcess,
@@ -30,6 +31,9 @@ export interface DevStackOptions {
   serviceBusPort?: number;
   /** ACI emulator HTTPS port; default 0 (free port). */
   aciPort?: number;
+  /** Azurite Blob / Table ports; default 0 (free ports). */
+  blobPort?: number;
+  tablePort?: number;
   /** When set, the Durable engine and both emulators persist there and a restart resumes in-flight work. */
   stateDir?: string;
   /** Service Bus emulator Config.json; default devhost/config/servicebus.Config.json. */
@@ -57,6 +61,8 @@ export interface DevStackOptions {
 
 export interface DevStack {
   serviceBusConnectionString: string;
+  /** Azurite (Blob and Table endpoints): the app's DispatchStorage connection. */
+  storageConnectionString: string;
   /** `http://localhost:<port>/api` */
   httpBase: string;
   armEndpoint: string;
@@ -162,12 +168,21 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     closers.push(() => aci.close());
     trustEmulatorCertificateInProcess(aci.caCertPem, log);
 
+    const azurite = await startAzurite({
+      blobPort: options.blobPort ?? 0,
+      tablePort: options.tablePort ?? 0,
+      ...(stateDir ? { stateDir: join(stateDir, 'azurite') } : {}),
+      log: (line) => log({ level: 'debug', message: `[azurite] ${line}` }),
+    });
+    closers.push(() => azurite.close());
+
     // Known before the host listens: the Durable webhook URLs carry it.
     const httpPort = options.httpPort === 0 ? await freePort() : (options.httpPort ?? 7071);
     const origin = `http://localhost:${httpPort}`;
     const settings: AppSettings = {
       FUNCTIONS_WORKER_RUNTIME: 'node',
-      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      AzureWebJobsStorage: azurite.connectionString,
+      DispatchStorage: azurite.connectionString,
       DURABLE_TASK_HUB: 'dispatcherlocal',
       ServiceBusConnection: serviceBus.connectionString,
       DISPATCH_QUEUE_NAME: 'dispatch',
@@ -205,6 +220,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     let closed: Promise<void> | undefined;
     return {
       serviceBusConnectionString: serviceBus.connectionString,
+      storageConnectionString: azurite.connectionString,
       httpBase: host.httpBaseUrl,
       armEndpoint: aci.endpoint,
       settings,

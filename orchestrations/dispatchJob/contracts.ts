@@ -21,6 +21,7 @@ export const DispatchJobActivity = {
   requeueEvent: 'dispatchJob_requeueEvent',
   deadLetterEvent: 'dispatchJob_deadLetterEvent',
   publishResult: 'dispatchJob_publishResult',
+  recordOutcome: 'dispatchJob_recordOutcome',
 } as const;
 
 /** The external event the callback endpoint raises when the job reports that it has finished its work. */
@@ -63,6 +64,10 @@ export interface DispatchJobStatus {
   execution: number;
   /** Set on callback routes: `waiting` until the job's callback was taken, then `received` (tokens are one-shot). */
   callback?: 'waiting' | 'received';
+  /** The archived full log (a plain blob URL), once collected. */
+  logUrl?: string;
+  /** Why the log could not be archived (settling went on without it). */
+  logArchiveError?: string;
 }
 
 /** The orchestration output. */
@@ -84,6 +89,8 @@ export interface DispatchJobSettlement {
   output?: unknown;
   /** ISO-8601, when the job's callback was accepted (callback routes). */
   callbackAt?: string;
+  /** The attempt's archived full log. */
+  logUrl?: string;
 }
 
 export interface CreateJobInput {
@@ -119,6 +126,25 @@ export interface JobRef {
 
 /** A status read; after a callback, `awaitExitMs` lets the activity re-check briefly while the container stops. */
 export type JobStatusRequest = JobRef & { awaitExitMs?: number };
+/** Which attempt's log to collect, and where to archive it. */
+export interface CollectLogsInput extends JobRef {
+  tailLines: number;
+  route: string;
+  eventId: string;
+  attempt: number;
+  /** A snapshot of a running job: archive only (nothing to do without an archive). */
+  snapshot?: boolean;
+}
+
+/** What collectLogs returns: the tail for the dead-letter description, and the archive's URL or why it failed. */
+export interface CollectedLogs {
+  /** The last `tailLines` lines, or `(logs unavailable: ...)`. */
+  tail: string;
+  /** The archived log (a plain blob URL, never a SAS), when the write succeeded. */
+  logUrl?: string;
+  /** Why the log could not be read or archived; never blocks settlement. */
+  archiveError?: string;
+}
 
 export interface RequeueInput {
   body: string;

@@ -1,6 +1,8 @@
 import { PermanentProviderError } from '../../shared/errors/dispatchErrors';
 import { classifyError, tagErrorMessage } from '../../shared/errors/classifyError';
 import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
+import type { BlobStore } from '../../adapters/blob/blobStore';
+import type { AttemptSettled, EventLedger } from '../../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { JobSettledResult, ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
@@ -8,8 +10,11 @@ import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
 import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
 import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
 import { awaitJobExit } from './awaitJobExit';
+import { archiveJobLog } from './archiveJobLog';
 import type {
   ActivityFailure,
+  CollectLogsInput,
+  CollectedLogs,
   CreateJobInput,
   CreateJobResult,
   DeadLetterInput,
@@ -26,6 +31,10 @@ export interface DispatchJobActivityDeps {
   resultPublisher?: ResultPublisher;
   /** Needed by callback routes: the key tokens are derived with and the app's callback base URL. */
   callbacks?: { key: CallbackKey; baseUrl?: string };
+  /** Where whole job logs are archived; without it only the tail is collected. */
+  jobLogs?: { blobStore: BlobStore; container: string };
+  /** The event ledger, told each attempt's outcome. */
+  ledger?: EventLedger;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
 }
@@ -34,11 +43,12 @@ export interface DispatchJobActivities {
   createJob(input: CreateJobInput): Promise<CreateJobResult>;
   getJobStatus(input: JobStatusRequest): Promise<JobStatusResult>;
   stopJob(input: JobRef): Promise<void>;
-  collectLogs(input: JobRef & { tailLines: number }): Promise<string>;
+  collectLogs(input: CollectLogsInput): Promise<CollectedLogs>;
   deleteJob(input: JobRef): Promise<void>;
   requeueEvent(input: RequeueInput): Promise<void>;
   deadLetterEvent(input: DeadLetterInput): Promise<void>;
   publishResult(input: JobSettledResult): Promise<void>;
+  recordOutcome(input: AttemptSettled): Promise<void>;
 }
 
 /**
@@ -130,11 +140,19 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.jobProvider.stop(input.name, input.target).catch(rethrow);
     },
     async collectLogs(input) {
+      if (input.snapshot && !deps.jobLogs) return { tail: '' };
+      if (deps.jobLogs) {
+        // Never throws: a log that cannot be read or archived is reported, and settling goes on.
+        const readLog = (): Promise<string> => deps.jobProvider.logs(input.name, input.target);
+        const result = await archiveJobLog({ readLog, ...deps.jobLogs }, input);
+        if (result.archiveError) log(`job ${input.name}: ${result.archiveError}`);
+        return result;
+      }
       try {
-        return await deps.jobProvider.logs(input.name, input.target, input.tailLines);
+        return { tail: await deps.jobProvider.logs(input.name, input.target, input.tailLines) };
       } catch (err) {
         // Logs are a diagnostic: their absence must not block settling the event.
-        return `(logs unavailable: ${classifyError(err).message})`;
+        return { tail: `(logs unavailable: ${classifyError(err).message})` };
       }
     },
     async deleteJob(input) {
@@ -160,6 +178,15 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       } catch (err) {
         // Lifecycle events are best-effort: the settlement itself already happened.
         log(`result for event ${input.eventId} not published: ${classifyError(err).message}`);
+      }
+    },
+    async recordOutcome(input) {
+      if (!deps.ledger) return;
+      try {
+        await deps.ledger.recordAttemptSettled(input);
+      } catch (err) {
+        // The settlement happened; the status API still sees the outcome in the orchestration's status.
+        log(`outcome of ${input.instanceId} not recorded in the ledger: ${classifyError(err).message}`);
       }
     },
   };

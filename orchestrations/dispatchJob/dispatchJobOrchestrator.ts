@@ -4,13 +4,14 @@ import { cleanUpJob } from './cleanUpJob';
 import type { AttemptProgress, DispatchJobInput, DispatchJobSettlement } from './contracts';
 import { createOnSomeTarget } from './createOnSomeTarget';
 import { publishSettlement } from './publishSettlement';
+import { recordOutcome } from './recordOutcome';
 import { settleEvent } from './settleEvent';
 import { StatusBoard } from './statusBoard';
 import { CONTINUED_AS_NEW, watchJob } from './watchJob';
 
 /**
  * One event, one route, one attempt: create the container job on some target, watch it under a deadline, clean
- * up, settle the event, publish the result. Replayed: only context.df gives time, timers and I/O (lint-enforced
+ * up (archiving the log), settle the event, record the outcome in the event ledger, publish the result. Replayed: only context.df gives time, timers and I/O (lint-enforced
  * here and in every module it replays).
  */
 export function* dispatchJobOrchestrator(
@@ -29,8 +30,9 @@ export function* dispatchJobOrchestrator(
   }
   const outcome = progress.outcome ?? { kind: 'lost', message: 'no outcome recorded' };
 
-  const logTail = yield* cleanUpJob(context, progress, board);
-  const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logTail, board);
+  const logs = yield* cleanUpJob(context, input, progress, board);
+  const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logs, board);
+  yield* recordOutcome(context, input, settlement, logs);
   yield* publishSettlement(context, settlement, board);
   return settlement;
 }

@@ -24,6 +24,7 @@ export function* publishSettlement(
       : {}),
     ...(settlement.output !== undefined ? { output: settlement.output } : {}),
     instanceId: context.df.instanceId,
+    ...(settlement.logUrl !== undefined ? { logUrl: settlement.logUrl } : {}),
     time: context.df.currentUtcDateTime.toISOString(),
   };
   yield context.df.callActivity(DispatchJobActivity.publishResult, result);

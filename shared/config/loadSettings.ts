@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/dispatchErrors';
+import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
 import { readCallbackSettings, type CallbackSettings } from './readCallbackSettings';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
@@ -33,6 +34,8 @@ export interface Settings {
   keyVaultUri?: string;
   /** Job callbacks: the signing key (never logged) and the base URL jobs call back to. */
   callbacks: CallbackSettings;
+  /** Blob and Table storage of the app's own data (job logs, event ledger). */
+  storage: StorageSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
@@ -167,6 +170,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   }
 
   const callbacks = readCallbackSettings(get, issues, runningInAzure);
+  const storage = readStorageSettings(get, issues, runningInAzure);
 
   if (issues.length > 0) {
     throw new ConfigError(`invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, issues);
@@ -191,6 +195,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
     callbacks,
+    storage,
     runningInAzure,
     appSettings: Object.freeze({ ...env }),
   };

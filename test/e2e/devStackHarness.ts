@@ -16,6 +16,8 @@ const entry = join(repoRoot, 'dist', 'devhost', 'dev', 'devStackProcess.js');
 
 export interface RunningStack {
   connectionString: string;
+  /** Azurite's connection string (job logs, event ledger). */
+  storageConnectionString: string;
   httpBase: string;
   /** Everything the stack logged (stderr), for failure messages. */
   output(): string;
@@ -51,30 +53,30 @@ export async function launchDevStack(
     if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<{ serviceBusConnectionString: string; httpBase: string }>(
-    (resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`dev stack not ready after 60 s:\n${stderr}`)), 60_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const line = stdout.split('\n')[0];
-        if (stdout.includes('\n') && line) {
-          clearTimeout(timer);
-          try {
-            resolve(JSON.parse(line) as { serviceBusConnectionString: string; httpBase: string });
-          } catch {
-            reject(new Error(`unexpected output from the dev stack: ${line}`));
-          }
-        }
-      });
-      child.once('exit', (code) => {
+  type Ready = { serviceBusConnectionString: string; storageConnectionString: string; httpBase: string };
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`dev stack not ready after 60 s:\n${stderr}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line) {
         clearTimeout(timer);
-        reject(new Error(`dev stack exited with ${code}:\n${stderr}`));
-      });
-    },
-  );
+        try {
+          resolve(JSON.parse(line) as Ready);
+        } catch {
+          reject(new Error(`unexpected output from the dev stack: ${line}`));
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dev stack exited with ${code}:\n${stderr}`));
+    });
+  });
   return {
     connectionString: ready.serviceBusConnectionString,
+    storageConnectionString: ready.storageConnectionString,
     httpBase: ready.httpBase,
     output: () => stderr,
     stop: async () => {
