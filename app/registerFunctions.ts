@@ -61,6 +61,9 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
       callbacks,
       ...(ports.blobStore
+        ? { claimCheck: { blobStore: ports.blobStore, container: settings.storage.eventsContainer } }
+        : {}),
+      ...(ports.blobStore
         ? { jobLogs: { blobStore: ports.blobStore, container: settings.storage.jobLogsContainer } }
         : {}),
       ...(ports.ledger ? { ledger: ports.ledger } : {}),

@@ -88,7 +88,10 @@ export function buildContainerGroup(
   };
   const container = group.containers[0]!;
 
-  if (spec.eventDelivery === 'file') {
+  if (spec.eventUrl !== undefined) {
+    // Claim check: the URL carries a SAS, so it is a secure value like the token.
+    environmentVariables.push({ name: 'DISPATCH_EVENT_URL', secureValue: spec.eventUrl });
+  } else if (spec.eventDelivery === 'file') {
     const { mountPath, fileName } = splitEventFilePath(spec.eventFilePath, where);
     // ACI secret volumes take base64 values and appear as files named after their keys (tmpfs, read-only).
     group.volumes = [

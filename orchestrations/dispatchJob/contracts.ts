@@ -102,6 +102,8 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
+  /** ISO-8601: the attempt's deadline (a claim-check URL expires with it). */
+  deadline: string;
   /** Callback routes: the attempt's deadline, from which the activity derives the token (nothing secret here). */
   callback?: { deadline: string };
 }

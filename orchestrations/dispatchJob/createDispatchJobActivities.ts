@@ -10,6 +10,7 @@ import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
 import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
 import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
 import { awaitJobExit } from './awaitJobExit';
+import { eventForJob, type ClaimCheckStore } from './eventForJob';
 import { archiveJobLog } from './archiveJobLog';
 import type {
   ActivityFailure,
@@ -24,6 +25,9 @@ import type {
   RequeueInput,
 } from './contracts';
 
+/** A claim-check URL outlives the attempt's deadline by this much (a job reading its event late is stopped anyway). */
+const CLAIM_CHECK_GRACE_MS = 10 * 60_000;
+
 export interface DispatchJobActivityDeps {
   jobProvider: JobProvider;
   eventQueue: EventQueue;
@@ -31,6 +35,8 @@ export interface DispatchJobActivityDeps {
   resultPublisher?: ResultPublisher;
   /** Needed by callback routes: the key tokens are derived with and the app's callback base URL. */
   callbacks?: { key: CallbackKey; baseUrl?: string };
+  /** The claim check: where large events are written for jobs and `dataref` data is read from. */
+  claimCheck?: ClaimCheckStore;
   /** Where whole job logs are archived; without it only the tail is collected. */
   jobLogs?: { blobStore: BlobStore; container: string };
   /** The event ledger, told each attempt's outcome. */
@@ -110,7 +116,13 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           secureEnv,
           eventDelivery: job.eventDelivery,
           ...(job.eventDelivery === 'file' ? { eventFilePath: job.filePath } : {}),
-          eventJson: input.eventJson,
+          ...(await eventForJob({
+            eventJson: input.eventJson,
+            delivery: job.eventDelivery,
+            instanceId: input.instanceId,
+            expiresOn: new Date(Date.parse(input.deadline) + CLAIM_CHECK_GRACE_MS),
+            ...(deps.claimCheck ? { store: deps.claimCheck } : {}),
+          }).then((e) => ('eventUrl' in e ? { eventJson: '', eventUrl: e.eventUrl } : e))),
           ...(job.identityResourceId ? { identityResourceId: job.identityResourceId } : {}),
           ...(job.registryServer ? { registryServer: job.registryServer } : {}),
           ...(input.callback ? { callback: callbackFor(input.instanceId, input.callback.deadline) } : {}),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import { callbackKeyFrom, callbackToken } from '../../shared/callbacks/callbackToken';
 import { instanceIdFor } from '../../shared/naming/dispatchNames';
+import { sendEvent } from '../../devhost/cli/sendCommand';
 import {
   cloudEvent,
   eventually,
@@ -142,4 +143,32 @@ describe('job callbacks (offline stack)', () => {
       output: null,
     });
   }, 60_000);
+
+  it('gets a 1 MB event to its job intact: sent by dataref, handed over as a read-only URL', async () => {
+    const pad = 'x'.repeat(1024 * 1024);
+    const id = `e2e-large-${Date.now()}`;
+    await sendEvent({
+      type: 'e2e.large',
+      id,
+      data: { expect: id, pad, padLength: pad.length },
+      connectionString: stack.connectionString,
+      blobConnectionString: stack.storageConnectionString,
+    });
+    const jobs = await waitForSettled(stack.httpBase, id, 1, 30_000).catch((err: Error) => {
+      throw new Error(err.message + explain());
+    });
+    // The job exits 0 only when it read the whole event from DISPATCH_EVENT_URL (and had no DISPATCH_EVENT).
+    expect(jobs[0]).toMatchObject({ route: 'claim-check', phase: 'Succeeded', exitCode: 0 });
+    expect(stack.output()).not.toMatch(/sig=/);
+  }, 60_000);
+
+  it('refuses to send a too-big event without a blob store', async () => {
+    await expect(
+      sendEvent({
+        type: 'e2e.large',
+        data: { pad: 'x'.repeat(300_000) },
+        connectionString: stack.connectionString,
+      }),
+    ).rejects.toThrow(/too big for a Service Bus message: pass --blob/);
+  });
 });
