@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ServiceBusClient } from '@azure/service-bus';
 import { claimCheckData, MAX_INLINE_MESSAGE_BODY_BYTES } from './claimCheckData';
+import { assertListening, localServiceBusEndpoint } from './stackNotRunning';
 
 /** The connection string of the emulator `dispatcher dev` starts by default (port 5672). */
 export const defaultDevConnectionString =
@@ -37,6 +38,9 @@ export function buildCloudEvent(
 
 /** Sends one CloudEvent to the dispatch queue; resolves to its id. The MessageId is the event id. */
 export async function sendEvent(options: SendEventOptions): Promise<string> {
+  const connectionString = options.connectionString ?? defaultDevConnectionString;
+  const local = localServiceBusEndpoint(connectionString);
+  if (local) await assertListening(local.host, local.port, 'Service Bus', '--connection');
   let event = buildCloudEvent(options);
   if (Buffer.byteLength(JSON.stringify(event), 'utf8') > MAX_INLINE_MESSAGE_BODY_BYTES) {
     if (options.blobConnectionString === undefined) {
@@ -48,7 +52,7 @@ export async function sendEvent(options: SendEventOptions): Promise<string> {
     event = { ...event, ...reference };
     delete event.data;
   }
-  const client = new ServiceBusClient(options.connectionString ?? defaultDevConnectionString);
+  const client = new ServiceBusClient(connectionString);
   try {
     const sender = client.createSender(options.queue ?? 'dispatch');
     await sender.sendMessages({

@@ -1,4 +1,6 @@
 import type { CreatedJob, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
+import type { AttemptSettled } from '../../adapters/ledger/eventLedger';
+import type { JobSettledResult } from '../../adapters/serviceBus/resultPublisher';
 import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
@@ -21,7 +23,6 @@ export const DispatchJobActivity = {
   requeueEvent: 'dispatchJob_requeueEvent',
   deadLetterEvent: 'dispatchJob_deadLetterEvent',
   publishResult: 'dispatchJob_publishResult',
-  recordOutcome: 'dispatchJob_recordOutcome',
 } as const;
 
 /** The external event the callback endpoint raises when the job reports that it has finished its work. */
@@ -146,6 +147,15 @@ export interface CollectedLogs {
   logUrl?: string;
   /** Why the log could not be read or archived; never blocks settlement. */
   archiveError?: string;
+}
+
+/**
+ * How the attempt settled, for the event ledger and the results topic: one activity (one episode) for both, each
+ * best effort because the settlement itself has already happened.
+ */
+export interface SettlementNotice {
+  result: JobSettledResult;
+  outcome: AttemptSettled;
 }
 
 export interface RequeueInput {

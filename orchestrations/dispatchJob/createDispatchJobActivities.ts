@@ -2,10 +2,10 @@ import { PermanentProviderError } from '../../shared/errors/dispatchErrors';
 import { classifyError, tagErrorMessage } from '../../shared/errors/classifyError';
 import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
 import type { BlobStore } from '../../adapters/blob/blobStore';
-import type { AttemptSettled, EventLedger } from '../../adapters/ledger/eventLedger';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
-import type { JobSettledResult, ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
+import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
 import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
 import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
@@ -23,6 +23,7 @@ import type {
   JobStatusRequest,
   JobStatusResult,
   RequeueInput,
+  SettlementNotice,
 } from './contracts';
 
 /** A claim-check URL outlives the attempt's deadline by this much (a job reading its event late is stopped anyway). */
@@ -53,8 +54,7 @@ export interface DispatchJobActivities {
   deleteJob(input: JobRef): Promise<void>;
   requeueEvent(input: RequeueInput): Promise<void>;
   deadLetterEvent(input: DeadLetterInput): Promise<void>;
-  publishResult(input: JobSettledResult): Promise<void>;
-  recordOutcome(input: AttemptSettled): Promise<void>;
+  publishResult(input: SettlementNotice): Promise<void>;
 }
 
 /**
@@ -183,23 +183,16 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
       log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
     },
-    async publishResult(input) {
-      if (!deps.resultPublisher) return;
-      try {
-        await deps.resultPublisher.publish(input);
-      } catch (err) {
-        // Lifecycle events are best-effort: the settlement itself already happened.
-        log(`result for event ${input.eventId} not published: ${classifyError(err).message}`);
-      }
-    },
-    async recordOutcome(input) {
-      if (!deps.ledger) return;
-      try {
-        await deps.ledger.recordAttemptSettled(input);
-      } catch (err) {
-        // The settlement happened; the status API still sees the outcome in the orchestration's status.
-        log(`outcome of ${input.instanceId} not recorded in the ledger: ${classifyError(err).message}`);
-      }
+    async publishResult({ result, outcome }) {
+      // Both best effort: the settlement already happened, and the orchestration's status shows it anyway.
+      await Promise.all([
+        deps.ledger?.recordAttemptSettled(outcome).catch((err: unknown) => {
+          log(`outcome of ${outcome.instanceId} not recorded in the ledger: ${classifyError(err).message}`);
+        }),
+        deps.resultPublisher?.publish(result).catch((err: unknown) => {
+          log(`result for event ${result.eventId} not published: ${classifyError(err).message}`);
+        }),
+      ]);
     },
   };
 }

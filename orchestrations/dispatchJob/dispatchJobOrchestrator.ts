@@ -4,15 +4,14 @@ import { cleanUpJob } from './cleanUpJob';
 import type { AttemptProgress, DispatchJobInput, DispatchJobSettlement } from './contracts';
 import { createOnSomeTarget } from './createOnSomeTarget';
 import { publishSettlement } from './publishSettlement';
-import { recordOutcome } from './recordOutcome';
 import { settleEvent } from './settleEvent';
 import { StatusBoard } from './statusBoard';
 import { CONTINUED_AS_NEW, watchJob } from './watchJob';
 
 /**
  * One event, one route, one attempt: create the container job on some target, watch it under a deadline, clean
- * up (archiving the log), settle the event, record the outcome in the event ledger, publish the result. Replayed: only context.df gives time, timers and I/O (lint-enforced
- * here and in every module it replays).
+ * up (archiving the log), settle the event, publish the result (event ledger and results topic). Replayed: only
+ * context.df gives time, timers and I/O (lint-enforced here and in every module it replays).
  */
 export function* dispatchJobOrchestrator(
   context: OrchestrationContext,
@@ -32,7 +31,6 @@ export function* dispatchJobOrchestrator(
 
   const logs = yield* cleanUpJob(context, input, progress, board);
   const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logs, board);
-  yield* recordOutcome(context, input, settlement, logs);
-  yield* publishSettlement(context, settlement, board);
+  yield* publishSettlement(context, input, settlement, logs, board);
   return settlement;
 }

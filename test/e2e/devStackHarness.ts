@@ -15,6 +15,8 @@ export const e2eRoutesFile = join(repoRoot, 'test', 'fixtures', 'e2e', 'routes.j
 const entry = join(repoRoot, 'dist', 'devhost', 'dev', 'devStackProcess.js');
 
 export interface RunningStack {
+  /** The stack process (devStackProcess.js). */
+  pid: number;
   connectionString: string;
   /** Azurite's connection string (job logs, event ledger). */
   storageConnectionString: string;
@@ -23,6 +25,8 @@ export interface RunningStack {
   output(): string;
   /** SIGTERM: a clean Ctrl-C style stop. */
   stop(): Promise<void>;
+  /** Resolves with the exit code when the stack process ends (by itself or by stop()). */
+  exited: Promise<number | null>;
 }
 
 type StackOptions = Omit<DevStackOptions, 'log'>;
@@ -52,7 +56,7 @@ export async function launchDevStack(
     stderr += chunk.toString();
     if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   type Ready = { serviceBusConnectionString: string; storageConnectionString: string; httpBase: string };
   const ready = await new Promise<Ready>((resolve, reject) => {
     let stdout = '';
@@ -75,10 +79,12 @@ export async function launchDevStack(
     });
   });
   return {
+    pid: child.pid ?? 0,
     connectionString: ready.serviceBusConnectionString,
     storageConnectionString: ready.storageConnectionString,
     httpBase: ready.httpBase,
     output: () => stderr,
+    exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
