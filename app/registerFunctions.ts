@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import type { JobInventory } from '../adapters/aci/jobInventory';
 import type { JobProvider } from '../adapters/aci/jobProvider';
 import type { BlobStore } from '../adapters/blob/blobStore';
 import type { EventLedger } from '../adapters/ledger/eventLedger';
@@ -11,9 +12,12 @@ import { registerJobCallback } from '../functions/jobCallback/jobCallback';
 import { resolveCallbackKey } from '../shared/callbacks/resolveCallbackKey';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
+import { registerRouteStats } from '../functions/stats/routeStatsFunction';
+import { registerSweepOrphans } from '../functions/sweepOrphans/sweepOrphansFunction';
 import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
 import { registerDispatchJob } from '../orchestrations/dispatchJob/registerDispatchJob';
 import type { Settings } from '../shared/config/loadSettings';
+import { noMetrics, type DispatchMetrics } from '../shared/metrics/dispatchMetrics';
 import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
 
 /** The ports the functions and activities use: production adapters from createServices, or test doubles. */
@@ -29,6 +33,10 @@ export interface AppPorts {
   blobStore?: BlobStore;
   /** What happened to every event the trigger saw. */
   ledger?: EventLedger;
+  /** Default: record nothing. */
+  metrics?: DispatchMetrics;
+  /** Lists container groups for the orphan sweeper; without it the sweeper is not registered. */
+  jobInventory?: JobInventory;
 }
 
 export interface AppDependencies {
@@ -42,11 +50,13 @@ export interface AppDependencies {
  * Called once by the entry, and by tests and the bench with their own ports.
  */
 export function registerFunctions({ settings, routes, ports }: AppDependencies): void {
+  const metrics = ports.metrics ?? noMetrics;
   registerDispatchEvent({
     settings,
     routes,
     eventQueue: ports.eventQueue,
     ...(ports.ledger ? { ledger: ports.ledger } : {}),
+    metrics,
   });
   const callbacks = {
     key: resolveCallbackKey(settings, routes),
@@ -67,9 +77,21 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
         ? { jobLogs: { blobStore: ports.blobStore, container: settings.storage.jobLogsContainer } }
         : {}),
       ...(ports.ledger ? { ledger: ports.ledger } : {}),
+      metrics,
       log: (message) => context.log(message),
     }),
   );
+  if (ports.jobInventory) {
+    registerSweepOrphans({
+      schedule: settings.sweep.schedule,
+      graceMs: settings.sweep.graceMs,
+      routes,
+      inventory: ports.jobInventory,
+      jobProvider: ports.jobProvider,
+      metrics,
+    });
+  }
+  registerRouteStats(routes.map((route) => route.name));
   registerEventStatus(
     routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })),
     ports.ledger,

@@ -107,6 +107,12 @@ export interface CreateJobInput {
   deadline: string;
   /** Callback routes: the attempt's deadline, from which the activity derives the token (nothing secret here). */
   callback?: { deadline: string };
+  /**
+   * How long the attempt waited for a capacity slot before this create (the admission step sets it when its
+   * wait ends, i.e. at the grant). The activity records it with the capacity-wait metric once the create
+   * succeeds, so the replayed orchestrator never records it.
+   */
+  capacityWaitMs?: number;
 }
 
 /** An expected failure, returned (not thrown) so the orchestrator decides without parsing messages. */
@@ -125,6 +131,18 @@ export type JobStatusResult = { ok: true; status: JobStatus } | ActivityFailure;
 export interface JobRef {
   name: string;
   target: JobTarget;
+  /** Set by the watch loop, so the status activity can attribute its metrics. */
+  route?: string;
+}
+
+/** What the settlement metrics need (recorded by the publishResult activity, never by the orchestrator). */
+export interface SettlementUsage {
+  /** The dead-letter reason, or for a requeue the reason part of the last error (e.g. JobFailed). */
+  reason?: string;
+  durationMs: number;
+  groupLifetimeMs: number;
+  cpu: number;
+  memoryInGB: number;
 }
 
 /** A status read; after a callback, `awaitExitMs` lets the activity re-check briefly while the container stops. */
@@ -156,6 +174,8 @@ export interface CollectedLogs {
 export interface SettlementNotice {
   result: JobSettledResult;
   outcome: AttemptSettled;
+  /** For the settlement metrics, recorded by the same activity (never by the replayed orchestrator). */
+  usage?: SettlementUsage;
 }
 
 export interface RequeueInput {

@@ -6,6 +6,7 @@ import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
+import { isCancellation, noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
 import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
 import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
@@ -42,8 +43,12 @@ export interface DispatchJobActivityDeps {
   jobLogs?: { blobStore: BlobStore; container: string };
   /** The event ledger, told each attempt's outcome. */
   ledger?: EventLedger;
+  /** Defaults to recording nothing. Activities record, the replayed orchestrator never does. */
+  metrics?: DispatchMetrics;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
+  /** The activities' clock (tests pass the virtual one). */
+  now?: () => Date;
 }
 
 export interface DispatchJobActivities {
@@ -64,6 +69,8 @@ export interface DispatchJobActivities {
  */
 export function createDispatchJobActivities(deps: DispatchJobActivityDeps): DispatchJobActivities {
   const log = deps.log ?? (() => undefined);
+  const metrics = deps.metrics ?? noMetrics;
+  const now = deps.now ?? (() => new Date());
   const failure = (err: unknown): ActivityFailure => {
     const c = classifyError(err);
     return {
@@ -126,8 +133,12 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           ...(job.identityResourceId ? { identityResourceId: job.identityResourceId } : {}),
           ...(job.registryServer ? { registryServer: job.registryServer } : {}),
           ...(input.callback ? { callback: callbackFor(input.instanceId, input.callback.deadline) } : {}),
+          ...(job.tags && Object.keys(job.tags).length > 0 ? { tags: job.tags } : {}),
+          createdAt: now().toISOString(),
         };
         const created = await deps.jobProvider.create(spec, input.target);
+        if (!created.reused) metrics.jobStarted(input.route);
+        if (input.capacityWaitMs !== undefined) metrics.capacityWaited(input.route, input.capacityWaitMs);
         log(
           `job ${input.name}: ${created.reused ? 'reused existing' : 'created'} in ${created.target.location}`,
         );
@@ -143,7 +154,11 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     async getJobStatus(input) {
       try {
         const read = () => deps.jobProvider.status(input.name, input.target);
-        return { ok: true, status: await awaitJobExit(read, input.awaitExitMs ?? 0) };
+        const status = await awaitJobExit(read, input.awaitExitMs ?? 0);
+        if (input.route !== undefined && status.finishTime !== undefined && !status.permanentFailure) {
+          metrics.detectionDelay(input.route, now().getTime() - Date.parse(status.finishTime));
+        }
+        return { ok: true, status };
       } catch (err) {
         return failure(err);
       }
@@ -183,7 +198,19 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
       log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
     },
-    async publishResult({ result, outcome }) {
+    async publishResult({ result, outcome, usage }) {
+      if (usage) {
+        metrics.jobSettled({
+          route: result.route,
+          outcome: result.outcome,
+          ...(result.outcome !== 'Succeeded' && usage.reason !== undefined ? { reason: usage.reason } : {}),
+          durationMs: usage.durationMs,
+          groupLifetimeMs: usage.groupLifetimeMs,
+          cpu: usage.cpu,
+          memoryInGB: usage.memoryInGB,
+        });
+        if (isCancellation(result.outcome, usage.reason)) metrics.jobCancelled(result.route);
+      }
       // Both best effort: the settlement already happened, and the orchestration's status shows it anyway.
       await Promise.all([
         deps.ledger?.recordAttemptSettled(outcome).catch((err: unknown) => {

@@ -58,6 +58,7 @@ export function* watchJob(
     const request: JobStatusRequest = {
       name: board.containerGroup,
       target: watch.target,
+      route: route.name,
       ...(called ? { awaitExitMs: CALLBACK_EXIT_WAIT_MS } : {}),
     };
     const result = (yield context.df.callActivity(

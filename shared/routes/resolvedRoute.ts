@@ -25,6 +25,8 @@ export interface ResolvedRoute {
     filePath: string;
     registryServer?: string;
     identityResourceId?: string;
+    /** The route's `tags`, written on its container groups. */
+    tags: Record<string, string>;
   };
   /** `callback`: the job is given a callback URL and token, and polling falls back to the max interval. */
   completion: 'poll' | 'callback';
@@ -116,6 +118,7 @@ function resolveOne(
       filePath: job.filePath,
       ...(job.registry ? { registryServer: job.registry.server } : {}),
       ...(identity ? { identityResourceId: identity } : {}),
+      tags: { ...route.tags },
     },
     completion: route.completion,
     targets,
