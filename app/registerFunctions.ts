@@ -9,6 +9,8 @@ import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
 import { registerCancelEvent } from '../functions/cancel/cancelEvent';
 import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
 import { registerHealth } from '../functions/health';
+import { registerJobCallback } from '../functions/jobCallback/jobCallback';
+import { resolveCallbackKey } from '../shared/callbacks/resolveCallbackKey';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
 import { registerRouteStats } from '../functions/stats/routeStatsFunction';
@@ -57,6 +59,10 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
     ...(ports.ledger ? { ledger: ports.ledger } : {}),
     metrics,
   });
+  const callbacks = {
+    key: resolveCallbackKey(settings, routes),
+    ...(settings.callbacks.baseUrl !== undefined ? { baseUrl: settings.callbacks.baseUrl } : {}),
+  };
   registerDispatchJob((context: InvocationContext) =>
     // Cheap: each invocation gets activities that log to its own context.
     createDispatchJobActivities({
@@ -64,6 +70,10 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       eventQueue: ports.eventQueue,
       ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
+      callbacks,
+      ...(ports.blobStore
+        ? { claimCheck: { blobStore: ports.blobStore, container: settings.storage.eventsContainer } }
+        : {}),
       ...(ports.blobStore
         ? { jobLogs: { blobStore: ports.blobStore, container: settings.storage.jobLogsContainer } }
         : {}),
@@ -87,5 +97,6 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
   registerEventStatus(routeRefs, ports.ledger);
   registerCancelEvent(routeRefs);
   registerListJobs();
+  registerJobCallback(callbacks.key);
   registerHealth();
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ServiceBusClient } from '@azure/service-bus';
+import { claimCheckData, MAX_INLINE_MESSAGE_BODY_BYTES } from './claimCheckData';
 import { assertListening, localServiceBusEndpoint } from './stackNotRunning';
 
 /** The connection string of the emulator `dispatcher dev` starts by default (port 5672). */
@@ -16,6 +17,8 @@ export interface SendEventOptions {
   data?: unknown;
   connectionString?: string;
   queue?: string;
+  /** Azurite / storage connection string: an event too big for a message goes by `dataref` (claim check). */
+  blobConnectionString?: string;
 }
 
 /** Builds the CloudEvents 1.0 structured event the dispatcher expects. */
@@ -35,10 +38,20 @@ export function buildCloudEvent(
 
 /** Sends one CloudEvent to the dispatch queue; resolves to its id. The MessageId is the event id. */
 export async function sendEvent(options: SendEventOptions): Promise<string> {
-  const event = buildCloudEvent(options);
   const connectionString = options.connectionString ?? defaultDevConnectionString;
   const local = localServiceBusEndpoint(connectionString);
   if (local) await assertListening(local.host, local.port, 'Service Bus', '--connection');
+  let event = buildCloudEvent(options);
+  if (Buffer.byteLength(JSON.stringify(event), 'utf8') > MAX_INLINE_MESSAGE_BODY_BYTES) {
+    if (options.blobConnectionString === undefined) {
+      throw new InvalidArgumentError(
+        `the event takes more than ${MAX_INLINE_MESSAGE_BODY_BYTES} bytes, too big for a Service Bus message: pass --blob <connection string> (the dev stack's "Blob:" line) to send its data by reference`,
+      );
+    }
+    const reference = await claimCheckData(options.blobConnectionString, String(event.id), options.data);
+    event = { ...event, ...reference };
+    delete event.data;
+  }
   const client = new ServiceBusClient(connectionString);
   try {
     const sender = client.createSender(options.queue ?? 'dispatch');
@@ -70,6 +83,7 @@ interface SendFlags {
   data?: string;
   dataFile?: string;
   connection?: string;
+  blob?: string;
   queue: string;
 }
 
@@ -89,6 +103,10 @@ export function registerSendCommand(program: Command): void {
       'Service Bus connection string (default: the local dev emulator)',
     )
     .option('--queue <name>', 'queue to send to', 'dispatch')
+    .option(
+      '--blob <connectionString>',
+      'storage connection string for events too big for a message (the claim check; `dispatcher dev` prints it as "Blob:")',
+    )
     .action(async (flags: SendFlags) => {
       if (flags.data !== undefined && flags.dataFile !== undefined) {
         throw new InvalidArgumentError('give either --data or --data-file, not both');
@@ -111,6 +129,7 @@ export function registerSendCommand(program: Command): void {
         ...(flags.id !== undefined ? { id: flags.id } : {}),
         ...(data !== undefined ? { data } : {}),
         ...(flags.connection !== undefined ? { connectionString: flags.connection } : {}),
+        ...(flags.blob !== undefined ? { blobConnectionString: flags.blob } : {}),
         queue: flags.queue,
       });
       process.stdout.write(`${id}\n`);

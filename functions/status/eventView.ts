@@ -107,6 +107,9 @@ function fromLedger(source: string, attempt: LedgerAttempt): EventJobView {
     createdTime: attempt.startedAt ?? at,
     lastUpdatedTime: at,
     reason: attempt.reason ?? null,
+    // The ledger keeps outcomes, not outputs: a purged instance's output is only in its result event.
+    callback: null,
+    output: null,
     source,
     ...(attempt.settledAt !== undefined ? { settledAt: attempt.settledAt } : {}),
     ...(attempt.description !== undefined ? { description: attempt.description } : {}),

@@ -14,6 +14,8 @@ export interface InstanceSnapshot {
   instanceId: string;
   runtimeStatus: string;
   customStatus?: unknown;
+  /** The orchestration output once it completed (DispatchJobSettlement). */
+  output?: unknown;
   createdTime: Date | string;
   lastUpdatedTime: Date | string;
 }
@@ -34,6 +36,10 @@ export interface JobView {
   createdTime: string;
   lastUpdatedTime: string;
   reason: string | null;
+  /** Callback routes: `waiting` or `received`; null for polled routes. */
+  callback: string | null;
+  /** What the job reported in its callback, once the attempt settled; null when it reported nothing. */
+  output: unknown;
 }
 
 export interface RouteRef {
@@ -76,6 +82,8 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     createdTime: iso(instance.createdTime),
     lastUpdatedTime: iso(instance.lastUpdatedTime),
     reason: typeof custom?.reason === 'string' ? custom.reason : null,
+    callback: typeof custom?.callback === 'string' ? custom.callback : null,
+    output: record(instance.output)?.output ?? null,
   };
 }
 

@@ -32,6 +32,17 @@ export const DispatchJobActivity = {
   publishResult: 'dispatchJob_publishResult',
 } as const;
 
+/** The external event the callback endpoint raises when the job reports that it has finished its work. */
+export const JOB_CALLBACK_EVENT = 'JobCallback';
+
+/** The callback event's data (JSON up to MAX_CALLBACK_OUTPUT_BYTES in `output`). */
+export interface JobCallbackData {
+  /** ISO-8601, when the endpoint accepted the callback. */
+  receivedAt: string;
+  /** The job's result, as it posted it; absent when the body had none. */
+  output?: unknown;
+}
+
 export type DispatchJobPhase =
   | 'Creating'
   | 'Watching'
@@ -60,6 +71,8 @@ export interface DispatchJobStatus {
   /** Where the job runs (primary or fallback), once created. */
   target?: JobTarget;
   execution: number;
+  /** Set on callback routes: `waiting` until the job's callback was taken, then `received` (tokens are one-shot). */
+  callback?: 'waiting' | 'received';
   /** The archived full log (a plain blob URL), once collected. */
   logUrl?: string;
   /** Why the log could not be archived (settling went on without it). */
@@ -81,6 +94,10 @@ export interface DispatchJobSettlement {
   /** ISO-8601, for a requeue. */
   scheduledEnqueueTime?: string;
   polls: number;
+  /** What the job reported in its callback (`output`), when it did. */
+  output?: unknown;
+  /** ISO-8601, when the job's callback was accepted (callback routes). */
+  callbackAt?: string;
   /** The attempt's archived full log. */
   logUrl?: string;
 }
@@ -94,6 +111,10 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
+  /** ISO-8601: the attempt's deadline (a claim-check URL expires with it). */
+  deadline: string;
+  /** Callback routes: the attempt's deadline, from which the activity derives the token (nothing secret here). */
+  callback?: { deadline: string };
   /**
    * How long the attempt waited for a capacity slot before this create (the admission step sets it when its
    * wait ends, i.e. at the grant). The activity records it with the capacity-wait metric once the create
@@ -132,6 +153,8 @@ export interface SettlementUsage {
   memoryInGB: number;
 }
 
+/** A status read; after a callback, `awaitExitMs` lets the activity re-check briefly while the container stops. */
+export type JobStatusRequest = JobRef & { awaitExitMs?: number };
 /** Which attempt's log to collect, and where to archive it. */
 export interface CollectLogsInput extends JobRef {
   tailLines: number;

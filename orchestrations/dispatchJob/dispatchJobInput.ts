@@ -46,6 +46,8 @@ export interface WatchState {
   execution: number;
   /** Whether an existing container group of that name was reused at creation. */
   reused: boolean;
+  /** Callback routes: what the job's callback said, once it came (carried across continueAsNew). */
+  callback?: { receivedAt: string; output?: unknown; atPoll?: number };
   /** ISO-8601: when the running job's log was last archived (see LOG_SNAPSHOT_EVERY_MS). */
   logSnapshotAt?: string;
 }

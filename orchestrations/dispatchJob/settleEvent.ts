@@ -9,6 +9,7 @@ import {
   type DispatchJobInput,
   type DispatchJobSettlement,
   type RequeueInput,
+  type WatchState,
 } from './contracts';
 import {
   deadLetterDescription,
@@ -41,6 +42,7 @@ export function* settleEvent(
     attempt,
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
+    ...callbackFields(progress.watch?.callback),
     ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
       ? { exitCode: decision.exitCode }
@@ -109,4 +111,13 @@ function* deadLetter(
     );
   const outcome = decision.reason === 'Cancelled' ? 'Cancelled' : 'DeadLettered';
   return { ...base, outcome, reason: decision.reason, description };
+}
+
+/** What the job's callback reported, for the orchestration output and the result event. */
+function callbackFields(callback: WatchState['callback']): Pick<SettlementBase, 'output' | 'callbackAt'> {
+  if (!callback) return {};
+  return {
+    callbackAt: callback.receivedAt,
+    ...(callback.output !== undefined ? { output: callback.output } : {}),
+  };
 }
