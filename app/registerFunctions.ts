@@ -3,6 +3,10 @@ import type { JobProvider } from '../adapters/aci/jobProvider';
 import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
+import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
+import { registerDashboardPage } from '../functions/dashboard/dashboardPage';
+import { registerDeadLetters } from '../functions/dashboard/deadLetters';
+import { registerJobsOverview } from '../functions/dashboard/jobsOverview';
 import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
 import { registerHealth } from '../functions/health';
 import { registerEventStatus } from '../functions/status/eventStatus';
@@ -18,6 +22,8 @@ export interface AppPorts {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Without it the dashboard's dead-letter panel says the queue cannot be read (GET /api/deadletters is absent). */
+  deadLetterReader?: DeadLetterReader;
 }
 
 export interface AppDependencies {
@@ -40,9 +46,13 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
       log: (message) => context.log(message),
+      warn: (message) => context.warn(message),
     }),
   );
   registerEventStatus(routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })));
   registerListJobs();
   registerHealth();
+  registerDashboardPage();
+  registerJobsOverview();
+  if (ports.deadLetterReader) registerDeadLetters(ports.deadLetterReader);
 }

@@ -1,3 +1,5 @@
+import { consoleLogSink } from '../functionsHost/hostLog';
+import { routeConsoleToHostLog } from '../functionsHost/appConsole';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LogLevel } from '@azure/functions';
 import type { AciQuota } from '../aci/aciQuota';
@@ -107,7 +109,10 @@ export function registerDevCommand(program: Command): void {
         ...['--aci-port', String(flags.aciPort)],
       ]);
       if (busy) throw new Error(`cannot start.\n${busy}`);
-      const stack = await startDevStack(options);
+      // Host, emulator, job and app lines in one format (the app logs through console, as in Azure).
+      const sink = consoleLogSink(flags.logLevel);
+      routeConsoleToHostLog(sink);
+      const stack = await startDevStack({ ...options, log: sink });
       // Handlers first: whoever waits for "ready" may signal right away.
       const stopped = new Promise<string>((resolve) => {
         let stoppingSince: number | undefined;

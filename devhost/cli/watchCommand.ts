@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { JobView } from '../../functions/status/jobStatus';
+import { describeAttempts, describeRejections, fetchEventState, findDeadLetters } from './eventOutcome';
+import { defaultDevConnectionString } from './sendCommand';
 import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 /** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
@@ -61,6 +63,8 @@ interface WatchFlags {
   interval: number;
   timeout?: number;
   key?: string;
+  connection?: string;
+  queue: string;
 }
 
 function positive(value: string): number {
@@ -78,6 +82,16 @@ async function fetchJobs(
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { jobs?: WatchedJob[] };
   return { status: response.status, jobs: body.jobs ?? [] };
+}
+
+/** Fails with the stack-not-running message when a local status API refuses connections. */
+export async function assertApiReachable(base: string): Promise<void> {
+  try {
+    await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    if (isConnectionRefused(err) && isLocalUrl(base))
+      throw new Error(stackNotRunningMessage('status API', base, '--api'));
+  }
 }
 
 function isLocalUrl(base: string): boolean {
@@ -100,6 +114,11 @@ export function registerWatchCommand(program: Command): void {
     .option('--interval <seconds>', 'poll interval', positive, 1)
     .option('--timeout <seconds>', 'give up after this long (exit 3)', positive)
     .option('--key <functionKey>', 'function key for an app in Azure (x-functions-key)')
+    .option(
+      '--connection <connectionString>',
+      'Service Bus connection string, to find a rejected event in the dead-letter queue (default: the local dev emulator)',
+    )
+    .option('--queue <name>', 'the dispatch queue', 'dispatch')
     .action(async (eventId: string | undefined, flags: WatchFlags) => {
       const base = flags.api.replace(/\/+$/, '');
       const url = eventId ? `${base}/events/${encodeURIComponent(eventId)}` : `${base}/jobs?top=20`;
@@ -120,6 +139,7 @@ export function registerWatchCommand(program: Command): void {
         }
       };
       let stop = false;
+      let lastRejectionCheck = Date.now();
       process.once('SIGINT', () => (stop = true));
       while (!stop) {
         let lines: string[];
@@ -132,7 +152,16 @@ export function registerWatchCommand(program: Command): void {
               ? [`waiting for event ${eventId ?? ''}...`]
               : jobs.length === 0
                 ? ['no jobs yet']
-                : formatJobsTable(jobs);
+                : [...formatJobsTable(jobs), ...describeAttempts(jobs)];
+          if (eventId && result.status === 404 && Date.now() - lastRejectionCheck > 3000) {
+            lastRejectionCheck = Date.now();
+            const rejection = await findRejection(eventId, base, flags);
+            if (rejection.length > 0) {
+              draw(rejection);
+              process.exitCode = 2;
+              return;
+            }
+          }
         } catch (err) {
           // A local stack that is not (or no longer) running will not come back by itself: say so and stop.
           if (isConnectionRefused(err) && isLocalUrl(base))
@@ -158,4 +187,24 @@ export function registerWatchCommand(program: Command): void {
         await new Promise((resolve) => setTimeout(resolve, flags.interval * 1000));
       }
     });
+}
+
+/** Why an event has no jobs: the event ledger's rejection when the API reports one, else its dead letter. */
+async function findRejection(eventId: string, base: string, flags: WatchFlags): Promise<string[]> {
+  const state = await fetchEventState(base, eventId, flags.key);
+  if (state.rejections.length > 0) return describeRejections(eventId, state.rejections);
+  try {
+    const found = await findDeadLetters(
+      flags.connection ?? defaultDevConnectionString,
+      flags.queue,
+      new Set([eventId]),
+    );
+    return describeRejections(
+      eventId,
+      found.map((d) => ({ reason: d.reason ?? 'DeadLettered', description: d.description ?? '' })),
+    );
+  } catch {
+    // No Service Bus to ask (another namespace, no rights): keep waiting on the status API alone.
+    return [];
+  }
 }

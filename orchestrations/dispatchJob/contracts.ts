@@ -67,6 +67,8 @@ export interface DispatchJobSettlement {
   /** ISO-8601, for a requeue. */
   scheduledEnqueueTime?: string;
   polls: number;
+  /** The job's log tail collected before its group was deleted (what the status API and dashboard show). */
+  logTail?: string;
 }
 
 export interface CreateJobInput {

@@ -22,6 +22,8 @@ export interface DispatchJobActivityDeps {
   resultPublisher?: ResultPublisher;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
+  /** Warnings (an expected dead-letter); `log` when absent. */
+  warn?: (message: string) => void;
 }
 
 export interface DispatchJobActivities {
@@ -42,6 +44,7 @@ export interface DispatchJobActivities {
  */
 export function createDispatchJobActivities(deps: DispatchJobActivityDeps): DispatchJobActivities {
   const log = deps.log ?? (() => undefined);
+  const warn = deps.warn ?? log;
   const failure = (err: unknown): ActivityFailure => {
     const c = classifyError(err);
     return {
@@ -133,7 +136,10 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     async deadLetterEvent(input) {
       const messageId = deadLetterMessageId(input.eventId, input.route, input.attempt);
       await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
-      log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
+      // The one line an expected dead-letter gets: reason and what happened (the log tail is in the status API).
+      warn(
+        `dead-lettering event ${input.eventId}, route ${input.route}, attempt ${input.attempt} (${input.reason}): ${input.description.split('\nLog tail:')[0]}`,
+      );
     },
     async publishResult(input) {
       if (!deps.resultPublisher) return;
