@@ -218,4 +218,14 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     }
     expect(harness.engine.counters.orchestrationsStarted).toBe(before);
   });
+
+  it('rejects a marked copy with one line and no stack frames (an expected outcome, not a bug)', async () => {
+    await invoke('still not json');
+    const copy = await expectDeadLetterCopy('InvalidEvent', /^invalid JSON/);
+    const rejected = await invoke(triggerBodyFor(copy), triggerMetadataFor(copy)).catch(
+      (err: unknown) => err,
+    );
+    expect(rejected).toBeInstanceOf(MarkedForDeadLetterError);
+    expect((rejected as Error).stack).not.toContain('\n');
+  });
 });
