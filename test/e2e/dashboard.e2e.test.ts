@@ -55,6 +55,10 @@ beforeAll(async () => {
   api = /^HTTP: (http:\/\/localhost:\d+\/api)$/m.exec(devLog)?.[1] ?? '';
 }, 600_000);
 
+it('dev names the dashboard after ready', () => {
+  expect(devLog).toContain(`the dashboard: ${api.replace(/\/api$/, '')}/`);
+});
+
 afterAll(async () => {
   if (dev && dev.exitCode === null) {
     const exited = new Promise((resolve) => dev?.once('exit', resolve));
@@ -139,7 +143,7 @@ describe('send --wait, send --count and watch say what happened', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/\[warn\] .*\(JobFailed\): route invoices, attempt 2\/2/);
     expect(devLog).not.toMatch(/^\s+at /m);
-    const cliLines = /^(Service Bus: |HTTP: |ready$|Next, | {2}then: )/;
+    const cliLines = /^(Service Bus: |HTTP: |ready$|Next, | {2}then: | {2}or add --wait)/;
     const odd = devLog
       .split('\n')
       .filter((line) => line !== '' && !cliLines.test(line))
