@@ -108,6 +108,13 @@ describe('send --wait, send --count and watch say what happened', () => {
     expect(sent.stdout).toMatch(/log tail:\n(?:.*\n)*\s+invoice-marker: template missing/);
   });
 
+  it('watch of a dead-lettered event shows the requeue, the reason and the log tail under the table', async () => {
+    const watched = await cli(['watch', invoiceId, ...target()]);
+    expect(watched.status).toBe(2);
+    expect(watched.stdout).toMatch(/invoices attempt 1\/2 requeued: .*next attempt due/);
+    expect(watched.stdout).toMatch(/invoices attempt 2\/2 dead-lettered \(JobFailed\)[\s\S]*invoice-marker/);
+  });
+
   it('send --wait and watch of an event no route matches say it was rejected and why, exit 2', async () => {
     const sent = await cli(['send', '--type', 'demo.nothing', '--wait', ...target()]);
     expect(sent.status).toBe(2);
