@@ -21,10 +21,16 @@ export interface EventState {
 export async function fetchEventState(base: string, eventId: string, key?: string): Promise<EventState> {
   const url = `${base}/events/${encodeURIComponent(eventId)}`;
   const response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {} });
-  const body = (await response.json().catch(() => ({}))) as { jobs?: JobView[]; rejections?: Rejection[] };
+  const body = (await response.json().catch(() => ({}))) as {
+    jobs?: JobView[];
+    state?: string;
+    rejection?: Rejection;
+  };
   if (!response.ok && response.status !== 404)
     throw new Error(`GET ${url}: HTTP ${response.status} ${JSON.stringify(body)}`);
-  return { status: response.status, jobs: body.jobs ?? [], rejections: body.rejections ?? [] };
+  // The event ledger's rejection (GET /api/events/{id} with state Rejected): the trigger dead-lettered it.
+  const rejections = body.state === 'Rejected' && body.rejection ? [body.rejection] : [];
+  return { status: response.status, jobs: body.jobs ?? [], rejections };
 }
 
 /** Looks for the event among the dead-letter queue's messages (rejections land there: InvalidEvent, NoRoute). */

@@ -1,11 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { JobView } from '../../functions/status/jobStatus';
-import { describeAttempts, describeRejections, fetchEventState, findDeadLetters } from './eventOutcome';
-import { defaultDevConnectionString } from './sendCommand';
+import type { EventJobView } from '../../functions/status/eventView';
+import { describeAttempts } from './eventOutcome';
 import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 /** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
-export type WatchedJob = JobView;
+export type WatchedJob = EventJobView;
 
 const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
 
@@ -63,8 +62,6 @@ interface WatchFlags {
   interval: number;
   timeout?: number;
   key?: string;
-  connection?: string;
-  queue: string;
 }
 
 function positive(value: string): number {
@@ -73,15 +70,25 @@ function positive(value: string): number {
   return n;
 }
 
+/** An event the trigger dead-lettered before any job ran (`GET /api/events/{id}` from the event ledger). */
+interface Rejection {
+  reason: string;
+  description: string;
+}
+
 async function fetchJobs(
   url: string,
   key: string | undefined,
-): Promise<{ status: number; jobs: WatchedJob[] }> {
+): Promise<{ status: number; jobs: WatchedJob[]; rejection?: Rejection }> {
   const response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {} });
   if (response.status === 404) return { status: 404, jobs: [] };
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { jobs?: WatchedJob[] };
-  return { status: response.status, jobs: body.jobs ?? [] };
+  const body = (await response.json()) as { jobs?: WatchedJob[]; state?: string; rejection?: Rejection };
+  return {
+    status: response.status,
+    jobs: body.jobs ?? [],
+    ...(body.state === 'Rejected' && body.rejection ? { rejection: body.rejection } : {}),
+  };
 }
 
 /** Fails with the stack-not-running message when a local status API refuses connections. */
@@ -114,11 +121,6 @@ export function registerWatchCommand(program: Command): void {
     .option('--interval <seconds>', 'poll interval', positive, 1)
     .option('--timeout <seconds>', 'give up after this long (exit 3)', positive)
     .option('--key <functionKey>', 'function key for an app in Azure (x-functions-key)')
-    .option(
-      '--connection <connectionString>',
-      'Service Bus connection string, to find a rejected event in the dead-letter queue (default: the local dev emulator)',
-    )
-    .option('--queue <name>', 'the dispatch queue', 'dispatch')
     .action(async (eventId: string | undefined, flags: WatchFlags) => {
       const base = flags.api.replace(/\/+$/, '');
       const url = eventId ? `${base}/events/${encodeURIComponent(eventId)}` : `${base}/jobs?top=20`;
@@ -139,29 +141,22 @@ export function registerWatchCommand(program: Command): void {
         }
       };
       let stop = false;
-      let lastRejectionCheck = Date.now();
       process.once('SIGINT', () => (stop = true));
       while (!stop) {
         let lines: string[];
         let jobs: WatchedJob[] = [];
+        let rejection: Rejection | undefined;
         try {
           const result = await fetchJobs(url, flags.key);
           jobs = result.jobs;
+          rejection = result.rejection;
           lines =
             result.status === 404
               ? [`waiting for event ${eventId ?? ''}...`]
               : jobs.length === 0
                 ? ['no jobs yet']
-                : [...formatJobsTable(jobs), ...describeAttempts(jobs)];
-          if (eventId && result.status === 404 && Date.now() - lastRejectionCheck > 3000) {
-            lastRejectionCheck = Date.now();
-            const rejection = await findRejection(eventId, base, flags);
-            if (rejection.length > 0) {
-              draw(rejection);
-              process.exitCode = 2;
-              return;
-            }
-          }
+                : // Under the table: when each requeue's next attempt is due, each dead letter's reason and log tail.
+                  [...formatJobsTable(jobs), ...describeAttempts(jobs)];
         } catch (err) {
           // A local stack that is not (or no longer) running will not come back by itself: say so and stop.
           if (isConnectionRefused(err) && isLocalUrl(base))
@@ -172,8 +167,17 @@ export function registerWatchCommand(program: Command): void {
           lines.push(
             `${new Date().toISOString().slice(11, 19)}  ${eventId ? `event ${eventId}` : 'newest jobs'}  (Ctrl-C to stop)`,
           );
+        if (eventId && rejection) {
+          // No job will ever run: the trigger dead-lettered it.
+          draw([`event ${eventId} was rejected (${rejection.reason}): ${rejection.description}`]);
+          process.exitCode = 2;
+          return;
+        }
         draw(lines);
         if (isSettled(jobs)) {
+          // Each attempt's archived log (rows of GET /api/events/{id} carry it).
+          for (const job of jobs.filter((j) => j.logUrl))
+            process.stdout.write(`log ${job.route} a${job.attempt}: ${job.logUrl}\n`);
           process.exitCode = jobs.some((j) => j.phase === 'DeadLettered' || j.runtimeStatus !== 'Completed')
             ? 2
             : 0;
@@ -187,24 +191,4 @@ export function registerWatchCommand(program: Command): void {
         await new Promise((resolve) => setTimeout(resolve, flags.interval * 1000));
       }
     });
-}
-
-/** Why an event has no jobs: the event ledger's rejection when the API reports one, else its dead letter. */
-async function findRejection(eventId: string, base: string, flags: WatchFlags): Promise<string[]> {
-  const state = await fetchEventState(base, eventId, flags.key);
-  if (state.rejections.length > 0) return describeRejections(eventId, state.rejections);
-  try {
-    const found = await findDeadLetters(
-      flags.connection ?? defaultDevConnectionString,
-      flags.queue,
-      new Set([eventId]),
-    );
-    return describeRejections(
-      eventId,
-      found.map((d) => ({ reason: d.reason ?? 'DeadLettered', description: d.description ?? '' })),
-    );
-  } catch {
-    // No Service Bus to ask (another namespace, no rights): keep waiting on the status API alone.
-    return [];
-  }
 }

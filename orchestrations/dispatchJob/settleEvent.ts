@@ -4,6 +4,7 @@ import { SEND_RETRY, callWithRetry, type Step } from './callWithRetry';
 import {
   DispatchJobActivity,
   type AttemptProgress,
+  type CollectedLogs,
   type DeadLetterInput,
   type DispatchJobInput,
   type DispatchJobSettlement,
@@ -34,7 +35,7 @@ export function* settleEvent(
   context: OrchestrationContext,
   input: DispatchJobInput,
   progress: AttemptProgress & { outcome: AttemptOutcome },
-  logTail: string,
+  logs: CollectedLogs,
   board: StatusBoard,
 ): Step<DispatchJobSettlement> {
   board.publish({ phase: 'Settling' });
@@ -50,14 +51,15 @@ export function* settleEvent(
     attempt,
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
-    ...(logTail.trim() !== '' ? { logTail: clipLogTail(logTail) } : {}),
+    ...(logs.tail.trim() !== '' ? { logTail: clipLogTail(logs.tail) } : {}),
+    ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
       ? { exitCode: decision.exitCode }
       : {}),
   };
   if (decision.action === 'complete') return { ...base, outcome: 'Succeeded', exitCode: 0 };
   if (decision.action === 'requeue') return yield* requeue(context, input, decision, base);
-  return yield* deadLetter(context, input, decision, base, logTail);
+  return yield* deadLetter(context, input, decision, base, logs.tail);
 }
 
 function* requeue(
@@ -97,7 +99,9 @@ function* deadLetter(
   logTail: string,
 ): Step<DispatchJobSettlement> {
   const { route, attempt } = input;
-  const header = `route ${route.name}, attempt ${attempt}/${route.policy.maxAttempts}, container group ${base.containerGroup}: ${decision.summary}`;
+  const header =
+    `route ${route.name}, attempt ${attempt}/${route.policy.maxAttempts}, container group ${base.containerGroup}: ${decision.summary}` +
+    (base.logUrl !== undefined ? `\nFull log: ${base.logUrl}` : '');
   const description = deadLetterDescription(header, logTail);
   const request: DeadLetterInput = {
     body: input.eventJson,

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/dispatchErrors';
+import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
@@ -30,6 +31,8 @@ export interface Settings {
   armCredential: ArmCredentialKind;
   azureClientId?: string;
   keyVaultUri?: string;
+  /** Blob and Table storage of the app's own data (job logs, event ledger). */
+  storage: StorageSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
@@ -163,6 +166,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     );
   }
 
+  const storage = readStorageSettings(get, issues, runningInAzure);
+
   if (issues.length > 0) {
     throw new ConfigError(`invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, issues);
   }
@@ -185,6 +190,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     armCredential: armCredential as ArmCredentialKind,
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
+    storage,
     runningInAzure,
     appSettings: Object.freeze({ ...env }),
   };

@@ -122,7 +122,7 @@ describe('send --wait, send --count and watch say what happened', () => {
     expect(sent.stdout).toContain(`event ${id} rejected (NoRoute): no route matches type "demo.nothing"`);
     const watched = await cli(['watch', id, ...target()]);
     expect(watched.status).toBe(2);
-    expect(watched.stdout).toContain(`event ${id} rejected (NoRoute)`);
+    expect(watched.stdout).toContain(`event ${id} was rejected (NoRoute)`);
   });
 
   it('send --count --rate sends a burst with progress and a summary with p50/p95', async () => {
@@ -150,7 +150,7 @@ describe('send --wait, send --count and watch say what happened', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/\[warn\] .*\(JobFailed\): route invoices, attempt 2\/2/);
     expect(devLog).not.toMatch(/^\s+at /m);
-    const cliLines = /^(Service Bus: |HTTP: |ready$|Next, | {2}then: | {2}or add --wait)/;
+    const cliLines = /^(Service Bus: |Blob: |HTTP: |ready$|Next, | {2}then: | {2}or add --wait)/;
     const odd = devLog
       .split('\n')
       .filter((line) => line !== '' && !cliLines.test(line))
