@@ -156,7 +156,7 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
       // The one line an expected dead-letter gets: reason and what happened (the log tail is in the status API).
       warn(
-        `dead-lettering event ${input.eventId}, route ${input.route}, attempt ${input.attempt} (${input.reason}): ${input.description.split('\nLog tail:')[0]}`,
+        `dead-lettering event ${input.eventId}, route ${input.route}, attempt ${input.attempt} (${input.reason}): ${(input.description.split('\nLog tail:')[0] ?? '').replace(/\s*\n\s*/g, '; ')}`,
       );
     },
     async publishResult({ result, outcome }) {

@@ -75,6 +75,8 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20
   }
 }
 
+/** watch reads only the status API. */
+const watchTarget = (): string[] => ['--api', api, '--interval', '0.5', '--timeout', '60'];
 const target = (): string[] => [
   '--connection',
   connection,
@@ -109,7 +111,7 @@ describe('send --wait, send --count and watch say what happened', () => {
   });
 
   it('watch of a dead-lettered event shows the requeue, the reason and the log tail under the table', async () => {
-    const watched = await cli(['watch', invoiceId, ...target()]);
+    const watched = await cli(['watch', invoiceId, ...watchTarget()]);
     expect(watched.status).toBe(2);
     expect(watched.stdout).toMatch(/invoices attempt 1\/2 requeued: .*next attempt due/);
     expect(watched.stdout).toMatch(/invoices attempt 2\/2 dead-lettered \(JobFailed\)[\s\S]*invoice-marker/);
@@ -120,7 +122,7 @@ describe('send --wait, send --count and watch say what happened', () => {
     expect(sent.status).toBe(2);
     const id = sent.stdout.split('\n')[0] ?? '';
     expect(sent.stdout).toContain(`event ${id} rejected (NoRoute): no route matches type "demo.nothing"`);
-    const watched = await cli(['watch', id, ...target()]);
+    const watched = await cli(['watch', id, ...watchTarget()]);
     expect(watched.status).toBe(2);
     expect(watched.stdout).toContain(`event ${id} was rejected (NoRoute)`);
   });
