@@ -187,6 +187,9 @@ describe('dashboard in a headless browser', () => {
         /Watching\s+dispatcher-jobs\/westeurope\s+\d+s\s+.*\(in /,
       );
 
+      // GET /api/stats: received per route and dead-letter reasons.
+      await page.locator('#stats tbody tr', { hasText: 'JobFailed' }).first().waitFor();
+
       const rejected = page.locator('#rejected tbody');
       await rejected.locator('tr', { hasText: 'NoRoute' }).first().waitFor();
       await rejected.locator('tr', { hasText: 'InvalidEvent' }).first().waitFor();

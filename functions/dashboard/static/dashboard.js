@@ -277,6 +277,23 @@
     $('dlq-total').textContent = `${entries.length}${entries.length >= 100 ? '+' : ''}`;
   }
 
+  // GET /api/stats (when the app has it): events received per route and why attempts were dead-lettered.
+  function renderStats(body) {
+    const routes = body.routes ?? [];
+    $('stats-panel').hidden = routes.length === 0;
+    fill(
+      $('stats').tBodies[0],
+      routes.map((r) => {
+        const reasons = Object.entries(r.deadLettered?.byReason ?? {})
+          .map(([reason, n]) => `${reason} ${n}`)
+          .join(', ');
+        const tr = row([r.route]);
+        tr.append(el('td', r.received ?? '', 'num'), el('td', reasons));
+        return tr;
+      }),
+    );
+  }
+
   function renderTargets(body) {
     const targets = body.targets ?? [];
     $('targets-panel').hidden = targets.length === 0;
@@ -315,6 +332,10 @@
           return;
         }
         renderDeadLetters(r.body.entries ?? []);
+      }),
+      settle('stats', async () => {
+        const r = await get('stats');
+        if (!r.missing) renderStats(r.body);
       }),
       settle('targets', async () => {
         const r = await get('targets');
