@@ -10,8 +10,11 @@ import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
 import { registerDashboardPage } from '../functions/dashboard/dashboardPage';
 import { registerDeadLetters } from '../functions/dashboard/deadLetters';
 import { registerJobsOverview } from '../functions/dashboard/jobsOverview';
+import { registerCancelEvent } from '../functions/cancel/cancelEvent';
 import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
 import { registerHealth } from '../functions/health';
+import { registerJobCallback } from '../functions/jobCallback/jobCallback';
+import { resolveCallbackKey } from '../shared/callbacks/resolveCallbackKey';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
 import { registerRouteStats } from '../functions/stats/routeStatsFunction';
@@ -62,6 +65,10 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
     ...(ports.ledger ? { ledger: ports.ledger } : {}),
     metrics,
   });
+  const callbacks = {
+    key: resolveCallbackKey(settings, routes),
+    ...(settings.callbacks.baseUrl !== undefined ? { baseUrl: settings.callbacks.baseUrl } : {}),
+  };
   registerDispatchJob((context: InvocationContext) =>
     // Cheap: each invocation gets activities that log to its own context.
     createDispatchJobActivities({
@@ -69,6 +76,10 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       eventQueue: ports.eventQueue,
       ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
+      callbacks,
+      ...(ports.blobStore
+        ? { claimCheck: { blobStore: ports.blobStore, container: settings.storage.eventsContainer } }
+        : {}),
       ...(ports.blobStore
         ? { jobLogs: { blobStore: ports.blobStore, container: settings.storage.jobLogsContainer } }
         : {}),
@@ -89,11 +100,11 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
     });
   }
   registerRouteStats(routes.map((route) => route.name));
-  registerEventStatus(
-    routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })),
-    ports.ledger,
-  );
+  const routeRefs = routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts }));
+  registerEventStatus(routeRefs, ports.ledger);
+  registerCancelEvent(routeRefs);
   registerListJobs();
+  registerJobCallback(callbacks.key);
   registerHealth();
   registerDashboardPage();
   registerJobsOverview();

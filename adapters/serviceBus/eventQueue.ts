@@ -13,6 +13,8 @@ export const DispatchProperty = {
 } as const;
 
 /** A copy of the event for one route's next attempt, scheduled at `scheduledEnqueueTime`. */
+import type { OriginalMessage } from './originalMessage';
+
 export interface RequeueRequest {
   /** The original message body (the CloudEvent JSON), resent unchanged. */
   body: string;
@@ -22,6 +24,8 @@ export interface RequeueRequest {
   attempt: number;
   lastError: string;
   scheduledEnqueueTime: Date;
+  /** The producer's message this copy stands for (its envelope is kept on the copy). */
+  original?: OriginalMessage;
 }
 
 /** A marked copy that the trigger rejects until Service Bus dead-letters it (classic settlement mode). */
@@ -35,6 +39,8 @@ export interface DeadLetterCopyRequest {
   description: string;
   /** Deterministic MessageId so a duplicate send is removed by duplicate detection. */
   messageId: string;
+  /** The producer's message this copy stands for (its envelope is kept on the copy). */
+  original?: OriginalMessage;
 }
 
 export interface EventQueue {

@@ -4,7 +4,8 @@
  */
 export const jobSettledEventType = 'dispatcher.job.settled';
 
-export type SettlementOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered';
+/** `Cancelled`: stopped by an operator (`POST /api/events/{id}/cancel`); the event is dead-lettered with reason `Cancelled`. */
+export type SettlementOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered' | 'Cancelled';
 
 export interface JobSettledResult {
   eventId: string;
@@ -15,6 +16,8 @@ export interface JobSettledResult {
   exitCode?: number;
   /** Why it was requeued or dead-lettered (dead-letter reason / last error); never secret values. */
   reason?: string;
+  /** What the job reported in its callback (`output`, JSON up to 64 KB). */
+  output?: unknown;
   /** Orchestration instance id, so a consumer can look the run up in the status API. */
   instanceId?: string;
   /** For `Requeued`: when the next attempt's copy becomes visible on the queue. ISO-8601. */

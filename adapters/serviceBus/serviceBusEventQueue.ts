@@ -1,9 +1,4 @@
-import type {
-  ServiceBusClient,
-  ServiceBusClientOptions,
-  ServiceBusMessage,
-  ServiceBusSender,
-} from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusClientOptions, ServiceBusSender } from '@azure/service-bus';
 import { resendMessageId } from '../../shared/naming/dispatchNames';
 import {
   MAX_DEAD_LETTER_DESCRIPTION_LENGTH,
@@ -19,6 +14,7 @@ import {
   type EventQueue,
   type RequeueRequest,
 } from './eventQueue';
+import { describeWithOriginal, withOriginal } from './originalMessage';
 
 export const cloudEventsContentType = 'application/cloudevents+json';
 
@@ -65,16 +61,19 @@ export class ServiceBusEventQueue implements EventQueue {
       );
     }
     const messageId = resendMessageId(request.eventId, request.route, request.attempt);
-    const message: ServiceBusMessage = {
-      body: Buffer.from(request.body, 'utf8'),
-      contentType: cloudEventsContentType,
-      messageId,
-      applicationProperties: {
-        [DispatchProperty.route]: request.route,
-        [DispatchProperty.attempt]: request.attempt,
-        [DispatchProperty.lastError]: truncate(request.lastError, maxLastErrorLength),
+    const message = withOriginal(
+      {
+        body: Buffer.from(request.body, 'utf8'),
+        contentType: cloudEventsContentType,
+        messageId,
+        applicationProperties: {
+          [DispatchProperty.route]: request.route,
+          [DispatchProperty.attempt]: request.attempt,
+          [DispatchProperty.lastError]: truncate(request.lastError, maxLastErrorLength),
+        },
       },
-    };
+      request.original,
+    );
     const operation = `requeue ${messageId} to ${this.queueName} at ${request.scheduledEnqueueTime.toISOString()}`;
     try {
       await this.getSender().scheduleMessages(message, request.scheduledEnqueueTime);
@@ -90,19 +89,22 @@ export class ServiceBusEventQueue implements EventQueue {
     const applicationProperties: Record<string, string | number> = {
       [DispatchProperty.deadLetterReason]: truncate(request.reason, MAX_DEAD_LETTER_REASON_LENGTH),
       [DispatchProperty.deadLetterDescription]: truncate(
-        request.description,
+        describeWithOriginal(request.description, request.original),
         MAX_DEAD_LETTER_DESCRIPTION_LENGTH,
       ),
     };
     if (request.route !== undefined) applicationProperties[DispatchProperty.route] = request.route;
     if (request.attempt !== undefined) applicationProperties[DispatchProperty.attempt] = request.attempt;
-    const message: ServiceBusMessage = {
-      body: Buffer.from(request.body, 'utf8'),
-      // A poison body is not known to be a CloudEvent: do not label it as one.
-      contentType: request.eventId !== undefined ? cloudEventsContentType : undefined,
-      messageId: truncate(request.messageId, MAX_MESSAGE_ID_LENGTH),
-      applicationProperties,
-    };
+    const message = withOriginal(
+      {
+        body: Buffer.from(request.body, 'utf8'),
+        // A poison body is not known to be a CloudEvent: do not label it as one (the original's type is kept).
+        contentType: request.eventId !== undefined ? cloudEventsContentType : undefined,
+        messageId: truncate(request.messageId, MAX_MESSAGE_ID_LENGTH),
+        applicationProperties,
+      },
+      request.original,
+    );
     const operation = `dead-letter copy ${message.messageId as string} to ${this.queueName} (${request.reason})`;
     try {
       await this.getSender().sendMessages(message);

@@ -1,5 +1,7 @@
 import { Command, CommanderError, type Option } from 'commander';
+import { registerCancelCommand } from './cancelCommand';
 import { registerDevCommand } from './devCommand';
+import { registerDlqCommands } from './dlqCommand';
 import { registerEmulateCommands } from './emulateCommands';
 import { registerSendCommand } from './sendCommand';
 import { registerStatsCommand } from './statsCommand';
@@ -8,7 +10,9 @@ import { registerWatchCommand } from './watchCommand';
 
 /** Every command group of the CLI; adding one is one line here. */
 const commandGroups: ReadonlyArray<(program: Command) => void> = [
+  registerCancelCommand,
   registerDevCommand,
+  registerDlqCommands,
   registerEmulateCommands,
   registerSendCommand,
   registerStatsCommand,

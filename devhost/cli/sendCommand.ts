@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ServiceBusClient } from '@azure/service-bus';
 import { describeOutcome, exitCodeFor, followEvents, type FollowOptions } from './followEvents';
 import { formatBurstSummary, sendBurst } from './sendBurst';
+import { claimCheckData, MAX_INLINE_MESSAGE_BODY_BYTES } from './claimCheckData';
 import { assertListening, localServiceBusEndpoint } from './stackNotRunning';
 import { assertApiReachable } from './watchCommand';
 
@@ -19,6 +20,8 @@ export interface SendEventOptions {
   data?: unknown;
   connectionString?: string;
   queue?: string;
+  /** Azurite / storage connection string: an event too big for a message goes by `dataref` (claim check). */
+  blobConnectionString?: string;
 }
 
 /** Builds the CloudEvents 1.0 structured event the dispatcher expects. */
@@ -38,10 +41,20 @@ export function buildCloudEvent(
 
 /** Sends one CloudEvent to the dispatch queue; resolves to its id. The MessageId is the event id. */
 export async function sendEvent(options: SendEventOptions): Promise<string> {
-  const event = buildCloudEvent(options);
   const connectionString = options.connectionString ?? defaultDevConnectionString;
   const local = localServiceBusEndpoint(connectionString);
   if (local) await assertListening(local.host, local.port, 'Service Bus', '--connection');
+  let event = buildCloudEvent(options);
+  if (Buffer.byteLength(JSON.stringify(event), 'utf8') > MAX_INLINE_MESSAGE_BODY_BYTES) {
+    if (options.blobConnectionString === undefined) {
+      throw new InvalidArgumentError(
+        `the event takes more than ${MAX_INLINE_MESSAGE_BODY_BYTES} bytes, too big for a Service Bus message: pass --blob <connection string> (the dev stack's "Blob:" line) to send its data by reference`,
+      );
+    }
+    const reference = await claimCheckData(options.blobConnectionString, String(event.id), options.data);
+    event = { ...event, ...reference };
+    delete event.data;
+  }
   const client = new ServiceBusClient(connectionString);
   try {
     const sender = client.createSender(options.queue ?? 'dispatch');
@@ -73,6 +86,7 @@ interface SendFlags {
   data?: string;
   dataFile?: string;
   connection?: string;
+  blob?: string;
   queue: string;
   wait?: boolean;
   api: string;
@@ -126,6 +140,10 @@ export function registerSendCommand(program: Command): void {
     )
     .option('--rate <perSecond>', 'events per second for --count', positiveNumber, 10)
     .option('--json', 'print the outcome (or the burst summary) as JSON')
+    .option(
+      '--blob <connectionString>',
+      'storage connection string for events too big for a message (the claim check; `dispatcher dev` prints it as "Blob:")',
+    )
     .action(async (flags: SendFlags) => {
       if (flags.count !== undefined && flags.id !== undefined)
         throw new InvalidArgumentError('--id names one event: give either --id or --count');
@@ -180,6 +198,7 @@ export function registerSendCommand(program: Command): void {
         ...(flags.id !== undefined ? { id: flags.id } : {}),
         ...(data !== undefined ? { data } : {}),
         ...(flags.connection !== undefined ? { connectionString: flags.connection } : {}),
+        ...(flags.blob !== undefined ? { blobConnectionString: flags.blob } : {}),
         queue: flags.queue,
       });
       process.stdout.write(`${id}\n`);

@@ -178,7 +178,9 @@ export function registerWatchCommand(program: Command): void {
           // Each attempt's archived log (rows of GET /api/events/{id} carry it).
           for (const job of jobs.filter((j) => j.logUrl))
             process.stdout.write(`log ${job.route} a${job.attempt}: ${job.logUrl}\n`);
-          process.exitCode = jobs.some((j) => j.phase === 'DeadLettered' || j.runtimeStatus !== 'Completed')
+          process.exitCode = jobs.some(
+            (j) => j.phase === 'DeadLettered' || j.phase === 'Cancelled' || j.runtimeStatus !== 'Completed',
+          )
             ? 2
             : 0;
           return;

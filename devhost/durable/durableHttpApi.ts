@@ -13,6 +13,7 @@ import {
 } from './durableErrors';
 import type { DurableRuntime } from './durableRuntime';
 import type { InstanceStatus } from './durableTypes';
+import { decodeIndexKey, encodeIndexKey } from './instanceIndex';
 import { HttpError, jsonBody, parseBool, parseDate, parseStatuses, readBody } from './httpRequestParsing';
 import { statusPayload } from './statusPayload';
 
@@ -308,14 +309,14 @@ export class DurableHttpApi {
     this.send(res, code, payload, headers);
   }
 
+  /**
+   * `GET instances`: one page, newest first, of at most `top` (default 100) instances matching the filters,
+   * with `x-ms-continuation-token` when more may follow (the extension's contract; durable-functions'
+   * getStatusAll/getStatusBy follow the tokens). Served from the engine's index, so a page's cost does not
+   * grow with the hub.
+   */
   private listInstances(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
     const q = url.searchParams;
-    const all = this.engine.listInstances({
-      runtimeStatus: parseStatuses(q.get('runtimeStatus')),
-      createdTimeFrom: parseDate(q.get('createdTimeFrom'), 'createdTimeFrom'),
-      createdTimeTo: parseDate(q.get('createdTimeTo'), 'createdTimeTo'),
-      instanceIdPrefix: q.get('instanceIdPrefix') ?? undefined,
-    });
     const topText = q.get('top');
     const pageSize =
       topText !== null && Number.isInteger(Number(topText)) && Number(topText) > 0
@@ -323,20 +324,30 @@ export class DurableHttpApi {
         : DEFAULT_PAGE_SIZE;
     const tokenHeader = req.headers['x-ms-continuation-token'];
     const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
-    let offset = 0;
-    if (token) {
-      offset = Number(Buffer.from(token, 'base64').toString('utf8'));
-      if (!Number.isInteger(offset) || offset < 0) {
-        throw new HttpError(400, `Invalid x-ms-continuation-token: ${token}`);
-      }
+    const after = token ? decodeIndexKey(token) : undefined;
+    if (token && !after) {
+      throw new HttpError(400, `Invalid x-ms-continuation-token: ${token}`);
     }
     const showInput = parseBool(q.get('showInput')) ?? true;
-    const page = all.slice(offset, offset + pageSize).map((s) => statusPayload(s, showInput, undefined));
+    const page = this.engine.listInstancePage({
+      runtimeStatus: parseStatuses(q.get('runtimeStatus')),
+      createdTimeFrom: parseDate(q.get('createdTimeFrom'), 'createdTimeFrom'),
+      createdTimeTo: parseDate(q.get('createdTimeTo'), 'createdTimeTo'),
+      instanceIdPrefix: q.get('instanceIdPrefix') ?? undefined,
+      top: pageSize,
+      ...(after ? { after } : {}),
+      showInput,
+    });
     const headers: Record<string, string> = {};
-    if (offset + pageSize < all.length) {
-      headers['x-ms-continuation-token'] = Buffer.from(String(offset + pageSize)).toString('base64');
+    if (page.next) {
+      headers['x-ms-continuation-token'] = encodeIndexKey(page.next);
     }
-    this.send(res, 200, page, headers);
+    this.send(
+      res,
+      200,
+      page.instances.map((s) => statusPayload(s, showInput, undefined)),
+      headers,
+    );
   }
 
   private purge(res: http.ServerResponse, instanceId: string): void {

@@ -24,6 +24,7 @@ import { FunctionCatalog } from './functionCatalog';
 import type { HistoryEvent } from './historyEvent';
 import { timerFiredEvent } from './historyEventBuilders';
 import { InstanceFileStore } from './instanceFileStore';
+import type { IndexKey } from './instanceIndex';
 import { InstanceOutcomes } from './instanceOutcomes';
 import type { InstanceRecord } from './instanceRecord';
 import { InstanceStore } from './instanceStore';
@@ -268,6 +269,21 @@ export class DurableRuntime {
 
   listInstances(query: InstanceQuery = {}): InstanceStatus[] {
     return this.store.list(query);
+  }
+
+  /**
+   * One page of instances, newest first, from the index: what the management API's `GET instances?top=`
+   * answers. `after` is the previous page's `next`. Counts its cost in `counters.queryInstances*`.
+   */
+  listInstancePage(query: InstanceQuery & { top: number; after?: IndexKey; showInput?: boolean }): {
+    instances: InstanceStatus[];
+    next?: IndexKey;
+  } {
+    const page = this.store.page(query);
+    this.counters.queryInstancesScanned += page.scanned;
+    this.counters.queryInstancesReturned += page.records.length;
+    const instances = page.records.map((r) => this.store.toStatus(r, { showInput: query.showInput ?? true }));
+    return page.next ? { instances, next: page.next } : { instances };
   }
 
   instanceCounters(instanceId: string): DurableCounterSet | undefined {

@@ -60,6 +60,10 @@ export interface DurableCounters extends DurableCounterSet {
   peakConcurrentActivities: number;
   /** Highest number of orchestrator episodes seen running at the same time. */
   peakConcurrentEpisodes: number;
+  /** Index entries looked at by instance queries (what a status page costs the engine). */
+  queryInstancesScanned: number;
+  /** Instances turned into status payloads by instance queries. */
+  queryInstancesReturned: number;
 }
 
 export function newCounterSet(): DurableCounterSet {
@@ -84,5 +88,7 @@ export function newCounters(): DurableCounters {
     orchestrationsTerminated: 0,
     peakConcurrentActivities: 0,
     peakConcurrentEpisodes: 0,
+    queryInstancesScanned: 0,
+    queryInstancesReturned: 0,
   };
 }

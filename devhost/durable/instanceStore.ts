@@ -5,6 +5,7 @@ import type { RuntimeStatus } from './durableErrors';
 import type { InstanceQuery, InstanceStatus, WaitForInstanceOptions } from './durableTypes';
 import type { HistoryEvent } from './historyEvent';
 import type { InstanceFileStore } from './instanceFileStore';
+import { InstanceIndex, keyOf, type IndexPage, type PageQuery } from './instanceIndex';
 import type { InstanceRecord } from './instanceRecord';
 import { iso, parseJsonText } from './jsonText';
 
@@ -15,6 +16,7 @@ import { iso, parseJsonText } from './jsonText';
  */
 export class InstanceStore {
   private readonly records = new Map<string, InstanceRecord>();
+  private readonly index = new InstanceIndex();
   private readonly statusListeners = new Set<(record: InstanceRecord) => void>();
   private isClosed = false;
 
@@ -37,7 +39,7 @@ export class InstanceStore {
   loadPersisted(): InstanceRecord[] {
     for (const record of this.files?.loadAll() ?? []) {
       if (!this.records.has(record.instanceId)) {
-        this.records.set(record.instanceId, record);
+        this.add(record);
       }
     }
     return [...this.records.values()];
@@ -60,12 +62,22 @@ export class InstanceStore {
   }
 
   add(record: InstanceRecord): void {
+    const replaced = this.records.get(record.instanceId);
+    if (replaced) this.index.remove(keyOf(replaced));
     this.records.set(record.instanceId, record);
+    this.index.add(keyOf(record));
   }
 
   remove(instanceId: string): void {
+    const record = this.records.get(instanceId);
+    if (record) this.index.remove(keyOf(record));
     this.records.delete(instanceId);
     this.files?.delete(instanceId);
+  }
+
+  /** One page of a query, newest first, through the index (see InstanceIndex). */
+  page(query: PageQuery): IndexPage {
+    return this.index.page(query, (id) => this.records.get(id));
   }
 
   persist(record: InstanceRecord): void {

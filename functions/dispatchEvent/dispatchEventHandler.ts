@@ -3,6 +3,7 @@ import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
+import { originalMessageOf } from '../../adapters/serviceBus/originalMessage';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
@@ -33,6 +34,9 @@ export interface SdkMessage {
   body: unknown;
   applicationProperties?: Record<string, unknown>;
   messageId?: unknown;
+  correlationId?: unknown;
+  subject?: string;
+  contentType?: string;
   deliveryCount?: number;
   lockToken?: string;
 }
@@ -105,6 +109,7 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
           applicationProperties: message.applicationProperties ?? {},
           ...(typeof message.messageId === 'string' ? { messageId: message.messageId } : {}),
           ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
+          original: originalMessageOf({ ...message }, message.applicationProperties ?? {}),
         };
         const result = await dispatchMessage(inbound, dispatchOptions);
         await record(inbound, result);
@@ -187,6 +192,10 @@ function classicMessage(trigger: unknown, context: InvocationContext): InboundMe
       typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {},
     ...(typeof meta.messageId === 'string' ? { messageId: meta.messageId } : {}),
     ...(typeof meta.deliveryCount === 'number' ? { deliveryCount: meta.deliveryCount } : {}),
+    original: originalMessageOf(
+      meta,
+      typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {},
+    ),
   };
 }
 

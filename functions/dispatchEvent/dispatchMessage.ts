@@ -5,6 +5,7 @@ import { deadLetterMessageId, instanceIdFor, poisonMessageId } from '../../share
 import { matchRoutes } from '../../shared/routes/matchRoutes';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import type { DispatchJobInput } from '../../orchestrations/dispatchJob/dispatchJobInput';
+import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 
 /** A message as the trigger received it, independent of how the host delivered it. */
 export interface InboundMessage {
@@ -13,6 +14,8 @@ export interface InboundMessage {
   applicationProperties: Readonly<Record<string, unknown>>;
   messageId?: string;
   deliveryCount?: number;
+  /** The producer's message envelope, kept on every copy the dispatcher makes of it (classic mode). */
+  original?: OriginalMessage;
 }
 
 /** Starts orchestration instances; implemented over the Durable client in production. */
@@ -95,6 +98,7 @@ export async function dispatchMessage(
         reason: 'InvalidEvent',
         description,
         messageId: poisonMessageId(bodyText, message.messageId),
+        ...(message.original ? { original: message.original } : {}),
       },
     };
   };
@@ -168,6 +172,7 @@ export async function dispatchMessage(
       eventJson: parsed.json,
       attempt,
       pollsPerExecution: options.pollsPerExecution,
+      ...(message.original ? { original: message.original } : {}),
     };
     try {
       await options.starter.start(instanceId, input);
@@ -205,6 +210,7 @@ export async function dispatchMessage(
         reason: 'NoRoute',
         description,
         messageId: deadLetterMessageId(eventId, route, forAttempt),
+        ...(message.original ? { original: message.original } : {}),
       },
     };
   }

@@ -115,6 +115,9 @@ function fromLedger(source: string, attempt: LedgerAttempt): EventJobView {
     description: attempt.description ?? null,
     nextAttemptAt: null,
     logTail: null,
+    // The ledger keeps outcomes, not outputs: a purged instance's output is only in its result event.
+    callback: null,
+    output: null,
     source,
     ...(attempt.settledAt !== undefined ? { settledAt: attempt.settledAt } : {}),
     ...(attempt.logUrl !== undefined ? { logUrl: attempt.logUrl } : {}),

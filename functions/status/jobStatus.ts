@@ -14,15 +14,14 @@ export interface InstanceSnapshot {
   instanceId: string;
   runtimeStatus: string;
   customStatus?: unknown;
+  /** The orchestration output once it completed (DispatchJobSettlement). */
+  output?: unknown;
   createdTime: Date | string;
   lastUpdatedTime: Date | string;
-  /** The orchestration output (the attempt's settlement), once it completed. */
-  output?: unknown;
 }
 
 export interface StatusReader {
   getStatus(instanceId: string): Promise<InstanceSnapshot>;
-  getStatusAll(): Promise<InstanceSnapshot[]>;
 }
 
 export interface JobView {
@@ -51,6 +50,10 @@ export interface JobView {
   nextAttemptAt: string | null;
   /** The tail of the job's log collected before its group was deleted. */
   logTail: string | null;
+  /** Callback routes: `waiting` or `received`; null for polled routes. */
+  callback: string | null;
+  /** What the job reported in its callback, once the attempt settled; null when it reported nothing. */
+  output: unknown;
 }
 
 export interface RouteRef {
@@ -102,6 +105,8 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     description: text(output?.description),
     nextAttemptAt: text(output?.scheduledEnqueueTime),
     logTail: text(output?.logTail),
+    callback: typeof custom?.callback === 'string' ? custom.callback : null,
+    output: record(instance.output)?.output ?? null,
   };
 }
 
@@ -144,49 +149,4 @@ export async function findEventJobs(
     }),
   );
   return perRoute.flat();
-}
-
-export interface JobQuery {
-  phase?: string;
-  route?: string;
-  top?: number;
-}
-
-export const defaultTop = 50;
-export const maxTop = 1000;
-
-/** Parses `?phase=&route=&top=`; returns an error message naming the bad parameter. */
-export function parseJobQuery(
-  params: URLSearchParams,
-): { ok: true; query: JobQuery } | { ok: false; message: string } {
-  const query: JobQuery = {};
-  const phase = params.get('phase');
-  if (phase) query.phase = phase;
-  const route = params.get('route');
-  if (route) query.route = route;
-  const top = params.get('top');
-  if (top !== null && top !== '') {
-    const n = Number(top);
-    if (!Number.isInteger(n) || n < 1 || n > maxTop) {
-      return { ok: false, message: `top: expected an integer from 1 to ${maxTop}, got "${top}"` };
-    }
-    query.top = n;
-  }
-  return { ok: true, query };
-}
-
-/** Dispatch jobs, newest first, filtered by phase (case-insensitive) and route. */
-export async function listJobs(reader: StatusReader, query: JobQuery = {}): Promise<JobView[]> {
-  const all = await reader.getStatusAll();
-  const phase = query.phase?.toLowerCase();
-  return all
-    .map(toJobView)
-    .filter((job): job is JobView => job !== undefined)
-    .filter(
-      (job) =>
-        (phase === undefined || job.phase.toLowerCase() === phase) &&
-        (query.route === undefined || job.route === query.route),
-    )
-    .sort((a, b) => b.createdTime.localeCompare(a.createdTime) || b.instanceId.localeCompare(a.instanceId))
-    .slice(0, query.top ?? defaultTop);
 }

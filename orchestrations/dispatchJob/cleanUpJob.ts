@@ -26,7 +26,7 @@ export function* cleanUpJob(
 ): Step<CollectedLogs> {
   if (!progress.target) return { tail: '' };
   const job: JobRef = { name: board.containerGroup, target: progress.target };
-  if (progress.outcome?.kind === 'timed-out') {
+  if (progress.outcome?.kind === 'timed-out' || progress.outcome?.kind === 'cancelled') {
     board.publish({ phase: 'Stopping' });
     yield* callWithRetry(context, DispatchJobActivity.stopJob, job, CLEANUP_RETRY);
   }

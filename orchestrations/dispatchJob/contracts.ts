@@ -1,5 +1,6 @@
 import type { CreatedJob, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
 import type { AttemptSettled } from '../../adapters/ledger/eventLedger';
+import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 import type { JobSettledResult } from '../../adapters/serviceBus/resultPublisher';
 import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
@@ -12,7 +13,13 @@ import type { WatchState } from './dispatchJobInput';
  * (JSON: they cross the Durable boundary), the customStatus and the orchestration output.
  */
 
-export { DISPATCH_JOB_ORCHESTRATOR, type DispatchJobInput, type WatchState } from './dispatchJobInput';
+export {
+  CANCEL_EVENT,
+  DISPATCH_JOB_ORCHESTRATOR,
+  type CancelRequest,
+  type DispatchJobInput,
+  type WatchState,
+} from './dispatchJobInput';
 
 export const DispatchJobActivity = {
   createJob: 'dispatchJob_createJob',
@@ -25,6 +32,17 @@ export const DispatchJobActivity = {
   publishResult: 'dispatchJob_publishResult',
 } as const;
 
+/** The external event the callback endpoint raises when the job reports that it has finished its work. */
+export const JOB_CALLBACK_EVENT = 'JobCallback';
+
+/** The callback event's data (JSON up to MAX_CALLBACK_OUTPUT_BYTES in `output`). */
+export interface JobCallbackData {
+  /** ISO-8601, when the endpoint accepted the callback. */
+  receivedAt: string;
+  /** The job's result, as it posted it; absent when the body had none. */
+  output?: unknown;
+}
+
 export type DispatchJobPhase =
   | 'Creating'
   | 'Watching'
@@ -34,7 +52,8 @@ export type DispatchJobPhase =
   | 'Settling'
   | 'Succeeded'
   | 'Requeued'
-  | 'DeadLettered';
+  | 'DeadLettered'
+  | 'Cancelled';
 
 /** What the portal and the status API show for every instance. */
 export interface DispatchJobStatus {
@@ -52,6 +71,8 @@ export interface DispatchJobStatus {
   /** Where the job runs (primary or fallback), once created. */
   target?: JobTarget;
   execution: number;
+  /** Set on callback routes: `waiting` until the job's callback was taken, then `received` (tokens are one-shot). */
+  callback?: 'waiting' | 'received';
   /** The archived full log (a plain blob URL), once collected. */
   logUrl?: string;
   /** Why the log could not be archived (settling went on without it). */
@@ -60,7 +81,7 @@ export interface DispatchJobStatus {
 
 /** The orchestration output. */
 export interface DispatchJobSettlement {
-  outcome: 'Succeeded' | 'Requeued' | 'DeadLettered';
+  outcome: 'Succeeded' | 'Requeued' | 'DeadLettered' | 'Cancelled';
   route: string;
   eventId: string;
   attempt: number;
@@ -75,6 +96,10 @@ export interface DispatchJobSettlement {
   polls: number;
   /** The job's log tail collected before its group was deleted (what the status API and dashboard show). */
   logTail?: string;
+  /** What the job reported in its callback (`output`), when it did. */
+  output?: unknown;
+  /** ISO-8601, when the job's callback was accepted (callback routes). */
+  callbackAt?: string;
   /** The attempt's archived full log. */
   logUrl?: string;
 }
@@ -88,6 +113,10 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
+  /** ISO-8601: the attempt's deadline (a claim-check URL expires with it). */
+  deadline: string;
+  /** Callback routes: the attempt's deadline, from which the activity derives the token (nothing secret here). */
+  callback?: { deadline: string };
   /**
    * How long the attempt waited for a capacity slot before this create (the admission step sets it when its
    * wait ends, i.e. at the grant). The activity records it with the capacity-wait metric once the create
@@ -126,6 +155,8 @@ export interface SettlementUsage {
   memoryInGB: number;
 }
 
+/** A status read; after a callback, `awaitExitMs` lets the activity re-check briefly while the container stops. */
+export type JobStatusRequest = JobRef & { awaitExitMs?: number };
 /** Which attempt's log to collect, and where to archive it. */
 export interface CollectLogsInput extends JobRef {
   tailLines: number;
@@ -165,6 +196,7 @@ export interface RequeueInput {
   lastError: string;
   /** ISO-8601 (activity inputs are JSON). */
   scheduledEnqueueTime: string;
+  original?: OriginalMessage;
 }
 
 export interface DeadLetterInput {
@@ -174,6 +206,7 @@ export interface DeadLetterInput {
   attempt: number;
   reason: string;
   description: string;
+  original?: OriginalMessage;
 }
 
 /** What one attempt has learned so far, handed from step to step inside the orchestrator. */

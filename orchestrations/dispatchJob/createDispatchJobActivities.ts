@@ -8,6 +8,10 @@ import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { isCancellation, noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
+import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
+import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
+import { awaitJobExit } from './awaitJobExit';
+import { eventForJob, type ClaimCheckStore } from './eventForJob';
 import { archiveJobLog } from './archiveJobLog';
 import type {
   ActivityFailure,
@@ -17,16 +21,24 @@ import type {
   CreateJobResult,
   DeadLetterInput,
   JobRef,
+  JobStatusRequest,
   JobStatusResult,
   RequeueInput,
   SettlementNotice,
 } from './contracts';
+
+/** A claim-check URL outlives the attempt's deadline by this much (a job reading its event late is stopped anyway). */
+const CLAIM_CHECK_GRACE_MS = 10 * 60_000;
 
 export interface DispatchJobActivityDeps {
   jobProvider: JobProvider;
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Needed by callback routes: the key tokens are derived with and the app's callback base URL. */
+  callbacks?: { key: CallbackKey; baseUrl?: string };
+  /** The claim check: where large events are written for jobs and `dataref` data is read from. */
+  claimCheck?: ClaimCheckStore;
   /** Where whole job logs are archived; without it only the tail is collected. */
   jobLogs?: { blobStore: BlobStore; container: string };
   /** The event ledger, told each attempt's outcome. */
@@ -43,7 +55,7 @@ export interface DispatchJobActivityDeps {
 
 export interface DispatchJobActivities {
   createJob(input: CreateJobInput): Promise<CreateJobResult>;
-  getJobStatus(input: JobRef): Promise<JobStatusResult>;
+  getJobStatus(input: JobStatusRequest): Promise<JobStatusResult>;
   stopJob(input: JobRef): Promise<void>;
   collectLogs(input: CollectLogsInput): Promise<CollectedLogs>;
   deleteJob(input: JobRef): Promise<void>;
@@ -76,6 +88,16 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
   const rethrow = (err: unknown): never => {
     throw new Error(tagErrorMessage(err));
   };
+  const callbackFor = (instanceId: string, deadline: string): { url: string; token: string } => {
+    const { key, baseUrl } = deps.callbacks ?? {};
+    if (!key || baseUrl === undefined) {
+      throw new PermanentProviderError(
+        `job ${instanceId}: the route wants a callback but the app has no callback ${key ? 'base URL (DISPATCH_CALLBACK_BASE_URL / WEBSITE_HOSTNAME)' : 'key'}`,
+      );
+    }
+    // Derived here, never passed in: the orchestration's history holds the deadline, not the token.
+    return { url: callbackUrlFor(baseUrl, instanceId), token: callbackToken(key, instanceId, deadline) };
+  };
   return {
     async createJob(input) {
       try {
@@ -104,9 +126,16 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           secureEnv,
           eventDelivery: job.eventDelivery,
           ...(job.eventDelivery === 'file' ? { eventFilePath: job.filePath } : {}),
-          eventJson: input.eventJson,
+          ...(await eventForJob({
+            eventJson: input.eventJson,
+            delivery: job.eventDelivery,
+            instanceId: input.instanceId,
+            expiresOn: new Date(Date.parse(input.deadline) + CLAIM_CHECK_GRACE_MS),
+            ...(deps.claimCheck ? { store: deps.claimCheck } : {}),
+          }).then((e) => ('eventUrl' in e ? { eventJson: '', eventUrl: e.eventUrl } : e))),
           ...(job.identityResourceId ? { identityResourceId: job.identityResourceId } : {}),
           ...(job.registryServer ? { registryServer: job.registryServer } : {}),
+          ...(input.callback ? { callback: callbackFor(input.instanceId, input.callback.deadline) } : {}),
           ...(job.tags && Object.keys(job.tags).length > 0 ? { tags: job.tags } : {}),
           createdAt: now().toISOString(),
         };
@@ -127,7 +156,8 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     },
     async getJobStatus(input) {
       try {
-        const status = await deps.jobProvider.status(input.name, input.target);
+        const read = () => deps.jobProvider.status(input.name, input.target);
+        const status = await awaitJobExit(read, input.awaitExitMs ?? 0);
         if (input.route !== undefined && status.finishTime !== undefined && !status.permanentFailure) {
           metrics.detectionDelay(input.route, now().getTime() - Date.parse(status.finishTime));
         }

@@ -15,7 +15,9 @@ export type AttemptOutcome =
   /** The job could not be created on any target (transient errors or capacity everywhere). */
   | { kind: 'create-failed'; capacity: boolean; message: string }
   /** The container group vanished or could not be read any more. */
-  | { kind: 'lost'; message: string };
+  | { kind: 'lost'; message: string }
+  /** An operator cancelled the event; `by` says who, when they said. */
+  | { kind: 'cancelled'; by?: string };
 
 export type DeadLetterReason =
   | 'JobFailed'
@@ -25,7 +27,8 @@ export type DeadLetterReason =
   | 'PermanentError'
   | 'CreateFailed'
   | 'CapacityExhausted'
-  | 'JobLost';
+  | 'JobLost'
+  | 'Cancelled';
 
 export type SettlementDecision =
   | { action: 'complete'; exitCode: 0 }
@@ -84,6 +87,13 @@ export function decideSettlement(outcome: AttemptOutcome, ctx: SettlementContext
       return retryOrDeadLetter(outcome.capacity ? 'CapacityExhausted' : 'CreateFailed', outcome.message);
     case 'lost':
       return retryOrDeadLetter('JobLost', outcome.message);
+    case 'cancelled':
+      // Dead-lettered, not completed: the event is kept where an operator can read and resubmit it.
+      return {
+        action: 'dead-letter',
+        reason: 'Cancelled',
+        summary: `cancelled by an operator${outcome.by ? ` (${outcome.by})` : ''}; the job was stopped and deleted`,
+      };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { JobTarget } from '../../adapters/aci/jobProvider';
+import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 
 /** Name of the orchestrator the trigger starts (registered in orchestrations/dispatchJob/). */
@@ -17,7 +18,23 @@ export interface DispatchJobInput {
   pollsPerExecution: number;
   /** Only present after continueAsNew: the job exists and is being watched. */
   watch?: WatchState;
+  /** The producer's message (MessageId, CorrelationId, ...): the attempt's copies keep its envelope. */
+  original?: OriginalMessage;
+  /**
+   * Set when an operator cancelled the event while this attempt's requeued copy was still scheduled: the
+   * attempt never creates a job; it only settles the event as Cancelled (see functions/cancel).
+   */
+  cancelled?: CancelRequest;
 }
+
+/** The payload of the `cancel` external event, and of an attempt started already cancelled. */
+export interface CancelRequest {
+  /** Who or what asked, for the dead-letter description (free text, bounded by the caller). */
+  by?: string;
+}
+
+/** The external event an operator's cancel raises to a running attempt. */
+export const CANCEL_EVENT = 'cancel';
 
 export interface WatchState {
   target: JobTarget;
@@ -29,6 +46,8 @@ export interface WatchState {
   execution: number;
   /** Whether an existing container group of that name was reused at creation. */
   reused: boolean;
+  /** Callback routes: what the job's callback said, once it came (carried across continueAsNew). */
+  callback?: { receivedAt: string; output?: unknown; atPoll?: number };
   /** ISO-8601: when the running job's log was last archived (see LOG_SNAPSHOT_EVERY_MS). */
   logSnapshotAt?: string;
 }

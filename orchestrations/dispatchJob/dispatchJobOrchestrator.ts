@@ -1,12 +1,17 @@
 import type { OrchestrationContext } from 'durable-functions';
 import type { Step } from './callWithRetry';
 import { cleanUpJob } from './cleanUpJob';
-import type { AttemptProgress, DispatchJobInput, DispatchJobSettlement } from './contracts';
+import {
+  CANCEL_EVENT,
+  type AttemptProgress,
+  type DispatchJobInput,
+  type DispatchJobSettlement,
+} from './contracts';
 import { createOnSomeTarget } from './createOnSomeTarget';
 import { publishSettlement } from './publishSettlement';
 import { settleEvent } from './settleEvent';
 import { StatusBoard } from './statusBoard';
-import { CONTINUED_AS_NEW, watchJob } from './watchJob';
+import { CONTINUED_AS_NEW, cancelledOutcome, watchJob } from './watchJob';
 
 /**
  * One event, one route, one attempt: create the container job on some target, watch it under a deadline, clean
@@ -18,18 +23,26 @@ export function* dispatchJobOrchestrator(
 ): Step<DispatchJobSettlement | undefined> {
   const input = context.df.getInput<DispatchJobInput>();
   const board = new StatusBoard(context, input);
+  // One waiter per execution: it races the poll timers, and still tells the settle step of a late cancel.
+  const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
 
-  let progress: AttemptProgress = input.watch
-    ? { watch: input.watch, target: input.watch.target }
-    : yield* createOnSomeTarget(context, input, board);
+  let progress: AttemptProgress = input.cancelled
+    ? { outcome: { kind: 'cancelled', ...(input.cancelled.by ? { by: input.cancelled.by } : {}) } }
+    : input.watch
+      ? { watch: input.watch, target: input.watch.target }
+      : yield* createOnSomeTarget(context, input, board);
   if (progress.watch && !progress.outcome) {
-    const watched = yield* watchJob(context, input, progress.watch, board);
+    const watched = yield* watchJob(context, input, progress.watch, board, cancel);
     if (watched === CONTINUED_AS_NEW) return undefined;
     progress = watched;
   }
-  const outcome = progress.outcome ?? { kind: 'lost', message: 'no outcome recorded' };
+  let outcome = progress.outcome ?? { kind: 'lost', message: 'no outcome recorded' };
 
   const logs = yield* cleanUpJob(context, input, progress, board);
+  // A cancel that arrived after the watch (during clean-up) still wins over anything but success, so an
+  // attempt that would requeue does not leave a copy behind that starts the next one.
+  const succeeded = outcome.kind === 'exited' && outcome.exitCode === 0;
+  if (cancel.isCompleted && outcome.kind !== 'cancelled' && !succeeded) outcome = cancelledOutcome(cancel);
   const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logs, board);
   yield* publishSettlement(context, input, settlement, logs, board);
   return settlement;

@@ -9,6 +9,7 @@ import {
   type DispatchJobInput,
   type DispatchJobSettlement,
   type RequeueInput,
+  type WatchState,
 } from './contracts';
 import {
   deadLetterDescription,
@@ -52,6 +53,7 @@ export function* settleEvent(
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
     ...(logs.tail.trim() !== '' ? { logTail: clipLogTail(logs.tail) } : {}),
+    ...callbackFields(progress.watch?.callback),
     ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
       ? { exitCode: decision.exitCode }
@@ -78,6 +80,7 @@ function* requeue(
     attempt: attempt + 1,
     lastError: decision.lastError,
     scheduledEnqueueTime: scheduled,
+    ...(input.original ? { original: input.original } : {}),
   };
   const sent = yield* callWithRetry(context, DispatchJobActivity.requeueEvent, request, SEND_RETRY);
   if (!sent.ok)
@@ -110,11 +113,22 @@ function* deadLetter(
     attempt,
     reason: decision.reason,
     description,
+    ...(input.original ? { original: input.original } : {}),
   };
   const sent = yield* callWithRetry(context, DispatchJobActivity.deadLetterEvent, request, SEND_RETRY);
   if (!sent.ok)
     throw new Error(
       `dead-letter copy of event ${input.event.id} for route ${route.name} failed: ${sent.message}`,
     );
-  return { ...base, outcome: 'DeadLettered', reason: decision.reason, description };
+  const outcome = decision.reason === 'Cancelled' ? 'Cancelled' : 'DeadLettered';
+  return { ...base, outcome, reason: decision.reason, description };
+}
+
+/** What the job's callback reported, for the orchestration output and the result event. */
+function callbackFields(callback: WatchState['callback']): Pick<SettlementBase, 'output' | 'callbackAt'> {
+  if (!callback) return {};
+  return {
+    callbackAt: callback.receivedAt,
+    ...(callback.output !== undefined ? { output: callback.output } : {}),
+  };
 }

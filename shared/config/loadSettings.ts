@@ -2,6 +2,7 @@ import { ConfigError } from '../errors/dispatchErrors';
 import { tryParseIsoDuration } from '../policy/isoDuration';
 import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
+import { readCallbackSettings, type CallbackSettings } from './readCallbackSettings';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
 /**
@@ -32,6 +33,8 @@ export interface Settings {
   armCredential: ArmCredentialKind;
   azureClientId?: string;
   keyVaultUri?: string;
+  /** Job callbacks: the signing key (never logged) and the base URL jobs call back to. */
+  callbacks: CallbackSettings;
   /** The orphan sweeper: its timer schedule (NCRONTAB or hh:mm:ss) and grace period. */
   sweep: { schedule: string; graceMs: number };
   /** App Insights connection string (metrics export); absent offline, where metrics stay in-process. */
@@ -171,6 +174,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     );
   }
 
+  const callbacks = readCallbackSettings(get, issues, runningInAzure);
   const sweep = readSweep(get, issues);
   const appInsightsConnectionString = get('APPLICATIONINSIGHTS_CONNECTION_STRING');
   const storage = readStorageSettings(get, issues, runningInAzure);
@@ -197,6 +201,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     armCredential: armCredential as ArmCredentialKind,
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
+    callbacks,
     sweep,
     ...(appInsightsConnectionString !== undefined ? { appInsightsConnectionString } : {}),
     storage,

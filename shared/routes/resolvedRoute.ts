@@ -28,6 +28,8 @@ export interface ResolvedRoute {
     /** The route's `tags`, written on its container groups. */
     tags: Record<string, string>;
   };
+  /** `callback`: the job is given a callback URL and token, and polling falls back to the max interval. */
+  completion: 'poll' | 'callback';
   /** The primary target first, then the fallbacks in order; all fields filled in. */
   targets: JobTarget[];
   policy: {
@@ -38,8 +40,13 @@ export interface ResolvedRoute {
     backoff: BackoffPolicy;
     poll: PollPolicy;
     nonRetryableExitCodes: number[];
+    /** Callback routes: how often the job is polled as a safety net while no callback has come. */
+    callbackFallbackMs: number;
   };
 }
+
+/** A callback route polls only for jobs killed before they could call back: rarely, unless it says otherwise. */
+export const DEFAULT_CALLBACK_FALLBACK_MS = 10 * 60_000;
 
 /** Settings that fill in what a route leaves out (DISPATCH_DEFAULT_*, DISPATCH_JOB_IDENTITY_ID). */
 export interface RouteDefaults {
@@ -113,6 +120,7 @@ function resolveOne(
       ...(identity ? { identityResourceId: identity } : {}),
       tags: { ...route.tags },
     },
+    completion: route.completion,
     targets,
     policy: {
       timeout: policy.timeout,
@@ -125,6 +133,10 @@ function resolveOne(
       },
       poll: { initialMs: parseIsoDuration(policy.poll.initial), maxMs: parseIsoDuration(policy.poll.max) },
       nonRetryableExitCodes: [...policy.nonRetryableExitCodes],
+      callbackFallbackMs:
+        policy.poll.fallback !== undefined
+          ? parseIsoDuration(policy.poll.fallback)
+          : Math.max(parseIsoDuration(policy.poll.max), DEFAULT_CALLBACK_FALLBACK_MS),
     },
   };
 }

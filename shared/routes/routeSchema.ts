@@ -168,6 +168,11 @@ export const routeSchema = z.strictObject({
       })
       .optional(),
   }),
+  /**
+   * How the dispatcher learns that the job ended: `poll` (status reads at growing intervals) or `callback` (the
+   * job POSTs to DISPATCH_CALLBACK_URL; polling continues at the route's max interval as the fallback).
+   */
+  completion: z.enum(['poll', 'callback'], { error: 'expected "poll" or "callback"' }).default('poll'),
   target: targetSchema.default({ fallbacks: [] }),
   policy: z
     .strictObject({
@@ -193,6 +198,8 @@ export const routeSchema = z.strictObject({
         .strictObject({
           initial: isoDuration.default('PT5S'),
           max: isoDuration.default('PT1M'),
+          /** Callback routes only: the safety-net poll interval; default the larger of `max` and PT10M. */
+          fallback: isoDuration.optional(),
         })
         .default({ initial: 'PT5S', max: 'PT1M' }),
       nonRetryableExitCodes: z

@@ -121,7 +121,11 @@ async function expectDeadLetterCopy(
 ): Promise<ServiceBusReceivedMessage> {
   const copy = await receiveOne();
   expect(copy.applicationProperties?.[DispatchProperty.deadLetterReason]).toBe(reason);
-  const text = copy.applicationProperties?.[DispatchProperty.deadLetterDescription];
+  const described = String(copy.applicationProperties?.[DispatchProperty.deadLetterDescription]);
+  // Classic mode names the producer's MessageId first, so the producer can find its message in the DLQ.
+  expect(described).toMatch(/^original MessageId msg-\d+: /);
+  expect(copy.applicationProperties?.['dispatch-original-message-id']).toMatch(/^msg-\d+$/);
+  const text = described.replace(/^original MessageId msg-\d+: /, '');
   if (typeof description === 'string') expect(text).toBe(description);
   else expect(text).toMatch(description);
   return copy;
@@ -254,6 +258,29 @@ describe('dispatchEvent trigger (classic settlement)', () => {
   it('dead-letters a copy with a malformed attempt number (InvalidEvent)', async () => {
     await invoke(event({ id: 'evt-bad-attempt' }), { applicationProperties: { 'dispatch-attempt': 'two' } });
     await expectDeadLetterCopy('InvalidEvent', 'dispatch-attempt: expected a positive integer, got "two"');
+  });
+
+  it("keeps the producer's MessageId, CorrelationId, Subject, ContentType and properties on the copy", async () => {
+    await invoke('not json', {
+      messageId: 'producer-42',
+      correlationId: 'corr-9',
+      subject: 'orders',
+      contentType: 'text/plain',
+      applicationProperties: { tenant: 'acme', priority: 3, 'dispatch-route': 'forged' },
+    });
+    const copy = await receiveOne();
+    expect(copy).toMatchObject({ correlationId: 'corr-9', subject: 'orders', contentType: 'text/plain' });
+    expect(copy.messageId).not.toBe('producer-42');
+    expect(copy.applicationProperties).toMatchObject({
+      tenant: 'acme',
+      priority: 3,
+      'dispatch-original-message-id': 'producer-42',
+      'dispatch-dead-letter-reason': 'InvalidEvent',
+    });
+    expect(copy.applicationProperties?.['dispatch-route']).toBeUndefined();
+    expect(copy.applicationProperties?.['dispatch-dead-letter-description']).toMatch(
+      /^original MessageId producer-42: invalid JSON/,
+    );
   });
 
   it('rejects a marked copy on every delivery (so MaxDeliveryCount dead-letters it), as the host delivers it', async () => {

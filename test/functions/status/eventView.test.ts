@@ -24,6 +24,8 @@ const live = (overrides: Partial<JobView>): JobView => ({
   createdTime: '2026-11-29T10:00:01.000Z',
   lastUpdatedTime: '2026-11-29T10:00:05.000Z',
   reason: null,
+  callback: null,
+  output: null,
   ...overrides,
 });
 

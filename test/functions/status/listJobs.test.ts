@@ -100,10 +100,43 @@ describe('GET /api/jobs', () => {
     ]);
   });
 
-  it('rejects a bad top with a 400 naming the parameter', async () => {
+  it('pages with top and the continuationToken of the body until it is null', async () => {
+    const seen: string[] = [];
+    let token: string | null = null;
+    let pages = 0;
+    do {
+      const { body } = await list(`?top=1${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`);
+      seen.push(...summary(body));
+      token = (body as { continuationToken: string | null }).continuationToken;
+      pages++;
+    } while (token !== null && pages < 10);
+    expect(seen).toEqual([
+      'alpha#2:Succeeded',
+      'beta#1:DeadLettered',
+      'alpha#1:Requeued',
+      'alpha#1:Succeeded',
+    ]);
+    // The newest instance, 'something-else', is no dispatch job: the first request reads on past it.
+    expect(pages).toBe(4);
+  });
+
+  it('filters by runtime status and created time', async () => {
+    expect(summary((await list('?status=running')).body)).toEqual([]);
+    expect(summary((await list('?status=Completed&route=beta')).body)).toEqual(['beta#1:DeadLettered']);
+    expect(summary((await list('?since=PT1M&phase=requeued')).body)).toEqual(['alpha#1:Requeued']);
+    expect(summary((await list('?until=2000-01-01T00:00:00Z')).body)).toEqual([]);
+  });
+
+  it('rejects bad parameters with a 400 naming the parameter', async () => {
     expect(await list('?top=0')).toEqual({
       status: 400,
       body: { error: 'top: expected an integer from 1 to 1000, got "0"' },
     });
+    expect((await list('?since=yesterday')).body).toEqual({
+      error: 'since: expected an ISO-8601 date-time or a duration like PT1H, got "yesterday"',
+    });
+    expect((await list('?status=Runing')).status).toBe(400);
+    expect((await list('?phase=Done')).status).toBe(400);
+    expect((await list('?route=Bad_Route')).status).toBe(400);
   });
 });

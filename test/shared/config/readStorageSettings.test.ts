@@ -25,6 +25,7 @@ describe('storage settings', () => {
     expect(loadSettings(local).storage).toEqual({
       connection: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
       jobLogsContainer: 'job-logs',
+      eventsContainer: 'events',
       jobLogsRetentionDays: 30,
       ledgerTable: 'dispatchledger',
     });
@@ -41,6 +42,7 @@ describe('storage settings', () => {
     expect(storage).toEqual({
       connection: { kind: 'connectionString', connectionString: azurite },
       jobLogsContainer: 'logs-2',
+      eventsContainer: 'events',
       jobLogsRetentionDays: 7,
       ledgerTable: 'Ledger2',
     });

@@ -1,0 +1,59 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { RouteRef } from '../status/jobStatus';
+import { cancelEventJobs, cancelHttpStatus, type CancelClient } from './cancelEventJobs';
+
+/**
+ * `POST /api/events/{eventId}/cancel` (function key), optional body `{ "by": "who and why" }`: stops every
+ * running attempt of the event and settles it as Cancelled (dead-lettered with reason `Cancelled`).
+ * 202 while attempts are being stopped, 200 when it was cancelled already, 409 (with the state) when every
+ * attempt had settled otherwise, 404 for an event with no jobs.
+ */
+export const CANCEL_EVENT_FUNCTION = 'cancelEvent';
+
+const MAX_BY_LENGTH = 200;
+
+async function readBy(request: HttpRequest): Promise<string | { error: string }> {
+  const text = await request.text();
+  if (text.trim() === '') return 'POST /api/events/{eventId}/cancel';
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    return { error: `body: expected JSON like {"by": "..."}: ${(err as Error).message}` };
+  }
+  const by = (body as { by?: unknown } | null)?.by;
+  if (typeof by !== 'string' || by.trim() === '' || by.length > MAX_BY_LENGTH)
+    return { error: `body.by: expected a non-empty string of at most ${MAX_BY_LENGTH} characters` };
+  return by;
+}
+
+export function createCancelEvent(
+  routes: readonly RouteRef[],
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request, context) => {
+    const eventId = request.params.eventId ?? '';
+    if (eventId === '')
+      return { status: 400, jsonBody: { error: 'eventId: expected the CloudEvent id in the path' } };
+    const by = await readBy(request);
+    if (typeof by !== 'string') return { status: 400, jsonBody: by };
+    const client = df.getClient(context) as unknown as CancelClient;
+    const result = await cancelEventJobs(client, routes, eventId, { by });
+    const status = cancelHttpStatus(result);
+    if (status === 404) return { status, jsonBody: { error: `no jobs for event '${eventId}'`, eventId } };
+    context.log(
+      `cancel of event ${eventId} by ${by}: ${result.routes.map((r) => `${r.instanceId} ${r.state}`).join(', ')}`,
+    );
+    return { status, jsonBody: result };
+  };
+}
+
+export function registerCancelEvent(routes: readonly RouteRef[]): void {
+  app.http(CANCEL_EVENT_FUNCTION, {
+    methods: ['POST'],
+    authLevel: 'function',
+    route: 'events/{eventId}/cancel',
+    extraInputs: [df.input.durableClient()],
+    handler: createCancelEvent(routes),
+  });
+}

@@ -1,0 +1,203 @@
+import { HttpRequest, type HttpResponseInit } from '@azure/functions';
+import * as df from 'durable-functions';
+import { createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
+import { createCancelEvent } from '../../../functions/cancel/cancelEvent';
+import {
+  CANCEL_EVENT,
+  DISPATCH_JOB_ORCHESTRATOR,
+  type DispatchJobInput,
+} from '../../../orchestrations/dispatchJob/dispatchJobInput';
+import type { DispatchJobSettlement, DispatchJobStatus } from '../../../orchestrations/dispatchJob/contracts';
+import { containerGroupNameFor, instanceIdFor } from '../../../shared/naming/dispatchNames';
+import {
+  startDispatchJobHarness,
+  testRoute,
+  type DispatchJobHarness,
+} from '../../support/dispatchJobHarness';
+import type { JobScript } from '../../support/scriptedJobProvider';
+
+/*
+ * Cancel through the real orchestrator (durable-functions' replay code in the local Durable engine) and the
+ * real DurableClient: the cancel function, the `cancel` event racing the poll timer, the attempt started
+ * already cancelled in place of a scheduled requeue.
+ */
+
+const EVENT = { id: 'evt-cancel', type: 'demo.hello', source: '/tests' };
+const EVENT_JSON = JSON.stringify({ specversion: '1.0', ...EVENT });
+const route = testRoute({
+  name: 'hello',
+  policy: { poll: { initial: 'PT10S', max: 'PT10S' }, backoff: { initial: 'PT1M', max: 'PT1M' } },
+});
+const cancelEvent = createCancelEvent([{ name: 'hello', maxAttempts: 3 }]);
+
+let h: DispatchJobHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function start(script: JobScript, attempt = 1): Promise<{ h: DispatchJobHarness; instanceId: string }> {
+  h = await startDispatchJobHarness({ scriptFor: () => script });
+  const instanceId = instanceIdFor(route.name, EVENT.id, attempt);
+  const input: DispatchJobInput = {
+    route,
+    event: EVENT,
+    eventJson: EVENT_JSON,
+    attempt,
+    pollsPerExecution: 20,
+  };
+  h.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input });
+  await h.engine.waitForIdle();
+  return { h, instanceId };
+}
+
+async function cancel(harness: DispatchJobHarness, body?: unknown): Promise<HttpResponseInit> {
+  const context = createInvocationContextWithDurableClient(harness.engine, {
+    options: { extraInputs: [df.input.durableClient()] },
+  });
+  const request = new HttpRequest({
+    method: 'POST',
+    url: `http://localhost/api/events/${EVENT.id}/cancel`,
+    params: { eventId: EVENT.id },
+    ...(body !== undefined ? { body: { string: JSON.stringify(body) } } : {}),
+  });
+  return cancelEvent(request, context);
+}
+
+async function settled(harness: DispatchJobHarness, instanceId: string) {
+  await harness.engine.runUntilIdle();
+  const status = await harness.engine.waitForInstance(instanceId);
+  expect(status.runtimeStatus).toBe('Completed');
+  return {
+    settlement: status.output as DispatchJobSettlement,
+    custom: status.customStatus as DispatchJobStatus,
+  };
+}
+
+describe('POST /api/events/{id}/cancel', () => {
+  it('stops a running job at once, deletes its group and dead-letters the event as Cancelled; a repeat is a 200', async () => {
+    const { h, instanceId } = await start({ neverEnds: true });
+    await h.clock.advance(35_000);
+    expect((h.engine.getStatus(instanceId)?.customStatus as DispatchJobStatus).phase).toBe('Watching');
+
+    const response = await cancel(h, { by: 'alice: runaway' });
+    expect(response.status).toBe(202);
+    expect(response.jsonBody).toEqual({
+      eventId: EVENT.id,
+      routes: [{ route: 'hello', attempt: 1, instanceId, state: 'cancelling', phase: 'Watching' }],
+    });
+    await h.engine.waitForIdle();
+    const { settlement, custom } = await settled(h, instanceId);
+    expect(settlement).toMatchObject({ outcome: 'Cancelled', reason: 'Cancelled' });
+    expect(custom).toMatchObject({ phase: 'Cancelled', reason: 'Cancelled' });
+    const group = containerGroupNameFor(instanceId);
+    expect(h.provider.count('stop', group)).toBe(1);
+    expect(h.provider.count('delete', group)).toBeGreaterThanOrEqual(1);
+    // Honoured at once: no poll after the cancel.
+    expect(
+      h.provider.calls.filter((c) => c.op === 'status' && c.atMs > Date.parse('2026-01-01T00:00:35Z')),
+    ).toEqual([]);
+    expect(h.queue.requeues).toEqual([]);
+    expect(h.queue.deadLetterCopies).toHaveLength(1);
+    expect(h.queue.deadLetterCopies[0]).toMatchObject({ reason: 'Cancelled', route: 'hello', attempt: 1 });
+    expect(h.queue.deadLetterCopies[0]?.description).toContain('cancelled by an operator (alice: runaway)');
+
+    const again = await cancel(h);
+    expect(again.status).toBe(200);
+    expect(again.jsonBody).toMatchObject({ routes: [{ state: 'cancelled', phase: 'Cancelled' }] });
+    await h.engine.runUntilIdle();
+    expect(h.queue.deadLetterCopies).toHaveLength(1);
+  });
+
+  it('stops a job watched across continueAsNew executions', async () => {
+    h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
+    const instanceId = instanceIdFor(route.name, EVENT.id, 1);
+    h.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
+      instanceId,
+      input: { route, event: EVENT, eventJson: EVENT_JSON, attempt: 1, pollsPerExecution: 2 },
+    });
+    await h.clock.advance(65_000);
+    await h.engine.waitForIdle();
+    expect((h.engine.getStatus(instanceId)?.customStatus as DispatchJobStatus).execution).toBeGreaterThan(2);
+    expect((await cancel(h)).status).toBe(202);
+    const { settlement } = await settled(h, instanceId);
+    expect(settlement.outcome).toBe('Cancelled');
+    expect(h.provider.count('stop')).toBe(1);
+  });
+
+  it('honours a cancel raised while the job is being created, once it exists', async () => {
+    h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
+    const instanceId = instanceIdFor(route.name, EVENT.id, 1);
+    h.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
+      instanceId,
+      input: { route, event: EVENT, eventJson: EVENT_JSON, attempt: 1, pollsPerExecution: 20 },
+    });
+    // Before any episode ran: the event waits in the inbox, Durable buffers it until the watch asks.
+    await h.client.raiseEvent(instanceId, CANCEL_EVENT, { by: 'early' });
+    const { settlement } = await settled(h, instanceId);
+    expect(settlement.outcome).toBe('Cancelled');
+    expect(h.provider.count('create')).toBe(1);
+    expect(h.provider.count('status')).toBe(0);
+  });
+
+  it('cancels a scheduled requeue: the next attempt settles Cancelled without a job', async () => {
+    const { h, instanceId } = await start({ runMs: 5_000, exitCode: 1 });
+    const first = await settled(h, instanceId);
+    expect(first.settlement.outcome).toBe('Requeued');
+    expect(h.queue.requeues).toHaveLength(1);
+
+    const response = await cancel(h);
+    expect(response.status).toBe(202);
+    const next = instanceIdFor('hello', EVENT.id, 2);
+    expect(response.jsonBody).toMatchObject({
+      routes: [{ attempt: 2, instanceId: next, state: 'cancelling' }],
+    });
+    const second = await settled(h, next);
+    expect(second.settlement).toMatchObject({ outcome: 'Cancelled', attempt: 2 });
+    expect(h.provider.count('create')).toBe(1);
+    expect(h.queue.deadLetterCopies).toEqual([expect.objectContaining({ reason: 'Cancelled', attempt: 2 })]);
+    // The scheduled copy, when it arrives, finds attempt 2's instance: the trigger's duplicate rule.
+    await expect(h.client.getStatus(next)).resolves.toMatchObject({ runtimeStatus: 'Completed' });
+    expect((await cancel(h)).status).toBe(200);
+  });
+
+  it('answers 409 with the state when the event settled otherwise first, and 404 for an unknown event', async () => {
+    const { h, instanceId } = await start({ runMs: 5_000 });
+    expect((await settled(h, instanceId)).settlement.outcome).toBe('Succeeded');
+    const response = await cancel(h);
+    expect(response.status).toBe(409);
+    expect(response.jsonBody).toMatchObject({ routes: [{ state: 'settled', phase: 'Succeeded' }] });
+    expect(h.queue.deadLetterCopies).toEqual([]);
+
+    const context = createInvocationContextWithDurableClient(h.engine, {
+      options: { extraInputs: [df.input.durableClient()] },
+    });
+    const unknown = await cancelEvent(
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/events/nope/cancel',
+        params: { eventId: 'nope' },
+      }),
+      context,
+    );
+    expect(unknown.status).toBe(404);
+    expect((await cancel(h, { by: 42 })).status).toBe(400);
+  });
+
+  it.each([4_000, 9_000, 10_000, 11_000, 21_000])(
+    'leaves one consistent outcome when a cancel races the job ending (cancel at %i ms, job fails at 10 s)',
+    async (cancelAtMs) => {
+      const { h } = await start({ runMs: 10_000, exitCode: 1 });
+      await h.clock.advance(cancelAtMs);
+      await h.engine.waitForIdle();
+      await cancel(h);
+      await h.engine.runUntilIdle();
+      const attempts = [1, 2].map((a) => h.engine.getStatus(instanceIdFor('hello', EVENT.id, a)));
+      const final = attempts.filter((s) => s !== undefined).pop();
+      expect((final?.output as DispatchJobSettlement).outcome).toBe('Cancelled');
+      // Exactly one dead-letter copy, and never a job for a second attempt.
+      expect(h.queue.deadLetterCopies).toHaveLength(1);
+      expect(h.provider.count('create')).toBe(1);
+    },
+  );
+});
