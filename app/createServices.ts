@@ -14,6 +14,8 @@ import {
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
 import { ServiceBusEventQueue } from '../adapters/serviceBus/serviceBusEventQueue';
+import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
+import { ServiceBusDeadLetterReader } from '../adapters/serviceBus/serviceBusDeadLetterReader';
 import { ServiceBusResultPublisher } from '../adapters/serviceBus/serviceBusResultPublisher';
 import { AciJobProvider } from '../adapters/aci/aciJobProvider';
 import type { BlobStore } from '../adapters/blob/blobStore';
@@ -41,6 +43,8 @@ export interface Services {
   ledger: EventLedger;
   /** Present when DISPATCH_RESULTS_TOPIC is set. */
   resultPublisher?: ResultPublisher;
+  /** What the dashboard shows of the dead-letter queue (peeked through the queue's own connection). */
+  deadLetterReader: DeadLetterReader;
   logger: AdapterLogger;
   /** Closes what these services opened (Service Bus links); overrides are closed too when they can be. */
   close(): Promise<void>;
@@ -113,6 +117,10 @@ export function createServices(
       ? new ServiceBusResultPublisher({ client: sharedClient(), topicName: settings.resultsTopic, logger })
       : undefined);
 
+  const deadLetterReader =
+    overrides.deadLetterReader ??
+    lazyDeadLetterReader(() => new ServiceBusDeadLetterReader(sharedClient(), settings.queueName));
+
   return {
     settings,
     credential,
@@ -124,11 +132,13 @@ export function createServices(
     blobStore,
     ledger,
     ...(resultPublisher ? { resultPublisher } : {}),
+    deadLetterReader,
     logger,
     async close() {
       const results = await Promise.allSettled([
         eventQueue.close(),
         resultPublisher?.close(),
+        deadLetterReader.close(),
         metricsExport.close(),
       ]);
       if (serviceBusClient) await serviceBusClient.close();
@@ -150,4 +160,13 @@ function serviceBusConnection(settings: Settings, credential: TokenCredential): 
       ? new DefaultAzureCredential({ managedIdentityClientId: bus.clientId })
       : credential;
   return { fullyQualifiedNamespace: bus.fullyQualifiedNamespace, credential: busCredential };
+}
+
+/** Creates the reader (and so the shared Service Bus client) on the first look, not when the app starts. */
+function lazyDeadLetterReader(create: () => DeadLetterReader): DeadLetterReader {
+  let reader: DeadLetterReader | undefined;
+  return {
+    peek: (maxCount) => (reader ??= create()).peek(maxCount),
+    close: () => reader?.close() ?? Promise.resolve(),
+  };
 }

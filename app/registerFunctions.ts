@@ -6,6 +6,10 @@ import type { EventLedger } from '../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
+import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
+import { registerDashboardPage } from '../functions/dashboard/dashboardPage';
+import { registerDeadLetters } from '../functions/dashboard/deadLetters';
+import { registerJobsOverview } from '../functions/dashboard/jobsOverview';
 import { registerCancelEvent } from '../functions/cancel/cancelEvent';
 import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
 import { registerHealth } from '../functions/health';
@@ -27,6 +31,8 @@ export interface AppPorts {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Without it the dashboard's dead-letter panel says the queue cannot be read (GET /api/deadletters is absent). */
+  deadLetterReader?: DeadLetterReader;
   /**
    * Where whole job logs are archived (container: settings.storage.jobLogsContainer). Always there in the app
    * (createServices); tests that look at neither logs nor the ledger may leave these two out.
@@ -80,6 +86,7 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       ...(ports.ledger ? { ledger: ports.ledger } : {}),
       metrics,
       log: (message) => context.log(message),
+      warn: (message) => context.warn(message),
     }),
   );
   if (ports.jobInventory) {
@@ -99,4 +106,7 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
   registerListJobs();
   registerJobCallback(callbacks.key);
   registerHealth();
+  registerDashboardPage();
+  registerJobsOverview();
+  if (ports.deadLetterReader) registerDeadLetters(ports.deadLetterReader);
 }

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { EventJobView } from '../../functions/status/eventView';
+import { describeAttempts } from './eventOutcome';
 import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 /** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
@@ -90,6 +91,16 @@ async function fetchJobs(
   };
 }
 
+/** Fails with the stack-not-running message when a local status API refuses connections. */
+export async function assertApiReachable(base: string): Promise<void> {
+  try {
+    await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    if (isConnectionRefused(err) && isLocalUrl(base))
+      throw new Error(stackNotRunningMessage('status API', base, '--api'));
+  }
+}
+
 function isLocalUrl(base: string): boolean {
   try {
     return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(base).hostname);
@@ -144,7 +155,8 @@ export function registerWatchCommand(program: Command): void {
               ? [`waiting for event ${eventId ?? ''}...`]
               : jobs.length === 0
                 ? ['no jobs yet']
-                : formatJobsTable(jobs);
+                : // Under the table: when each requeue's next attempt is due, each dead letter's reason and log tail.
+                  [...formatJobsTable(jobs), ...describeAttempts(jobs)];
         } catch (err) {
           // A local stack that is not (or no longer) running will not come back by itself: say so and stop.
           if (isConnectionRefused(err) && isLocalUrl(base))

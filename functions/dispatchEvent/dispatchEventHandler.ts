@@ -65,6 +65,11 @@ export type DispatchEventHandler = (
   context: InvocationContext,
 ) => Promise<void>;
 
+/** The description's first part on one line (the log tail stays in the message's properties and the status API). */
+function oneLine(description: string): string {
+  return (description.split('\nLog tail:')[0] ?? '').replace(/\s*\n\s*/g, ' ');
+}
+
 /** Thrown in classic mode so the host abandons a marked copy until MaxDeliveryCount dead-letters it. */
 export class MarkedForDeadLetterError extends Error {
   constructor(
@@ -72,9 +77,11 @@ export class MarkedForDeadLetterError extends Error {
     readonly description: string,
   ) {
     super(
-      `message is marked for the dead-letter queue (${reason}); rejecting it until Service Bus dead-letters it: ${description}`,
+      `message is marked for the dead-letter queue (${reason}); rejecting it until Service Bus dead-letters it: ${oneLine(description)}`,
     );
     this.name = 'MarkedForDeadLetterError';
+    // An expected outcome, not a bug: the host logs each rejected delivery as this one line, without frames.
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 
@@ -212,7 +219,12 @@ function logResult(context: InvocationContext, result: DispatchResult): void {
     context.log(
       `dispatched: started [${started.join(', ')}]${duplicates.length ? `, duplicates [${duplicates.join(', ')}]` : ''}`,
     );
+  } else if (result.kind === 'dead-letter') {
+    const subject =
+      result.copy.eventId !== undefined ? `event ${result.copy.eventId}` : `message ${result.copy.messageId}`;
+    context.warn(`dead-lettering ${subject} (${result.reason}): ${result.description}`);
   } else {
-    context.warn(`dead-lettering (${result.reason}): ${result.description}`);
+    // A marked copy: its warning was logged once when it was made; each rejected delivery is the host's one line.
+    context.debug(`rejecting a copy marked for the dead-letter queue (${result.reason})`);
   }
 }

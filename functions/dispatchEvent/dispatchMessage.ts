@@ -89,7 +89,6 @@ export async function dispatchMessage(
   const bodyText = bodyAsText(message.body);
   const poison = (error: InvalidEventError): DispatchResult => {
     const description = error.message;
-    log(`message ${message.messageId ?? '(no id)'} is not a valid event: ${description}`);
     return {
       kind: 'dead-letter',
       reason: 'InvalidEvent',
@@ -199,7 +198,6 @@ export async function dispatchMessage(
     route?: string,
     forAttempt?: number,
   ): DispatchResult {
-    log(`event ${eventId}: ${description}`);
     return {
       kind: 'dead-letter',
       reason: 'NoRoute',

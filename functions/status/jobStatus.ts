@@ -36,6 +36,20 @@ export interface JobView {
   createdTime: string;
   lastUpdatedTime: string;
   reason: string | null;
+  /** The CloudEvent id (from customStatus); null for an instance that has not reported yet. */
+  eventId: string | null;
+  maxAttempts: number | null;
+  polls: number;
+  /** ISO-8601: when the attempt's deadline falls. */
+  deadline: string | null;
+  /** `<resourceGroup>/<location>` where the job runs, once created. */
+  target: string | null;
+  /** Dead-letter description or the requeued copy's last error, once settled. */
+  description: string | null;
+  /** ISO-8601: when a requeued attempt's copy is due. */
+  nextAttemptAt: string | null;
+  /** The tail of the job's log collected before its group was deleted. */
+  logTail: string | null;
   /** Callback routes: `waiting` or `received`; null for polled routes. */
   callback: string | null;
   /** What the job reported in its callback, once the attempt settled; null when it reported nothing. */
@@ -62,6 +76,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
 /** A job view of one instance, or undefined when the instance is not a dispatch job. */
 export function toJobView(instance: InstanceSnapshot): JobView | undefined {
   const custom = record(instance.customStatus);
+  const output = record(instance.output);
   const parsed = instanceIdPattern.exec(instance.instanceId)?.groups;
   const route = typeof custom?.route === 'string' ? custom.route : parsed?.route;
   const attempt =
@@ -82,9 +97,29 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     createdTime: iso(instance.createdTime),
     lastUpdatedTime: iso(instance.lastUpdatedTime),
     reason: typeof custom?.reason === 'string' ? custom.reason : null,
+    eventId: text(custom?.eventId),
+    maxAttempts: typeof custom?.maxAttempts === 'number' ? custom.maxAttempts : null,
+    polls: typeof custom?.polls === 'number' ? custom.polls : 0,
+    deadline: text(custom?.deadline),
+    target: targetText(custom?.target),
+    description: text(output?.description),
+    nextAttemptAt: text(output?.scheduledEnqueueTime),
+    logTail: text(output?.logTail),
     callback: typeof custom?.callback === 'string' ? custom.callback : null,
     output: record(instance.output)?.output ?? null,
   };
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function targetText(value: unknown): string | null {
+  const target = record(value);
+  if (!target) return null;
+  const group = text(target.resourceGroup);
+  const location = text(target.location);
+  return group === null ? location : location === null ? group : `${group}/${location}`;
 }
 
 /**

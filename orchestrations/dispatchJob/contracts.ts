@@ -94,6 +94,8 @@ export interface DispatchJobSettlement {
   /** ISO-8601, for a requeue. */
   scheduledEnqueueTime?: string;
   polls: number;
+  /** The job's log tail collected before its group was deleted (what the status API and dashboard show). */
+  logTail?: string;
   /** What the job reported in its callback (`output`), when it did. */
   output?: unknown;
   /** ISO-8601, when the job's callback was accepted (callback routes). */

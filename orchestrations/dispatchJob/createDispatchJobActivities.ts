@@ -47,6 +47,8 @@ export interface DispatchJobActivityDeps {
   metrics?: DispatchMetrics;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
+  /** Warnings (an expected dead-letter); `log` when absent. */
+  warn?: (message: string) => void;
   /** The activities' clock (tests pass the virtual one). */
   now?: () => Date;
 }
@@ -69,6 +71,7 @@ export interface DispatchJobActivities {
  */
 export function createDispatchJobActivities(deps: DispatchJobActivityDeps): DispatchJobActivities {
   const log = deps.log ?? (() => undefined);
+  const warn = deps.warn ?? log;
   const metrics = deps.metrics ?? noMetrics;
   const now = deps.now ?? (() => new Date());
   const failure = (err: unknown): ActivityFailure => {
@@ -196,7 +199,10 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     async deadLetterEvent(input) {
       const messageId = deadLetterMessageId(input.eventId, input.route, input.attempt);
       await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
-      log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
+      // The one line an expected dead-letter gets: reason and what happened (the log tail is in the status API).
+      warn(
+        `dead-lettering event ${input.eventId}, route ${input.route}, attempt ${input.attempt} (${input.reason}): ${(input.description.split('\nLog tail:')[0] ?? '').replace(/\s*\n\s*/g, '; ')}`,
+      );
     },
     async publishResult({ result, outcome, usage }) {
       if (usage) {

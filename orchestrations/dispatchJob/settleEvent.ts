@@ -19,6 +19,16 @@ import {
 } from './decideSettlement';
 import type { StatusBoard } from './statusBoard';
 
+/** The output keeps at most this much of the log (Durable stores outputs in history and the instances table). */
+const MAX_OUTPUT_LOG_TAIL_CHARS = 4000;
+
+function clipLogTail(logTail: string): string {
+  const trimmed = logTail.trimEnd();
+  return trimmed.length <= MAX_OUTPUT_LOG_TAIL_CHARS
+    ? trimmed
+    : `…${trimmed.slice(trimmed.length - MAX_OUTPUT_LOG_TAIL_CHARS + 1)}`;
+}
+
 type SettlementBase = Omit<DispatchJobSettlement, 'outcome'>;
 
 /** Decides what the attempt means for the event and carries it out: complete, requeue a copy, or dead-letter. */
@@ -42,6 +52,7 @@ export function* settleEvent(
     attempt,
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
+    ...(logs.tail.trim() !== '' ? { logTail: clipLogTail(logs.tail) } : {}),
     ...callbackFields(progress.watch?.callback),
     ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined

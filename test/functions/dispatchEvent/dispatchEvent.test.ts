@@ -298,6 +298,16 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     expect(recorded).toMatchObject({ deliveries: 1, rejection: { reason: 'InvalidEvent' } });
   });
 
+  it('rejects a marked copy with one line and no stack frames (an expected outcome, not a bug)', async () => {
+    await invoke('still not json');
+    const copy = await expectDeadLetterCopy('InvalidEvent', /^invalid JSON/);
+    const rejected = await invoke(triggerBodyFor(copy), triggerMetadataFor(copy)).catch(
+      (err: unknown) => err,
+    );
+    expect(rejected).toBeInstanceOf(MarkedForDeadLetterError);
+    expect((rejected as Error).stack).not.toContain('\n');
+  });
+
   it('counts an event received once per route it starts, and a rejection by reason', async () => {
     const received = () => recorder.total(MetricName.eventsReceived, { route: 'hello' });
     const rejected = (reason: string) => recorder.total(MetricName.eventsRejected, { reason });
