@@ -1,5 +1,5 @@
 import { InvocationContext } from '@azure/functions';
-import type { FunctionHandler, InvocationContextInit, LogHandler } from '@azure/functions';
+import type { FunctionHandler, FunctionInput, InvocationContextInit, LogHandler } from '@azure/functions';
 import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -427,6 +427,8 @@ export class DurableEngine {
 
   private readonly orchestrators = new Map<string, { name: string; handler: DurableFunctionHandler }>();
   private readonly activities = new Map<string, { name: string; handler: DurableFunctionHandler }>();
+  /** Extra inputs an activity declared (a durableClient input gets the engine's client binding data). */
+  private readonly activityInputs = new Map<string, FunctionInput[]>();
   private readonly instances = new Map<string, InstanceRecord>();
   private readonly store?: InstanceStore<InstanceRecord>;
   private readonly logHandler: LogHandler;
@@ -498,9 +500,13 @@ export class DurableEngine {
     this.register(this.orchestrators, 'orchestration', name, handler);
   }
 
-  /** `handler` is what `df.app.activity` gives app.generic: `(input, context) => Promise<result>`. */
-  registerActivity(name: string, handler: DurableFunctionHandler): void {
+  /**
+   * `handler` is what `df.app.activity` gives app.generic: `(input, context) => Promise<result>`. `extraInputs`
+   * as registered: a `durableClient` input is bound like the host binds it, so `df.getClient(context)` works.
+   */
+  registerActivity(name: string, handler: DurableFunctionHandler, extraInputs: FunctionInput[] = []): void {
     this.register(this.activities, 'activity', name, handler);
+    if (extraInputs.length > 0) this.activityInputs.set(name.toLowerCase(), extraInputs);
   }
 
   /** Registers every orchestrationTrigger / activityTrigger function of a captured registry. Returns the names. */
@@ -511,7 +517,7 @@ export class DurableEngine {
         this.registerOrchestration(registration.name, registration.handler);
         result.orchestrations.push(registration.name);
       } else if (registration.triggerType === 'activityTrigger') {
-        this.registerActivity(registration.name, registration.handler);
+        this.registerActivity(registration.name, registration.handler, registration.extraInputs);
         result.activities.push(registration.name);
       }
     }
@@ -1235,7 +1241,9 @@ export class DurableEngine {
       }
     }
     // Numbered before the orchestrator's new actions: replay numbers it while processing the event.
-    const followUps = numberingEvent ? (this.followUpFor(record, numberingEvent, nowMs, false, effects) ?? []) : [];
+    const followUps = numberingEvent
+      ? (this.followUpFor(record, numberingEvent, nowMs, false, effects) ?? [])
+      : [];
 
     const committed: HistoryEvent[] = [
       ...record.history,
@@ -2067,11 +2075,16 @@ export class DurableEngine {
       triggerMetadata: { instanceId: item.instanceId },
       options: {
         trigger: { type: 'activityTrigger', name: `${name}Trigger` },
-        extraInputs: [],
+        extraInputs: this.activityInputs.get(name.toLowerCase()) ?? [],
         extraOutputs: [],
       },
     };
-    return new InvocationContext(init);
+    const context = new InvocationContext(init);
+    for (const input of init.options?.extraInputs ?? []) {
+      if (input.type === 'durableClient' || input.type === 'orchestrationClient')
+        context.extraInputs.set(input, this.clientBindingData());
+    }
+    return context;
   }
 
   /** TaskFailed fields the way the extension reports a failed JavaScript activity. */

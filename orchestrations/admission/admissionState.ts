@@ -1,0 +1,348 @@
+import type {
+  SlotGrant,
+  SlotLimits,
+  SlotRelease,
+  SlotRequest,
+  TargetFigures,
+  TargetRef,
+  TargetUsage,
+} from './contracts';
+
+/*
+ * Slot accounting: pure functions over a JSON state, so the coordinator orchestrator stays a thin loop, the
+ * state survives continueAsNew as its input, and every rule is unit-tested without an engine. No clock here:
+ * callers pass `now` (the orchestration's currentUtcDateTime).
+ */
+
+const FIVE_MINUTES_MS = 5 * 60_000;
+const HOUR_MS = 60 * 60_000;
+/** How long a target is held back after ARM refused a create without saying for how long. */
+export const REFUSED_HOLD_BACK_MS = 60_000;
+/** Float cores (0.5 CPU) must not fail a comparison by rounding. */
+const CORES_EPSILON = 1e-9;
+
+export interface QueuedRequest extends SlotRequest {
+  seq: number;
+}
+
+export interface SlotHolder {
+  id: string;
+  ticket: number;
+  route: string;
+  target: string;
+  targetIndex: number;
+  cores: number;
+  grantedAt: number;
+}
+
+export interface TargetState extends TargetRef {
+  limits: SlotLimits;
+  /** What others use in the subscription and region (Usage API current minus our holders), at `readAt`. */
+  others?: {
+    containerGroups: number;
+    cores: number;
+    /** This reading alone (the next reading takes the higher of it and itself). */
+    lastGroups: number;
+    lastCores: number;
+    groupsLimit?: number;
+    coresLimit?: number;
+    readAt: number;
+  };
+  /** No grants before this (ARM refused a create on this target). */
+  heldBackUntil?: number;
+  /** Grant times within the last hour, ascending: the create-rate windows. */
+  creates: number[];
+}
+
+export interface AdmissionState {
+  nextSeq: number;
+  /** Sorted: priority descending, then arrival, then sequence. */
+  queue: QueuedRequest[];
+  holders: Record<string, SlotHolder>;
+  targets: Record<string, TargetState>;
+}
+
+export function emptyAdmissionState(): AdmissionState {
+  return { nextSeq: 1, queue: [], holders: {}, targets: {} };
+}
+
+export type RequestOutcome =
+  { kind: 'granted'; grant: SlotGrant } | { kind: 'queued'; position: number } | { kind: 'stale' };
+
+/**
+ * Queues a request, idempotently: the same (id, ticket) again re-sends the grant it already has or keeps its
+ * place. A newer ticket from an instance that still holds an older one means that release was lost: the old
+ * slot is freed first. Limits for its targets are (re)learned from the request.
+ */
+export function applyRequest(
+  state: AdmissionState,
+  request: SlotRequest,
+  limits: Record<string, SlotLimits & TargetRef>,
+): RequestOutcome {
+  for (const [key, value] of Object.entries(limits)) {
+    const { subscriptionId, location, ...rest } = value;
+    const existing = state.targets[key];
+    if (existing) existing.limits = rest;
+    else state.targets[key] = { subscriptionId, location, limits: rest, creates: [] };
+  }
+  const held = state.holders[request.id];
+  if (held) {
+    if (held.ticket === request.ticket) return { kind: 'granted', grant: grantOf(held) };
+    if (held.ticket > request.ticket) return { kind: 'stale' };
+    delete state.holders[request.id];
+  }
+  const index = state.queue.findIndex((q) => q.id === request.id);
+  if (index >= 0) {
+    const queued = state.queue[index]!;
+    if (queued.ticket >= request.ticket) return { kind: 'queued', position: positionOf(state, queued) };
+    state.queue.splice(index, 1);
+  }
+  const entry: QueuedRequest = { ...request, seq: state.nextSeq++ };
+  state.queue.splice(insertionIndex(state.queue, entry), 0, entry);
+  return { kind: 'queued', position: positionOf(state, entry) };
+}
+
+/** Frees a holder or drops a queued request. A refusal holds its target back (Retry-After, else a minute). */
+export function applyRelease(state: AdmissionState, release: SlotRelease, now: number): boolean {
+  const matches = (ticket: number): boolean => release.ticket === undefined || release.ticket === ticket;
+  let found = false;
+  const held = state.holders[release.id];
+  if (held && matches(held.ticket)) {
+    delete state.holders[release.id];
+    found = true;
+    if (release.refused) {
+      const target = state.targets[held.target];
+      if (target) {
+        const until = now + (release.refused.retryAfterMs ?? REFUSED_HOLD_BACK_MS);
+        target.heldBackUntil = Math.max(target.heldBackUntil ?? 0, until);
+      }
+    }
+  }
+  const before = state.queue.length;
+  state.queue = state.queue.filter((q) => !(q.id === release.id && matches(q.ticket)));
+  return found || state.queue.length < before;
+}
+
+/** Forgets holders and queued requests whose instances have finished or no longer exist. */
+export function dropFinished(state: AdmissionState, ids: readonly string[]): number {
+  const gone = new Set(ids);
+  let dropped = 0;
+  for (const id of gone) {
+    if (state.holders[id]) {
+      delete state.holders[id];
+      dropped++;
+    }
+  }
+  const before = state.queue.length;
+  state.queue = state.queue.filter((q) => !gone.has(q.id));
+  return dropped + before - state.queue.length;
+}
+
+/**
+ * Records a Usage API reading. What others use is the reported current value minus what we hold there; that
+ * undercounts others while one of our slots is between ARM's count and our books (deleted but not released yet),
+ * so the higher of the last two readings is kept: a real drop shows one reading later, a blip never admits.
+ */
+export function applyUsage(state: AdmissionState, key: string, usage: TargetUsage, now: number): void {
+  const target = state.targets[key];
+  if (!target) return;
+  const ours = usageOf(state, key);
+  const groups = Math.max(0, (usage.containerGroups?.current ?? ours.groups) - ours.groups);
+  const cores = Math.max(0, (usage.cores?.current ?? ours.cores) - ours.cores);
+  const last = target.others;
+  target.others = {
+    containerGroups: Math.max(groups, last?.lastGroups ?? 0),
+    cores: Math.max(cores, last?.lastCores ?? 0),
+    lastGroups: groups,
+    lastCores: cores,
+    ...(usage.containerGroups ? { groupsLimit: usage.containerGroups.limit } : {}),
+    ...(usage.cores ? { coresLimit: usage.cores.limit } : {}),
+    readAt: now,
+  };
+}
+
+/**
+ * Grants what fits, in queue order. A request blocked by its route's concurrency is skipped (other routes may
+ * go on); a request blocked by capacity tries its fallbacks in order and, if none fits, closes every one of its
+ * targets to later requests in this pass, so nobody overtakes it there (FIFO per target, no starvation).
+ * Expired requests are dropped (their instances time out on their own).
+ */
+export function admitWaiting(state: AdmissionState, now: number): SlotGrant[] {
+  state.queue = state.queue.filter((q) => q.expiresAt > now);
+  for (const target of Object.values(state.targets)) pruneCreates(target, now);
+  const perRoute = new Map<string, number>();
+  const perTarget = new Map<string, { groups: number; cores: number }>();
+  for (const h of Object.values(state.holders)) {
+    perRoute.set(h.route, (perRoute.get(h.route) ?? 0) + 1);
+    const use = perTarget.get(h.target) ?? { groups: 0, cores: 0 };
+    perTarget.set(h.target, { groups: use.groups + 1, cores: use.cores + h.cores });
+  }
+  const closed = new Set<string>();
+  const grants: SlotGrant[] = [];
+  const grantedSeqs = new Set<number>();
+  const targetCount = Object.keys(state.targets).length;
+  for (const request of state.queue) {
+    if (closed.size >= targetCount) break;
+    if (request.concurrency !== undefined && (perRoute.get(request.route) ?? 0) >= request.concurrency)
+      continue;
+    const index = request.targets.findIndex(
+      (key) => !closed.has(key) && fits(state.targets[key], perTarget.get(key), request.cores, now),
+    );
+    if (index < 0) {
+      for (const key of request.targets) closed.add(key);
+      continue;
+    }
+    const key = request.targets[index]!;
+    const holder: SlotHolder = {
+      id: request.id,
+      ticket: request.ticket,
+      route: request.route,
+      target: key,
+      targetIndex: index,
+      cores: request.cores,
+      grantedAt: now,
+    };
+    state.holders[request.id] = holder;
+    state.targets[key]!.creates.push(now);
+    perRoute.set(request.route, (perRoute.get(request.route) ?? 0) + 1);
+    const use = perTarget.get(key) ?? { groups: 0, cores: 0 };
+    perTarget.set(key, { groups: use.groups + 1, cores: use.cores + request.cores });
+    grantedSeqs.add(request.seq);
+    grants.push(grantOf(holder));
+  }
+  if (grantedSeqs.size > 0) state.queue = state.queue.filter((q) => !grantedSeqs.has(q.seq));
+  return grants;
+}
+
+/** When something may change without an event: a hold-back ends, a create-rate window slides, a wait expires. */
+export function nextWakeAt(state: AdmissionState, now: number): number | undefined {
+  if (state.queue.length === 0) return undefined;
+  let wake = Math.min(...state.queue.map((q) => q.expiresAt));
+  const waitingOn = new Set(state.queue.flatMap((q) => q.targets));
+  for (const key of waitingOn) {
+    const target = state.targets[key];
+    if (!target) continue;
+    if (target.heldBackUntil !== undefined && target.heldBackUntil > now)
+      wake = Math.min(wake, target.heldBackUntil);
+    const free = rateFreeAt(target, now);
+    if (free > now) wake = Math.min(wake, free);
+  }
+  return wake;
+}
+
+/** The figures per target, for customStatus and the status API. */
+export function targetFigures(state: AdmissionState): TargetFigures[] {
+  return Object.entries(state.targets).map(([key, target]) => {
+    const use = usageOf(state, key);
+    const limits = effectiveLimits(target);
+    return {
+      target: key,
+      subscriptionId: target.subscriptionId,
+      location: target.location,
+      inUse: use.groups,
+      coresInUse: use.cores,
+      waiting: state.queue.filter((q) => q.targets[0] === key).length,
+      limit: limits.groups,
+      coresLimit: limits.cores,
+      ...(target.heldBackUntil !== undefined
+        ? { heldBackUntil: new Date(target.heldBackUntil).toISOString() }
+        : {}),
+      ...(target.others ? { usageReadAt: new Date(target.others.readAt).toISOString() } : {}),
+    };
+  });
+}
+
+/** 1-based place among the requests waiting for the same primary target. */
+export function positionOf(state: AdmissionState, request: QueuedRequest): number {
+  let position = 0;
+  for (const q of state.queue) {
+    if (q.targets[0] === request.targets[0]) position++;
+    if (q.seq === request.seq) return position;
+  }
+  return position;
+}
+
+function grantOf(h: SlotHolder): SlotGrant {
+  return { id: h.id, ticket: h.ticket, target: h.target, targetIndex: h.targetIndex, grantedAt: h.grantedAt };
+}
+
+function usageOf(state: AdmissionState, key: string): { groups: number; cores: number } {
+  let groups = 0;
+  let cores = 0;
+  for (const h of Object.values(state.holders)) {
+    if (h.target !== key) continue;
+    groups++;
+    cores += h.cores;
+  }
+  return { groups, cores };
+}
+
+/** Never past `limit - what others use`, from the Usage API, nor past the configured limits. */
+function effectiveLimits(target: TargetState): { groups: number; cores: number } {
+  const others = target.others;
+  const groups =
+    others?.groupsLimit !== undefined
+      ? Math.min(target.limits.containerGroups, others.groupsLimit - others.containerGroups)
+      : target.limits.containerGroups;
+  const cores =
+    others?.coresLimit !== undefined
+      ? Math.min(target.limits.cores, others.coresLimit - others.cores)
+      : target.limits.cores;
+  return { groups: Math.max(0, groups), cores: Math.max(0, cores) };
+}
+
+function fits(
+  target: TargetState | undefined,
+  use: { groups: number; cores: number } | undefined,
+  cores: number,
+  now: number,
+): boolean {
+  if (!target) return false;
+  if (target.heldBackUntil !== undefined && now < target.heldBackUntil) return false;
+  const limits = effectiveLimits(target);
+  const groups = use?.groups ?? 0;
+  const coresUsed = use?.cores ?? 0;
+  if (groups + 1 > limits.groups) return false;
+  if (coresUsed + cores > limits.cores + CORES_EPSILON) return false;
+  return rateFreeAt(target, now) <= now;
+}
+
+/** The earliest time another create fits both create-rate windows (`now` or earlier: it fits now). */
+function rateFreeAt(target: TargetState, now: number): number {
+  let free = now;
+  const { creates, limits } = target;
+  const window = (limit: number, span: number): void => {
+    if (limit <= 0) {
+      free = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const recent = creates.filter((t) => t > now - span);
+    if (recent.length >= limit) free = Math.max(free, recent[recent.length - limit]! + span);
+  };
+  window(limits.createsPer5Min, FIVE_MINUTES_MS);
+  window(limits.createsPerHour, HOUR_MS);
+  return free;
+}
+
+function pruneCreates(target: TargetState, now: number): void {
+  const keepFrom = target.creates.findIndex((t) => t > now - HOUR_MS);
+  if (keepFrom < 0) target.creates = [];
+  else if (keepFrom > 0) target.creates = target.creates.slice(keepFrom);
+}
+
+function insertionIndex(queue: QueuedRequest[], entry: QueuedRequest): number {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(queue[mid]!, entry)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function before(a: QueuedRequest, b: QueuedRequest): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  if (a.arrivedAt !== b.arrivedAt) return a.arrivedAt < b.arrivedAt;
+  return a.seq < b.seq;
+}
