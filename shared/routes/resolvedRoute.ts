@@ -36,6 +36,13 @@ export interface ResolvedRoute {
     backoff: BackoffPolicy;
     poll: PollPolicy;
     nonRetryableExitCodes: number[];
+    /** Admission: at most this many of the route's jobs at once; undefined = no cap. */
+    concurrency?: number;
+    /** Admission: higher first. */
+    priority: number;
+    /** As written; `capacityWaitMs` is what the orchestrator uses. */
+    capacityWait: string;
+    capacityWaitMs: number;
   };
 }
 
@@ -122,6 +129,10 @@ function resolveOne(
       },
       poll: { initialMs: parseIsoDuration(policy.poll.initial), maxMs: parseIsoDuration(policy.poll.max) },
       nonRetryableExitCodes: [...policy.nonRetryableExitCodes],
+      ...(policy.concurrency !== undefined ? { concurrency: policy.concurrency } : {}),
+      priority: policy.priority,
+      capacityWait: policy.capacityWait,
+      capacityWaitMs: parseIsoDuration(policy.capacityWait),
     },
   };
 }
