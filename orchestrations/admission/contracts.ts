@@ -1,3 +1,5 @@
+import { ACI_DEFAULT_QUOTA, type QuotaLimits } from '../../shared/config/quotaSpec';
+
 /**
  * Names and JSON shapes shared by the admission coordinator, its activities and the orchestrations that ask it
  * for slots. Everything here crosses a Durable boundary (orchestration input, external event, activity input),
@@ -30,20 +32,10 @@ export const AdmissionActivity = {
 } as const;
 
 /** Per (subscription, location) limits. ACI quotas are per subscription and region, not per resource group. */
-export interface SlotLimits {
-  containerGroups: number;
-  cores: number;
-  createsPer5Min: number;
-  createsPerHour: number;
-}
+export type SlotLimits = QuotaLimits;
 
 /** ACI's default quotas for a subscription and region (standard SKU). */
-export const ACI_DEFAULT_LIMITS: Readonly<SlotLimits> = Object.freeze({
-  containerGroups: 100,
-  cores: 100,
-  createsPer5Min: 100,
-  createsPerHour: 300,
-});
+export const ACI_DEFAULT_LIMITS: Readonly<SlotLimits> = ACI_DEFAULT_QUOTA;
 
 export interface TargetRef {
   subscriptionId: string;

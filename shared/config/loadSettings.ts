@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/dispatchErrors';
+import { readAdmissionSettings, type AdmissionSettings } from './admissionSettings';
 
 /**
  * Watch-loop polls per orchestration execution before continueAsNew. Each poll adds about 8 history events
@@ -30,6 +31,8 @@ export interface Settings {
   keyVaultUri?: string;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
+  /** Capacity admission (DISPATCH_ADMISSION_*). */
+  admission: AdmissionSettings;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
   appSettings: Readonly<Record<string, string | undefined>>;
 }
@@ -165,6 +168,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     );
   }
 
+  const admission = readAdmissionSettings(get, issues);
+
   if (issues.length > 0) {
     throw new ConfigError(`invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, issues);
   }
@@ -188,6 +193,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
     runningInAzure,
+    admission,
     appSettings: Object.freeze({ ...env }),
   };
 }
