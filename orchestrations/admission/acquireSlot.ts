@@ -14,8 +14,12 @@ import {
  * now and then (the request is idempotent, so a lost request or grant is recovered), give up at capacityWait.
  */
 
-/** First re-request after this long without a grant; doubling up to the max (lost events are rare). */
-export const RE_REQUEST_FIRST_MS = 60_000;
+/**
+ * First re-request after this long without a grant, doubling up to the max. Only a lost request needs it (a
+ * re-sent request keeps its arrival time, so it regains its place); a lost grant is re-sent by the coordinator's
+ * reconciliation, which sees the holder still waiting.
+ */
+export const RE_REQUEST_FIRST_MS = 5 * 60_000;
 export const RE_REQUEST_MAX_MS = 60 * 60_000;
 
 export interface SlotWanted {
@@ -32,8 +36,9 @@ export interface SlotWanted {
   ticket: number;
 }
 
-/** What the orchestration shows while it waits. */
+/** What the orchestration shows while it waits (put it in customStatus as `admission`, see contracts). */
 export interface WaitingInfo {
+  ticket: number;
   /** The primary target's key (`<subscription>/<location>`). */
   target: string;
   /** Requests waiting for that target, as the coordinator last published it when this one (re)asked. */
@@ -77,7 +82,7 @@ export function* acquireSlot(
   const grantEvent = context.df.waitForExternalEvent(grantEventName(wanted.ticket));
   for (;;) {
     const figures = (yield context.df.callActivity(AdmissionActivity.request, input)) as RequestSlotResult;
-    onWaiting({ target: input.request.targets[0]!, ...withFigures(figures), since });
+    onWaiting({ ticket: wanted.ticket, target: input.request.targets[0]!, ...withFigures(figures), since });
     if (grantEvent.isCompleted) return { ok: true, grant: grantEvent.result as SlotGrant };
     const timer = context.df.createTimer(new Date(Math.min(expiresAt, now() + reRequestMs)));
     const winner = yield context.df.Task.any([grantEvent, timer]);
@@ -110,7 +115,7 @@ export function* releaseSlot(context: OrchestrationContext, release: SlotRelease
 const RELEASE_RETRY = new RetryOptions(5_000, 6);
 RELEASE_RETRY.backoffCoefficient = 2;
 
-function withFigures(f: RequestSlotResult): Omit<WaitingInfo, 'target' | 'since'> {
+function withFigures(f: RequestSlotResult): Omit<WaitingInfo, 'ticket' | 'target' | 'since'> {
   return {
     ...(f.waiting !== undefined ? { queueLength: f.waiting } : {}),
     ...(f.inUse !== undefined ? { inUse: f.inUse } : {}),

@@ -14,6 +14,8 @@ import {
   type SlotRequest,
   type TargetRef,
   type TargetUsage,
+  type WaitingCustomStatus,
+  WAITING_FOR_CAPACITY,
 } from './contracts';
 import type { CoordinatorInput, CoordinatorOptions } from './coordinator';
 import { emptyAdmissionState } from './admissionState';
@@ -46,12 +48,14 @@ export interface RequestSlotResult {
 }
 
 export interface ReconcileInput {
-  holders: string[];
+  holders: { id: string; ticket: number }[];
   targets: (TargetRef & { key: string })[];
 }
 
 export interface ReconcileResult {
   finished: string[];
+  /** Holders whose instance still waits for the granted ticket (the grant got lost). */
+  stillWaiting: string[];
   usage: Record<string, TargetUsage>;
 }
 
@@ -133,10 +137,12 @@ export function createAdmissionActivities(deps: AdmissionActivityDeps): Admissio
 
     async reconcile(input) {
       const finished: string[] = [];
-      await forEachLimited(input.holders, async (id) => {
+      const stillWaiting: string[] = [];
+      await forEachLimited(input.holders, async ({ id, ticket }) => {
         try {
           const status = await deps.client.getStatus(id);
           if (FINISHED.has(status.runtimeStatus)) finished.push(id);
+          else if (isWaitingFor(status.customStatus, ticket)) stillWaiting.push(id);
         } catch (err) {
           if (!isNotFound(err)) throw err;
           finished.push(id);
@@ -157,7 +163,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDeps): Admissio
         }
       }
       if (finished.length > 0) log(`admission: ${finished.length} slot(s) of finished instances reclaimed`);
-      return { finished, usage };
+      return { finished, stillWaiting, usage };
     },
   };
 }
@@ -175,6 +181,11 @@ async function readCoordinator(
     if (isNotFound(err)) return undefined;
     throw err;
   }
+}
+
+function isWaitingFor(customStatus: unknown, ticket: number): boolean {
+  const status = customStatus as Partial<WaitingCustomStatus> | null | undefined;
+  return status?.phase === WAITING_FOR_CAPACITY && status.admission?.ticket === ticket;
 }
 
 /** durable-functions' client answers a missing instance with these messages (HTTP 404). */

@@ -66,8 +66,7 @@ export function emptyAdmissionState(): AdmissionState {
   return { nextSeq: 1, queue: [], holders: {}, targets: {} };
 }
 
-export type RequestOutcome =
-  { kind: 'granted'; grant: SlotGrant } | { kind: 'queued'; position: number } | { kind: 'stale' };
+export type RequestOutcome = { kind: 'granted'; grant: SlotGrant } | { kind: 'queued' } | { kind: 'stale' };
 
 /**
  * Queues a request, idempotently: the same (id, ticket) again re-sends the grant it already has or keeps its
@@ -94,22 +93,20 @@ export function applyRequest(
   const index = state.queue.findIndex((q) => q.id === request.id);
   if (index >= 0) {
     const queued = state.queue[index]!;
-    if (queued.ticket >= request.ticket) return { kind: 'queued', position: positionOf(state, queued) };
+    if (queued.ticket >= request.ticket) return { kind: 'queued' };
     state.queue.splice(index, 1);
   }
   const entry: QueuedRequest = { ...request, seq: state.nextSeq++ };
   state.queue.splice(insertionIndex(state.queue, entry), 0, entry);
-  return { kind: 'queued', position: positionOf(state, entry) };
+  return { kind: 'queued' };
 }
 
 /** Frees a holder or drops a queued request. A refusal holds its target back (Retry-After, else a minute). */
 export function applyRelease(state: AdmissionState, release: SlotRelease, now: number): boolean {
   const matches = (ticket: number): boolean => release.ticket === undefined || release.ticket === ticket;
-  let found = false;
   const held = state.holders[release.id];
   if (held && matches(held.ticket)) {
     delete state.holders[release.id];
-    found = true;
     if (release.refused) {
       const target = state.targets[held.target];
       if (target) {
@@ -117,10 +114,12 @@ export function applyRelease(state: AdmissionState, release: SlotRelease, now: n
         target.heldBackUntil = Math.max(target.heldBackUntil ?? 0, until);
       }
     }
+    // An instance holds or waits, never both (a newer request frees the holder first).
+    return true;
   }
-  const before = state.queue.length;
-  state.queue = state.queue.filter((q) => !(q.id === release.id && matches(q.ticket)));
-  return found || state.queue.length < before;
+  const index = state.queue.findIndex((q) => q.id === release.id && matches(q.ticket));
+  if (index >= 0) state.queue.splice(index, 1);
+  return index >= 0;
 }
 
 /** Forgets holders and queued requests whose instances have finished or no longer exist. */
@@ -168,7 +167,7 @@ export function applyUsage(state: AdmissionState, key: string, usage: TargetUsag
  * Expired requests are dropped (their instances time out on their own).
  */
 export function admitWaiting(state: AdmissionState, now: number): SlotGrant[] {
-  state.queue = state.queue.filter((q) => q.expiresAt > now);
+  if (state.queue.some((q) => q.expiresAt <= now)) state.queue = state.queue.filter((q) => q.expiresAt > now);
   for (const target of Object.values(state.targets)) pruneCreates(target, now);
   const perRoute = new Map<string, number>();
   const perTarget = new Map<string, { groups: number; cores: number }>();
@@ -179,9 +178,9 @@ export function admitWaiting(state: AdmissionState, now: number): SlotGrant[] {
   }
   const closed = new Set<string>();
   const grants: SlotGrant[] = [];
-  const grantedSeqs = new Set<number>();
+  const granted: number[] = [];
   const targetCount = Object.keys(state.targets).length;
-  for (const request of state.queue) {
+  for (const [position, request] of state.queue.entries()) {
     if (closed.size >= targetCount) break;
     if (request.concurrency !== undefined && (perRoute.get(request.route) ?? 0) >= request.concurrency)
       continue;
@@ -207,10 +206,10 @@ export function admitWaiting(state: AdmissionState, now: number): SlotGrant[] {
     perRoute.set(request.route, (perRoute.get(request.route) ?? 0) + 1);
     const use = perTarget.get(key) ?? { groups: 0, cores: 0 };
     perTarget.set(key, { groups: use.groups + 1, cores: use.cores + request.cores });
-    grantedSeqs.add(request.seq);
+    granted.push(position);
     grants.push(grantOf(holder));
   }
-  if (grantedSeqs.size > 0) state.queue = state.queue.filter((q) => !grantedSeqs.has(q.seq));
+  for (let i = granted.length - 1; i >= 0; i--) state.queue.splice(granted[i]!, 1);
   return grants;
 }
 

@@ -90,6 +90,18 @@ export type AdmissionOp =
   | { kind: 'request'; request: SlotRequest; limits: Record<string, SlotLimits & TargetRef> }
   | { kind: 'release'; release: SlotRelease };
 
+/** The phase a waiting orchestration shows in customStatus. */
+export const WAITING_FOR_CAPACITY = 'WaitingForCapacity';
+
+/**
+ * The part of a waiting orchestration's customStatus the coordinator reads when it reconciles: a holder whose
+ * instance still shows this phase for the granted ticket never got its grant, which is then sent again.
+ */
+export interface WaitingCustomStatus {
+  phase: typeof WAITING_FOR_CAPACITY;
+  admission: { ticket: number };
+}
+
 /** Live quota figures for one target from the ACI Usage API (undefined fields: not reported). */
 export interface TargetUsage {
   containerGroups?: { current: number; limit: number };

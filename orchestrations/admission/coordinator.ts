@@ -8,6 +8,7 @@ import {
   nextWakeAt,
   targetFigures,
   type AdmissionState,
+  type SlotHolder,
 } from './admissionState';
 import type { ReconcileInput, ReconcileResult } from './activities';
 import {
@@ -65,7 +66,7 @@ export function* admissionCoordinator(context: OrchestrationContext): Step<void>
   for (let turn = 0; turn < options.opsPerExecution; turn++) {
     const busy = state.queue.length > 0 || Object.keys(state.holders).length > 0;
     if (busy && (nextReconcileAt === undefined || now() >= nextReconcileAt)) {
-      yield* reconcile(context, state);
+      resend.push(...(yield* reconcile(context, state, options.reconcileIntervalMs)));
       nextReconcileAt = now() + options.reconcileIntervalMs;
     }
     const grants = [...resend, ...admitWaiting(state, now())];
@@ -134,9 +135,14 @@ function apply(state: AdmissionState, op: AdmissionOp, now: number): SlotGrant[]
   return [];
 }
 
-function* reconcile(context: OrchestrationContext, state: AdmissionState): Step<void> {
+/** Frees the slots of finished instances, reads usage, and returns grants to send again (lost on the way). */
+function* reconcile(
+  context: OrchestrationContext,
+  state: AdmissionState,
+  intervalMs: number,
+): Step<SlotGrant[]> {
   const request: ReconcileInput = {
-    holders: Object.keys(state.holders),
+    holders: Object.values(state.holders).map((h) => ({ id: h.id, ticket: h.ticket })),
     targets: Object.entries(state.targets).map(([key, t]) => ({
       key,
       subscriptionId: t.subscriptionId,
@@ -146,6 +152,17 @@ function* reconcile(context: OrchestrationContext, state: AdmissionState): Step<
   const result = (yield context.df.callActivity(AdmissionActivity.reconcile, request)) as ReconcileResult;
   dropFinished(state, result.finished);
   for (const [key, usage] of Object.entries(result.usage)) applyUsage(state, key, usage, now(context));
+  // A grant younger than one interval may still be on its way.
+  const lost = result.stillWaiting
+    .map((id) => state.holders[id])
+    .filter((h): h is SlotHolder => h !== undefined && h.grantedAt <= now(context) - intervalMs);
+  return lost.map((h) => ({
+    id: h.id,
+    ticket: h.ticket,
+    target: h.target,
+    targetIndex: h.targetIndex,
+    grantedAt: h.grantedAt,
+  }));
 }
 
 function now(context: OrchestrationContext): number {

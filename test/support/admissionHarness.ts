@@ -13,6 +13,7 @@ import {
   type CoordinatorStatus,
   type SlotLimits,
   type TargetRef,
+  WAITING_FOR_CAPACITY,
 } from '../../orchestrations/admission/contracts';
 import { registerAdmission } from '../../orchestrations/admission/registration';
 
@@ -45,16 +46,20 @@ export interface SlotUserOutput {
 function* slotUser(context: OrchestrationContext): Generator<Task, SlotUserOutput, unknown> {
   const input = context.df.getInput<SlotUserInput>();
   const now = (): number => context.df.currentUtcDateTime.getTime();
-  const result = yield* acquireSlot(context, {
-    route: input.route ?? 'r',
-    targets: input.targets ?? [WEST],
-    cores: input.cores ?? 1,
-    priority: input.priority ?? 0,
-    ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
-    arrivedAt: now(),
-    capacityWaitMs: input.capacityWaitMs ?? 6 * 3_600_000,
-    ticket: 1,
-  });
+  const result = yield* acquireSlot(
+    context,
+    {
+      route: input.route ?? 'r',
+      targets: input.targets ?? [WEST],
+      cores: input.cores ?? 1,
+      priority: input.priority ?? 0,
+      ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+      arrivedAt: now(),
+      capacityWaitMs: input.capacityWaitMs ?? 6 * 3_600_000,
+      ticket: 1,
+    },
+    (info) => context.df.setCustomStatus({ phase: WAITING_FOR_CAPACITY, admission: info }),
+  );
   if (!result.ok) return { ok: false, waitedMs: result.waitedMs };
   const grantedAt = now();
   context.df.setCustomStatus('holding');
@@ -81,6 +86,8 @@ export async function startAdmissionHarness(options: {
   limits: SlotLimits;
   capacityReader?: CapacityReader;
   reconcileIntervalMs?: number;
+  /** Grants to these instances are dropped once (a lost event). */
+  loseFirstGrantOf?: string[];
   stateDir?: string;
   clock?: VirtualClock;
 }): Promise<AdmissionHarness> {
@@ -88,14 +95,22 @@ export async function startAdmissionHarness(options: {
   const registry = createRegistry();
   const uninstall = installRegistrationCapture(registry);
   try {
-    registerAdmission((context: InvocationContext) =>
-      createAdmissionActivities({
+    const toLose = new Set(options.loseFirstGrantOf ?? []);
+    registerAdmission((context: InvocationContext) => {
+      const activities = createAdmissionActivities({
         client: df.getClient(context),
         limitsFor: () => options.limits,
         ...(options.capacityReader ? { capacityReader: options.capacityReader } : {}),
         coordinator: { reconcileIntervalMs: options.reconcileIntervalMs ?? 5 * 60_000, opsPerExecution: 20 },
-      }),
-    );
+      });
+      return {
+        ...activities,
+        notify: (grants) => {
+          const lost = grants.filter((g) => toLose.delete(g.id));
+          return activities.notify(grants.filter((g) => !lost.includes(g)));
+        },
+      };
+    });
     df.app.orchestration(SLOT_USER, slotUser);
   } finally {
     uninstall();

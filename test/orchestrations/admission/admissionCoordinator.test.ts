@@ -100,6 +100,20 @@ describe('admission coordinator (local Durable engine, virtual clock)', () => {
     expect(next - lostAt).toBeLessThanOrEqual(5 * MIN + 2_000);
   });
 
+  it('sends a lost grant again when reconciliation sees the holder still waiting', async () => {
+    h = await startAdmissionHarness({
+      limits: limits(1),
+      reconcileIntervalMs: 5 * MIN,
+      loseFirstGrantOf: ['u01'],
+    });
+    const ids = await startUsers(h, [{ jobMs: 10 * MIN }, { jobMs: MIN }]);
+    const out = await h.runUntilDone(ids);
+    const freedAt = out.get('u00')!.releasedAt!;
+    const granted = out.get('u01')!.grantedAt!;
+    // Granted (and lost) at 10:00; the reconciliation at 15:00 re-sends it, before u01's own re-request at 15:01.
+    expect(granted - freedAt).toBe(5 * MIN);
+  });
+
   it('gives up after capacityWait and leaves nothing queued', async () => {
     h = await startAdmissionHarness({ limits: limits(1) });
     const ids = await startUsers(h, [{ jobMs: 120 * MIN }, { jobMs: MIN, capacityWaitMs: 30 * MIN }]);

@@ -6,6 +6,7 @@ import {
   dropFinished,
   emptyAdmissionState,
   nextWakeAt,
+  positionOf,
   REFUSED_HOLD_BACK_MS,
   targetFigures,
   type AdmissionState,
@@ -127,7 +128,8 @@ describe('admission slot accounting', () => {
     const s = emptyAdmissionState();
     const limits = limitsFor(1);
     enqueueAll(s, ['a', 'b'], limits);
-    expect(applyRequest(s, req('b', { arrivedAt: T0 + 1 }), limits)).toEqual({ kind: 'queued', position: 2 });
+    expect(applyRequest(s, req('b', { arrivedAt: T0 + 1 }), limits)).toEqual({ kind: 'queued' });
+    expect(positionOf(s, s.queue[1]!)).toBe(2);
     const [grant] = admitWaiting(s, T0);
     expect(applyRequest(s, req('a'), limits)).toEqual({ kind: 'granted', grant });
     expect(s.queue.map((q) => q.id)).toEqual(['b']);
