@@ -9,15 +9,17 @@ import {
   AdmissionActivity,
 } from '../orchestrations/admission/contracts';
 import { registerAdmission } from '../orchestrations/admission/registration';
-import { DISPATCH_JOB_ORCHESTRATOR, type DispatchJobInput } from '../shared/dispatch/dispatchJobInput';
-import type { DeadLetterCopyRequest, EventQueue, RequeueRequest } from '../shared/messaging/eventQueue';
+import {
+  DISPATCH_JOB_ORCHESTRATOR,
+  type DispatchJobInput,
+} from '../orchestrations/dispatchJob/dispatchJobInput';
+import { DispatchJobActivity } from '../orchestrations/dispatchJob/contracts';
+import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
+import { registerDispatchJob } from '../orchestrations/dispatchJob/registerDispatchJob';
+import type { DeadLetterCopyRequest, EventQueue, RequeueRequest } from '../adapters/serviceBus/eventQueue';
 import { containerGroupNameFor, instanceIdFor } from '../shared/naming/dispatchNames';
 import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
-import {
-  ADMITTED_JOB_ORCHESTRATOR,
-  createAdmittedJobOrchestrator,
-  type AdmittedJobInput,
-} from './admittedJob';
+import { ADMITTED_JOB_ORCHESTRATOR, admittedJobOrchestrator, type AdmittedJobInput } from './admittedJob';
 import type { AdmissionMode, BurstResult } from './admissionSim';
 import { captureHandlers, requireHandler } from './captureHandlers';
 import { QuotaJobProvider } from './quotaJobProvider';
@@ -91,12 +93,10 @@ export async function runBurstOnEngine(mode: AdmissionMode, burst: EngineBurst):
     clock.setTimer(r.scheduledEnqueueTime.getTime(), () => startAttempt(i, r.attempt));
   });
 
-  let mod: typeof import('../orchestrations/dispatchJob') | undefined;
-  const handlers = await captureHandlers(async () => {
-    mod = await import('../orchestrations/dispatchJob');
-    const activities = mod.createDispatchJobActivities({ jobProvider: provider, eventQueue: queue });
-    mod.registerDispatchJob(() => activities);
-    df.app.orchestration(ADMITTED_JOB_ORCHESTRATOR, createAdmittedJobOrchestrator(mod.DispatchJobActivity));
+  const handlers = await captureHandlers(() => {
+    const activities = createDispatchJobActivities({ jobProvider: provider, eventQueue: queue });
+    registerDispatchJob(() => activities);
+    df.app.orchestration(ADMITTED_JOB_ORCHESTRATOR, admittedJobOrchestrator);
     registerAdmission((context: InvocationContext) =>
       createAdmissionActivities({
         client: df.getClient(context),
@@ -109,7 +109,6 @@ export async function runBurstOnEngine(mode: AdmissionMode, burst: EngineBurst):
       }),
     );
   });
-  if (!mod) throw new Error('orchestrations/dispatchJob did not load');
   const register = (name: string, kind: 'orchestration' | 'activity', durableClient = false): void => {
     const handler: FunctionHandler = requireHandler(handlers, name);
     if (kind === 'orchestration') engine.registerOrchestration(name, handler);
@@ -118,7 +117,7 @@ export async function runBurstOnEngine(mode: AdmissionMode, burst: EngineBurst):
   register(DISPATCH_JOB_ORCHESTRATOR, 'orchestration');
   register(ADMITTED_JOB_ORCHESTRATOR, 'orchestration');
   register(ADMISSION_COORDINATOR, 'orchestration');
-  for (const name of Object.values(mod.DispatchJobActivity)) register(name, 'activity');
+  for (const name of Object.values(DispatchJobActivity)) register(name, 'activity');
   for (const name of Object.values(AdmissionActivity)) register(name, 'activity', true);
   await engine.start();
   try {

@@ -5,7 +5,7 @@ import {
   emptyAdmissionState,
 } from '../orchestrations/admission/admissionState';
 import { targetKey, type SlotLimits } from '../orchestrations/admission/contracts';
-import { decideSettlement } from '../shared/dispatch/decideSettlement';
+import { decideSettlement } from '../orchestrations/dispatchJob/decideSettlement';
 import { backoffDelayMs } from '../shared/policy/backoff';
 import { pollDelayMs } from '../shared/policy/pollSchedule';
 import type { ResolvedRoute } from '../shared/routes/resolvedRoute';

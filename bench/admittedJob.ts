@@ -1,12 +1,12 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { acquireSlot, releaseSlot } from '../orchestrations/admission/acquireSlot';
-import type {
-  CreateJobInput,
-  CreateJobResult,
+import {
   DispatchJobActivity,
-  JobRef,
-  JobStatusResult,
-} from '../orchestrations/dispatchJob';
+  type CreateJobInput,
+  type CreateJobResult,
+  type JobRef,
+  type JobStatusResult,
+} from '../orchestrations/dispatchJob/contracts';
 import { containerGroupNameFor } from '../shared/naming/containerGroupName';
 import { pollDelayMs } from '../shared/policy/pollSchedule';
 import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
@@ -26,21 +26,8 @@ export interface AdmittedJobInput {
 
 export type AdmittedJobOutcome = 'Succeeded' | 'CapacityExhausted' | 'Failed';
 
-/**
- * `activities`: dispatchJob's activity names (passed in because that module registers itself when loaded, which
- * the benchmark does inside a registration capture).
- */
-export function createAdmittedJobOrchestrator(activities: typeof DispatchJobActivity) {
-  return function* admittedJobOrchestrator(
-    context: OrchestrationContext,
-  ): Generator<Task, AdmittedJobOutcome, unknown> {
-    return yield* runAdmittedJob(context, activities);
-  };
-}
-
-function* runAdmittedJob(
+export function* admittedJobOrchestrator(
   context: OrchestrationContext,
-  DispatchJobActivity: typeof import('../orchestrations/dispatchJob').DispatchJobActivity,
 ): Generator<Task, AdmittedJobOutcome, unknown> {
   const { route, event, eventJson } = context.df.getInput<AdmittedJobInput>();
   const id = context.df.instanceId;

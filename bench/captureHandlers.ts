@@ -1,26 +1,19 @@
-import * as functions from '@azure/functions';
-import type { FunctionHandler, GenericFunctionOptions } from '@azure/functions';
-
-type GenericRegister = (name: string, options: GenericFunctionOptions) => void;
+import type { FunctionHandler } from '@azure/functions';
+import { createRegistry, installRegistrationCapture } from '../devhost/registrations/captureRegistrations';
 
 /**
- * Runs `register` while standing in for `app.generic` of `@azure/functions`, and returns every handler registered
- * meanwhile (by function name): exactly what `df.app.orchestration` / `df.app.activity` hand the Functions host.
- * Outside the host the package is in test mode and would drop them (with a console warning each).
+ * Runs `register` under the local host's registration capture (the one interceptor of `app.*`) and returns every
+ * handler registered meanwhile, by function name: exactly what `df.app.*` hands the Functions host.
  */
 export async function captureHandlers(register: () => unknown): Promise<Map<string, FunctionHandler>> {
-  const app = functions.app as unknown as { generic: GenericRegister };
-  const original = app.generic;
-  const handlers = new Map<string, FunctionHandler>();
-  app.generic = (name, options) => {
-    handlers.set(name, options.handler);
-  };
+  const registry = createRegistry();
+  const uninstall = installRegistrationCapture(registry);
   try {
     await register();
   } finally {
-    app.generic = original;
+    uninstall();
   }
-  return handlers;
+  return new Map(registry.list().map((r) => [r.name, r.handler]));
 }
 
 /** Looks a captured handler up, failing with the names that were captured. */

@@ -2,9 +2,14 @@ import type { FunctionHandler } from '@azure/functions';
 import * as df from 'durable-functions';
 import { DurableEngine, TERMINAL_STATUSES, type DurableCounterSet } from '../devhost/durable/durableEngine';
 import { VirtualClock } from '../devhost/durable/clock';
-import { DEFAULT_POLLS_PER_EXECUTION } from '../shared/config/loadSettings';
-import { DISPATCH_JOB_ORCHESTRATOR, type DispatchJobInput } from '../shared/dispatch/dispatchJobInput';
-import type { JobSpec, JobTarget } from '../shared/jobs/jobProvider';
+import { registerFunctions } from '../app/registerFunctions';
+import { DispatchJobActivity } from '../orchestrations/dispatchJob/contracts';
+import { DEFAULT_POLLS_PER_EXECUTION, loadSettings } from '../shared/config/loadSettings';
+import {
+  DISPATCH_JOB_ORCHESTRATOR,
+  type DispatchJobInput,
+} from '../orchestrations/dispatchJob/dispatchJobInput';
+import type { JobSpec, JobTarget } from '../adapters/aci/jobProvider';
 import { containerGroupNameFor, instanceIdFor } from '../shared/naming/dispatchNames';
 import { resolveRoutes, type ResolvedRoute } from '../shared/routes/resolvedRoute';
 import { routeSchema } from '../shared/routes/routeSchema';
@@ -34,6 +39,13 @@ export { DEFAULT_POLLS_PER_EXECUTION };
  * stop the 6 h and 24 h jobs. Polling (PT5S -> PT1M), backoff and attempts keep their defaults.
  */
 export const BENCH_ROUTE_TIMEOUT = 'PT48H';
+
+/** The app's settings for the bench: only the Service Bus connection is required, and nothing connects to it. */
+const BENCH_SETTINGS = loadSettings({
+  DURABLE_TASK_HUB: 'bench',
+  ServiceBusConnection:
+    'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;',
+});
 
 export type MonitorKind = 'dispatchJob' | 'naive';
 
@@ -103,16 +115,6 @@ export function benchRoute(): ResolvedRoute {
   return route;
 }
 
-/** The real orchestrator module, loaded with registration captured (so the test-mode warnings stay quiet). */
-async function loadDispatchJob(): Promise<typeof import('../orchestrations/dispatchJob')> {
-  let mod: typeof import('../orchestrations/dispatchJob') | undefined;
-  await captureHandlers(async () => {
-    mod = await import('../orchestrations/dispatchJob');
-  });
-  if (!mod) throw new Error('orchestrations/dispatchJob did not load');
-  return mod;
-}
-
 interface BenchEngine {
   engine: DurableEngine;
   clock: VirtualClock;
@@ -120,18 +122,17 @@ interface BenchEngine {
 }
 
 async function createBenchEngine(): Promise<BenchEngine> {
-  const mod = await loadDispatchJob();
   const clock = new VirtualClock();
   const provider = new VirtualJobProvider(clock);
-  const ours = mod.createDispatchJobActivities({
-    jobProvider: provider,
-    eventQueue: new CountingEventQueue(),
-  });
   const naive = createNaiveMonitorActivities(provider);
-  // Registered through df.app.* (dispatchJob by its own registerDispatchJob) so the handlers are the library's
-  // wrapped ones, exactly as under the Functions host.
+  // The app is built as its entry builds it (registerFunctions), with the virtual provider as its job port, so the
+  // handlers are the library's wrapped ones, exactly as under the Functions host.
   const handlers = await captureHandlers(() => {
-    mod.registerDispatchJob(() => ours);
+    registerFunctions({
+      settings: BENCH_SETTINGS,
+      routes: [benchRoute()],
+      ports: { jobProvider: provider, eventQueue: new CountingEventQueue() },
+    });
     df.app.orchestration(NAIVE_MONITOR_ORCHESTRATOR, naiveMonitorOrchestrator);
     df.app.activity(NaiveMonitorActivity.startJob, {
       handler: (input: unknown) => naive.startJob(input as NaiveMonitorInput),
@@ -146,9 +147,9 @@ async function createBenchEngine(): Promise<BenchEngine> {
     if (kind === 'orchestration') engine.registerOrchestration(name, handler);
     else engine.registerActivity(name, handler);
   };
-  register(mod.DISPATCH_JOB_ORCHESTRATOR, 'orchestration');
+  register(DISPATCH_JOB_ORCHESTRATOR, 'orchestration');
   register(NAIVE_MONITOR_ORCHESTRATOR, 'orchestration');
-  for (const name of [...Object.values(mod.DispatchJobActivity), ...Object.values(NaiveMonitorActivity)])
+  for (const name of [...Object.values(DispatchJobActivity), ...Object.values(NaiveMonitorActivity)])
     register(name, 'activity');
   await engine.start();
   return { engine, clock, provider };

@@ -1,5 +1,5 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
-import type { JobProvider, JobSpec, JobStatus, JobTarget } from '../shared/jobs/jobProvider';
+import type { JobProvider, JobSpec, JobStatus, JobTarget } from '../adapters/aci/jobProvider';
 
 /*
  * The baseline: the "monitor" pattern as the Durable Functions docs show it: a fixed-interval poll loop under an

@@ -1,5 +1,5 @@
 import { CapacityProviderError } from '../shared/errors/dispatchErrors';
-import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../shared/jobs/jobProvider';
+import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../adapters/aci/jobProvider';
 import { VirtualJobProvider, type TimeSource } from './virtualJobProvider';
 
 /**

@@ -1,5 +1,5 @@
-import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../shared/jobs/jobProvider';
-import type { DeadLetterCopyRequest, EventQueue, RequeueRequest } from '../shared/messaging/eventQueue';
+import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../adapters/aci/jobProvider';
+import type { DeadLetterCopyRequest, EventQueue, RequeueRequest } from '../adapters/serviceBus/eventQueue';
 
 /** Anything with a `now()` in epoch milliseconds: the durable engine's VirtualClock in the benchmarks. */
 export interface TimeSource {

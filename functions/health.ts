@@ -17,10 +17,12 @@ export async function health(_request: HttpRequest, context: InvocationContext):
   }
 }
 
-app.http(HEALTH_FUNCTION, {
-  methods: ['GET'],
-  authLevel: 'function',
-  route: 'health',
-  extraInputs: [df.input.durableClient()],
-  handler: health,
-});
+export function registerHealth(): void {
+  app.http(HEALTH_FUNCTION, {
+    methods: ['GET'],
+    authLevel: 'function',
+    route: 'health',
+    extraInputs: [df.input.durableClient()],
+    handler: health,
+  });
+}

@@ -18,7 +18,7 @@ param environmentName string
 })
 param location string
 
-@description('Optional. Object id of the deploying user or pipeline; gets data access to Service Bus and Key Vault for operations. Empty: no operator access is granted.')
+@description('Optional. Object id of the deploying user or pipeline; gets data access to Service Bus, Key Vault and (DTS backend) the Durable Task Scheduler dashboard for operations. Empty: no operator access is granted.')
 param principalId string = ''
 
 @allowed([
@@ -75,9 +75,6 @@ param dispatchQueueMaxDeliveryCount int = 10
 @description('Optional. Peek-lock duration of the dispatch queue (ISO-8601, at most PT5M).')
 param dispatchQueueLockDuration string = 'PT1M'
 
-@description('Optional. Duplicate detection on the dispatch queue; requeued copies carry deterministic MessageIds so it removes double sends.')
-param dispatchQueueRequiresDuplicateDetection bool = true
-
 @description('Optional. Duplicate detection history window of the dispatch queue (ISO-8601).')
 param dispatchQueueDuplicateDetectionWindow string = 'PT10M'
 
@@ -95,6 +92,12 @@ param dispatcherSubscriptionName string = 'dispatcher'
 
 @description('Optional. Topic that receives lifecycle events on every settlement (DISPATCH_RESULTS_TOPIC). Empty: not created and not published.')
 param resultsTopicName string = 'results'
+
+@description('Optional. Subscription of the results topic that keeps lifecycle events for observers, like the local stack\'s. Empty: none.')
+param resultsSubscriptionName string = 'observer'
+
+@description('Optional. Time to live of unread lifecycle events in the results subscription (ISO-8601).')
+param resultsMessageTimeToLive string = 'P1D'
 
 @allowed([
   'Standard'
@@ -140,7 +143,7 @@ param createContainerRegistry bool = false
 @description('Optional. Resource id of an existing container registry the job identity gets AcrPull on. Ignored when createContainerRegistry is true.')
 param existingContainerRegistryResourceId string = ''
 
-@description('Optional. Turn on Key Vault purge protection (irreversible; recommended for production).')
+@description('Optional. Turn on Key Vault purge protection: irreversible, and `azd down --purge` then cannot purge the vault (its name stays taken for 90 days). Off for dev environments; turn it on for production.')
 param keyVaultEnablePurgeProtection bool = false
 
 @allowed([
@@ -150,7 +153,7 @@ param keyVaultEnablePurgeProtection bool = false
 @description('Optional. Public network access of the Key Vault. Disabled needs private endpoints that this template does not create.')
 param keyVaultPublicNetworkAccess string = 'Enabled'
 
-@description('Optional. Create a virtual network: the Function App integrates with one subnet, job container groups may use the other.')
+@description('Optional. Create a virtual network with a subnet the Function App integrates with (job container groups are not placed in it).')
 param enableVirtualNetwork bool = false
 
 @description('Optional. Address space of the virtual network.')
@@ -158,9 +161,6 @@ param vnetAddressPrefix string = '10.60.0.0/16'
 
 @description('Optional. Subnet of the Function App VNet integration (delegated to Microsoft.App/environments).')
 param appSubnetAddressPrefix string = '10.60.0.0/24'
-
-@description('Optional. Subnet for job container groups (delegated to Microsoft.ContainerInstance/containerGroups).')
-param jobSubnetAddressPrefix string = '10.60.1.0/24'
 
 @minValue(1)
 @maxValue(1000)
@@ -175,10 +175,20 @@ param functionMaximumInstanceCount int = 40
 @description('Optional. Flex Consumption instance memory in MB.')
 param functionInstanceMemoryMB int = 2048
 
+@allowed([
+  '20'
+  '22'
+])
+@description('Optional. Node.js major version of the Function App (Flex Consumption). Node 20 left Functions support on 30 April 2026.')
+param nodeVersion string = '22'
+
 @minValue(30)
 @maxValue(730)
 @description('Optional. Log Analytics retention in days.')
 param logRetentionInDays int = 30
+
+@description('Optional. Resource id of an action group that the dead-letter and failed-orchestration alerts notify. Empty: the alerts fire in the portal only.')
+param alertActionGroupResourceId string = ''
 
 // ---------------------------------------------------------------------------------------------
 // Names
@@ -247,6 +257,7 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    logAnalyticsWorkspaceResourceId: monitoring.outputs.logAnalyticsWorkspaceResourceId
   }
 }
 
@@ -261,13 +272,15 @@ module serviceBus 'app/serviceBus.bicep' = {
     dispatchQueueName: dispatchQueueName
     maxDeliveryCount: dispatchQueueMaxDeliveryCount
     lockDuration: dispatchQueueLockDuration
-    requiresDuplicateDetection: dispatchQueueRequiresDuplicateDetection
     duplicateDetectionHistoryTimeWindow: dispatchQueueDuplicateDetectionWindow
     deadLetteringOnMessageExpiration: dispatchQueueDeadLetteringOnMessageExpiration
     defaultMessageTimeToLive: dispatchQueueMessageTimeToLive
     eventsTopicName: eventsTopicName
     dispatcherSubscriptionName: dispatcherSubscriptionName
     resultsTopicName: resultsTopicName
+    resultsSubscriptionName: resultsSubscriptionName
+    resultsMessageTimeToLive: resultsMessageTimeToLive
+    logAnalyticsWorkspaceResourceId: monitoring.outputs.logAnalyticsWorkspaceResourceId
   }
 }
 
@@ -280,6 +293,7 @@ module keyVault 'app/keyVault.bicep' = {
     tags: tags
     enablePurgeProtection: keyVaultEnablePurgeProtection
     publicNetworkAccess: keyVaultPublicNetworkAccess
+    logAnalyticsWorkspaceResourceId: monitoring.outputs.logAnalyticsWorkspaceResourceId
   }
 }
 
@@ -304,7 +318,6 @@ module network 'app/network.bicep' = if (enableVirtualNetwork) {
     tags: tags
     addressPrefix: vnetAddressPrefix
     appSubnetAddressPrefix: appSubnetAddressPrefix
-    jobSubnetAddressPrefix: jobSubnetAddressPrefix
   }
 }
 
@@ -320,7 +333,6 @@ module jobs 'app/jobs.bicep' = {
     tags: tags
     jobIdentityName: '${abbrs.managedIdentityUserAssignedIdentities}job-${resourceToken}'
     appPrincipalId: appIdentity.outputs.principalId
-    additionalAssignableScopes: enableVirtualNetwork ? [rg.id] : []
     createContainerRegistry: createContainerRegistry
     containerRegistryName: '${abbrs.appContainerRegistries}${resourceToken}'
   }
@@ -402,6 +414,21 @@ module functionApp 'app/functionApp.bicep' = {
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
     virtualNetworkSubnetId: enableVirtualNetwork ? network!.outputs.appSubnetId : ''
+    logAnalyticsWorkspaceResourceId: monitoring.outputs.logAnalyticsWorkspaceResourceId
+    runtimeVersion: nodeVersion
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    serviceBusNamespaceName: serviceBus.outputs.name
+    dispatchQueueName: serviceBus.outputs.dispatchQueueName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    actionGroupResourceId: alertActionGroupResourceId
   }
 }
 
@@ -421,8 +448,6 @@ module rbac 'app/rbac.bicep' = {
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     durableTaskSchedulerName: useScheduler ? scheduler!.outputs.name : ''
-    jobSubnetId: enableVirtualNetwork ? network!.outputs.jobSubnetId : ''
-    jobOperatorRoleDefinitionId: jobs.outputs.jobOperatorRoleDefinitionId
     operatorPrincipalId: principalId
     operatorPrincipalType: principalType
   }
@@ -444,6 +469,7 @@ output SERVICEBUS_NAMESPACE_NAME string = serviceBus.outputs.name
 output SERVICEBUS_NAMESPACE_FQDN string = serviceBus.outputs.fullyQualifiedNamespace
 output DISPATCH_QUEUE_NAME string = serviceBus.outputs.dispatchQueueName
 output SERVICEBUS_EVENTS_TOPIC_NAME string = eventsTopicName
+output SERVICEBUS_RESULTS_SUBSCRIPTION_NAME string = !empty(resultsTopicName) ? resultsSubscriptionName : ''
 output DISPATCH_RESULTS_TOPIC string = resultsTopicName
 output DURABLE_TASK_HUB string = durableTaskHubName
 output DURABLE_BACKEND string = durableBackend
@@ -456,4 +482,3 @@ output DISPATCH_DEFAULT_RESOURCE_GROUP string = jobRg.name
 output DISPATCH_DEFAULT_LOCATION string = effectiveJobLocation
 output DISPATCH_JOB_IDENTITY_ID string = jobs.outputs.jobIdentityResourceId
 output AZURE_CONTAINER_REGISTRY_ENDPOINT string = createContainerRegistry ? jobs.outputs.containerRegistryLoginServer : ''
-output DISPATCH_JOB_SUBNET_ID string = enableVirtualNetwork ? network!.outputs.jobSubnetId : ''

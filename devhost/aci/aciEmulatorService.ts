@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { ArmError, invalidRequest, resourceNotFound } from './armError';
-import {
-  ContainerGroupRuntime,
-  type PersistedRuntime,
-  type RuntimeDependencies,
-} from './containerGroupRuntime';
-import { isSupervisorAlive, signalSupervisor } from './containerSupervisor';
+import { ContainerGroupRuntime, type RuntimeDependencies } from './containerGroupRuntime';
+import { readState, redact, writeState } from './aciEmulatorState';
+import { AciQuotaTracker, normalizeLocation, type AciQuota, type RegionUsage } from './aciQuota';
+import { RateFaultInjector, type FaultRates } from './faultRates';
+import { matchArmRoute } from './matchArmRoute';
+import { validateProcessLimits } from './validateProcessLimits';
 import {
   capacityError,
   FAULT_TAG,
@@ -36,80 +36,22 @@ export interface ServiceOptions {
   killGraceMs: number;
   /** When set, groups (redacted spec, states, logs) and operations persist in <stateDir>/containerGroups.json. */
   stateDir?: string;
+  /** Limits per (subscription, region); ACI's defaults when not set. */
+  quota: AciQuota;
+  /** Transient faults injected at a rate (see faultRates.ts). */
+  faultRates?: FaultRates;
   log: (line: string) => void;
 }
 
-const STATE_FILE = 'containerGroups.json';
-const STATE_VERSION = 1;
+/** Thrown to end a request by destroying its connection, without an answer (an injected `reset`). */
+class DropConnection extends Error {}
+
+/** Per request: set when a `lost-response` fault hit the call, which is performed but not answered. */
+interface RequestContext {
+  lostAs?: '500' | 'reset';
+}
+
 const SAVE_DEBOUNCE_MS = 200;
-
-interface PersistedGroup {
-  subscriptionId: string;
-  resourceGroup: string;
-  name: string;
-  /** Secure values and secret volume contents replaced by '' (never written to disk). */
-  spec: ContainerGroupSpec;
-  redacted: boolean;
-  /** The group's directory (volumes, container output and exit files), under <stateDir>/groups. */
-  dir?: string;
-  runtime: PersistedRuntime;
-}
-
-interface PersistedState {
-  version: number;
-  groups: PersistedGroup[];
-  operations: {
-    id: string;
-    subscriptionId: string;
-    location: string;
-    groupKey: string;
-    startTime: string;
-    endTime?: string;
-  }[];
-}
-
-function redact(spec: ContainerGroupSpec): { spec: ContainerGroupSpec; redacted: boolean } {
-  let redacted = false;
-  const containers = spec.containers.map((c) => ({
-    ...c,
-    environmentVariables: c.environmentVariables.map((v) => {
-      if (v.secureValue === undefined) return v;
-      redacted = true;
-      return { name: v.name, secureValue: '' };
-    }),
-  }));
-  const volumes = spec.volumes.map((v) => {
-    if (!v.secret) return v;
-    redacted = true;
-    return { ...v, secret: Object.fromEntries(Object.keys(v.secret).map((file) => [file, ''])) };
-  });
-  return { spec: { ...spec, containers, volumes }, redacted };
-}
-
-/**
- * Kills (SIGKILL, process group) every container a state dir says is still running, e.g. what a stopped
- * `dispatcher dev --state` left behind. Returns how many were killed. For tests and clean-up.
- */
-export function killPersistedContainers(stateDir: string): number {
-  const file = path.join(stateDir, STATE_FILE);
-  let state: PersistedState;
-  try {
-    state = JSON.parse(fs.readFileSync(file, 'utf8')) as PersistedState;
-  } catch {
-    return 0;
-  }
-  let killed = 0;
-  for (const group of state.groups ?? []) {
-    for (const container of group.runtime.containers) {
-      const pid = container.supervisor?.pid;
-      if (pid === undefined || !group.dir) continue;
-      if (!isSupervisorAlive(pid, path.join(group.dir, 'containers', container.name))) continue;
-      signalSupervisor(pid, 'SIGKILL');
-      killed += 1;
-    }
-  }
-  return killed;
-}
 
 interface GroupEntry {
   subscriptionId: string;
@@ -126,49 +68,6 @@ interface Operation {
   runtime: ContainerGroupRuntime;
   startTime: string;
   endTime?: string;
-}
-
-interface RouteMatch {
-  subscriptionId: string;
-  resourceGroup?: string;
-  name?: string;
-  action?: 'stop' | 'start' | 'restart';
-  containerName?: string;
-  operation?: { location: string; id: string };
-}
-
-const GROUPS_ROUTE =
-  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerinstance\/containergroups(?:\/([^/]+)(?:\/(stop|start|restart)|\/containers\/([^/]+)\/logs)?)?\/?$/i;
-const SUBSCRIPTION_GROUPS_ROUTE =
-  /^\/subscriptions\/([^/]+)\/providers\/microsoft\.containerinstance\/containergroups\/?$/i;
-const OPERATION_ROUTE =
-  /^\/subscriptions\/([^/]+)\/providers\/microsoft\.containerinstance\/locations\/([^/]+)\/operations\/([^/]+)\/?$/i;
-
-function decode(part: string | undefined): string | undefined {
-  return part === undefined ? undefined : decodeURIComponent(part);
-}
-
-function matchRoute(pathname: string): RouteMatch | undefined {
-  const groups = GROUPS_ROUTE.exec(pathname);
-  if (groups) {
-    return {
-      subscriptionId: decode(groups[1]) ?? '',
-      resourceGroup: decode(groups[2]),
-      name: decode(groups[3]),
-      ...(groups[4] ? { action: groups[4].toLowerCase() as RouteMatch['action'] } : {}),
-      containerName: decode(groups[5]),
-    };
-  }
-  const subscription = SUBSCRIPTION_GROUPS_ROUTE.exec(pathname);
-  if (subscription) return { subscriptionId: decode(subscription[1]) ?? '' };
-  const operation = OPERATION_ROUTE.exec(pathname);
-  if (operation) {
-    return {
-      subscriptionId: decode(operation[1]) ?? '',
-      operation: { location: decode(operation[2]) ?? '', id: decode(operation[3]) ?? '' },
-    };
-  }
-  return undefined;
 }
 
 function groupKey(subscriptionId: string, resourceGroup: string, name: string): string {
@@ -200,29 +99,23 @@ export class AciEmulatorService {
   private readonly groups = new Map<string, GroupEntry>();
   private readonly operations = new Map<string, Operation>();
   private readonly faults = new FaultInjector();
+  private readonly quota: AciQuotaTracker;
+  private readonly rateFaults: RateFaultInjector | undefined;
   private readonly disposals = new Set<Promise<void>>();
   private groupCounter = 0;
   private closed = false;
   private saveTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: ServiceOptions) {}
+  constructor(private readonly options: ServiceOptions) {
+    this.quota = new AciQuotaTracker(options.quota);
+    this.rateFaults = options.faultRates ? new RateFaultInjector(options.faultRates) : undefined;
+  }
 
   /** Reloads the state dir, if any. Containers that were running are reported killed (see README). */
   loadState(): void {
     if (!this.options.stateDir) return;
-    const file = path.join(this.options.stateDir, STATE_FILE);
-    if (!fs.existsSync(file)) return;
-    let state: PersistedState;
-    try {
-      state = JSON.parse(fs.readFileSync(file, 'utf8')) as PersistedState;
-    } catch (err) {
-      throw new Error(`ACI emulator state file ${file}: cannot be read (${(err as Error).message})`);
-    }
-    if (state.version !== STATE_VERSION || !Array.isArray(state.groups)) {
-      throw new Error(
-        `ACI emulator state file ${file}: unsupported format (expected version ${STATE_VERSION})`,
-      );
-    }
+    const state = readState(this.options.stateDir);
+    if (!state) return;
     for (const persisted of state.groups) {
       const entry = this.newEntry(
         persisted.subscriptionId,
@@ -234,11 +127,12 @@ export class AciEmulatorService {
       entry.runtime.restore(persisted.runtime, persisted.redacted);
       this.groups.set(groupKey(entry.subscriptionId, entry.resourceGroup, entry.name), entry);
     }
+    this.quota.restoreCreateTimes(state.createTimes);
     for (const op of state.operations ?? []) {
       const runtime = this.groups.get(op.groupKey)?.runtime;
       if (runtime) this.operations.set(op.id, { ...op, runtime });
     }
-    this.options.log(`restored ${state.groups.length} container group(s) from ${file}`);
+    this.options.log(`restored ${state.groups.length} container group(s) from ${this.options.stateDir}`);
     this.scheduleSave();
   }
 
@@ -251,40 +145,36 @@ export class AciEmulatorService {
     this.saveTimer.unref();
   }
 
+  /** Writes the state file now (and cancels a pending debounced save): before answering a create or delete. */
   private saveNow(): void {
     const dir = this.options.stateDir;
     if (!dir) return;
-    const state: PersistedState = {
-      version: STATE_VERSION,
-      groups: [...this.groups.values()].map((e) => {
-        const { spec, redacted } = redact(e.runtime.spec);
-        return {
-          subscriptionId: e.subscriptionId,
-          resourceGroup: e.resourceGroup,
-          name: e.name,
-          spec,
-          redacted: redacted || e.runtime.restoredWithoutSecrets,
-          dir: e.runtime.groupDir,
-          runtime: e.runtime.snapshot(),
-        };
-      }),
-      operations: [...this.operations.values()]
-        .filter((op) => this.groups.get(op.groupKey)?.runtime === op.runtime)
-        .map((op) => ({
-          id: op.id,
-          subscriptionId: op.subscriptionId,
-          location: op.location,
-          groupKey: op.groupKey,
-          startTime: op.startTime,
-          ...(op.endTime ? { endTime: op.endTime } : {}),
-        })),
-    };
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const groups = [...this.groups.values()].map((e) => {
+      const { spec, redacted } = redact(e.runtime.spec);
+      return {
+        subscriptionId: e.subscriptionId,
+        resourceGroup: e.resourceGroup,
+        name: e.name,
+        spec,
+        redacted: redacted || e.runtime.restoredWithoutSecrets,
+        dir: e.runtime.groupDir,
+        runtime: e.runtime.snapshot(),
+      };
+    });
+    const operations = [...this.operations.values()]
+      .filter((op) => this.groups.get(op.groupKey)?.runtime === op.runtime)
+      .map((op) => ({
+        id: op.id,
+        subscriptionId: op.subscriptionId,
+        location: op.location,
+        groupKey: op.groupKey,
+        startTime: op.startTime,
+        ...(op.endTime ? { endTime: op.endTime } : {}),
+      }));
     try {
-      fs.mkdirSync(dir, { recursive: true });
-      const file = path.join(dir, STATE_FILE);
-      const temp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(temp, JSON.stringify(state));
-      fs.renameSync(temp, file);
+      writeState(dir, groups, operations, this.quota.createTimes());
     } catch (err) {
       this.options.log(`cannot save state to ${dir}: ${(err as Error).message}`);
     }
@@ -331,8 +221,16 @@ export class AciEmulatorService {
     const clientRequestId = req.headers['x-ms-client-request-id'];
     if (typeof clientRequestId === 'string') headers['x-ms-client-request-id'] = clientRequestId;
     let status = 500;
+    const context: RequestContext = {};
     try {
-      const result = await this.route(req);
+      const result = await this.route(req, context);
+      if (context.lostAs === 'reset') throw new DropConnection();
+      if (context.lostAs === '500')
+        throw new ArmError(
+          500,
+          'InternalServerError',
+          'Encountered internal server error (the ACI emulator performed the request and lost its response).',
+        );
       status = result.status;
       const body = result.body === undefined ? undefined : JSON.stringify(result.body);
       res.writeHead(result.status, {
@@ -342,6 +240,11 @@ export class AciEmulatorService {
       });
       res.end(body);
     } catch (err) {
+      if (err instanceof DropConnection) {
+        this.options.log(`${req.method} ${(req.url ?? '').split('?')[0]} -> connection reset (injected)`);
+        req.socket.destroy();
+        return;
+      }
       const armError =
         err instanceof ArmError
           ? err
@@ -382,6 +285,7 @@ export class AciEmulatorService {
 
   private async route(
     req: IncomingMessage,
+    context: RequestContext,
   ): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
     const authorization = req.headers.authorization;
     if (!authorization) {
@@ -418,7 +322,7 @@ export class AciEmulatorService {
         `The api-version '${apiVersion}' is invalid. The supported versions are dates such as '2023-05-01'.`,
       );
     }
-    const route = matchRoute(url.pathname);
+    const route = matchArmRoute(url.pathname);
     const method = (req.method ?? 'GET').toUpperCase();
     if (!route) {
       throw new ArmError(
@@ -426,6 +330,15 @@ export class AciEmulatorService {
         'NotFound',
         `The path '${url.pathname}' is not part of the Microsoft.ContainerInstance API the emulator serves.`,
       );
+    }
+    if (route.usages) {
+      if (method !== 'GET') throw this.methodNotAllowed(method, url.pathname);
+      const { subscriptionId } = route;
+      const location = route.usages.location;
+      return {
+        status: 200,
+        body: { value: this.quota.usages(subscriptionId, location, this.usage(subscriptionId, location)) },
+      };
     }
     if (route.operation) {
       if (method !== 'GET') throw this.methodNotAllowed(method, url.pathname);
@@ -446,6 +359,7 @@ export class AciEmulatorService {
     const key = groupKey(subscriptionId, resourceGroup, name);
     if (route.containerName !== undefined) {
       if (method !== 'GET') throw this.methodNotAllowed(method, url.pathname);
+      this.rateFault('logs', context, subscriptionId);
       const entry = this.find(key, resourceGroup, name);
       this.injectFault(entry, 'logs', false);
       const tailParam = url.searchParams.get('tail');
@@ -470,27 +384,31 @@ export class AciEmulatorService {
     }
     if (route.action) {
       if (method !== 'POST') throw this.methodNotAllowed(method, url.pathname);
+      if (route.action === 'stop') this.rateFault('stop', context, subscriptionId);
       const entry = this.find(key, resourceGroup, name);
       return this.act(entry, route.action, req, apiVersion);
     }
     switch (method) {
       case 'GET': {
+        this.rateFault('get', context, subscriptionId);
         const entry = this.find(key, resourceGroup, name);
         this.injectFault(entry, 'get', false);
         return { status: 200, body: this.render(entry) };
       }
       case 'PUT':
-        return this.createOrUpdate(req, subscriptionId, resourceGroup, name, apiVersion);
+        return this.createOrUpdate(req, context, subscriptionId, resourceGroup, name, apiVersion);
       case 'PATCH':
         return this.updateTags(req, this.find(key, resourceGroup, name));
       case 'DELETE': {
+        this.rateFault('delete', context, subscriptionId);
         const entry = this.groups.get(key);
         if (!entry) return { status: 204 };
         this.injectFault(entry, 'delete', true);
         this.groups.delete(key);
         this.faults.forget(key);
         const body = this.render(entry);
-        this.scheduleSave();
+        // On disk before the answer: a kill right after it must not bring the group back.
+        this.saveNow();
         const disposal = entry.runtime.dispose().finally(() => this.disposals.delete(disposal));
         this.disposals.add(disposal);
         this.options.log(`deleted container group ${resourceGroup}/${name}`);
@@ -499,6 +417,47 @@ export class AciEmulatorService {
       default:
         throw this.methodNotAllowed(method, url.pathname);
     }
+  }
+
+  /** What exists in (subscription, region) now: a deleted group stops counting at once. */
+  private usage(subscriptionId: string, location: string): RegionUsage {
+    const region = normalizeLocation(location);
+    const usage: RegionUsage = { containerGroups: 0, cores: 0 };
+    for (const entry of this.groups.values()) {
+      const spec = entry.runtime.spec;
+      if (entry.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase()) continue;
+      if (normalizeLocation(spec.location) !== region) continue;
+      usage.containerGroups += 1;
+      usage.cores += spec.containers.reduce((sum, c) => sum + c.cpu, 0);
+    }
+    return usage;
+  }
+
+  /** Applies a rate fault (`--faults`) to this call: throws its error, or marks the answer as lost. */
+  private rateFault(
+    operation: FaultOperation,
+    context: RequestContext,
+    subscriptionId: string,
+    spec?: ContainerGroupSpec,
+  ): void {
+    if (!this.rateFaults) return;
+    const ctx: FaultContext = spec
+      ? this.faultContext(subscriptionId, spec, operation !== 'get' && operation !== 'logs')
+      : {
+          subscriptionId,
+          location: '',
+          cpu: 0,
+          memoryInGB: 0,
+          write: operation !== 'get' && operation !== 'logs',
+        };
+    const decision = this.rateFaults.decide(operation, ctx);
+    if (!decision) return;
+    this.options.log(
+      `injected fault on ${operation}: ${decision.kind === 'error' ? decision.error.code : decision.kind}`,
+    );
+    if (decision.kind === 'error') throw decision.error;
+    if (decision.kind === 'reset') throw new DropConnection();
+    context.lostAs = decision.as;
   }
 
   private methodNotAllowed(method: string, pathname: string): ArmError {
@@ -585,6 +544,7 @@ export class AciEmulatorService {
 
   private async createOrUpdate(
     req: IncomingMessage,
+    context: RequestContext,
     subscriptionId: string,
     resourceGroup: string,
     name: string,
@@ -592,6 +552,8 @@ export class AciEmulatorService {
   ): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
     validateContainerGroupName(name);
     const spec = validateContainerGroup(await this.parseJson(req));
+    validateProcessLimits(spec);
+    this.rateFault('create', context, subscriptionId, spec);
     const faultTag = spec.tags[FAULT_TAG];
     if (faultTag) parseFaultTag(faultTag);
     const key = groupKey(subscriptionId, resourceGroup, name);
@@ -608,13 +570,18 @@ export class AciEmulatorService {
       return { status: 200, body: this.render(existing) };
     }
     if (this.closed) throw new ArmError(503, 'ServiceUnavailable', 'The ACI emulator is shutting down.');
+    const cores = spec.containers.reduce((sum, c) => sum + c.cpu, 0);
+    this.quota.admitCreate(subscriptionId, spec.location, this.usage(subscriptionId, spec.location), cores);
     const entry = this.newEntry(subscriptionId, resourceGroup, name, spec);
     this.groups.set(key, entry);
-    this.scheduleSave();
     const op = this.newOperation(entry);
     const body = this.render(entry);
-    // Containers start after the 201 is on its way, as on ACI (provisioning is asynchronous).
-    setImmediate(() => this.deploy(entry));
+    // On disk BEFORE its containers start and before the answer: an emulator killed right after its 201 (or
+    // during the start) finds the group again on restart, and each container's process through the record
+    // its supervisor leaves (containerSupervisor.ts): the same run is re-attached, not lost nor run twice.
+    // The answer shows the group as ACI does (Creating); the containers are already starting.
+    this.saveNow();
+    this.deploy(entry);
     this.options.log(
       `creating container group ${resourceGroup}/${name} in ${spec.location} (${spec.containers.length} container(s))`,
     );
@@ -647,7 +614,11 @@ export class AciEmulatorService {
     }
     if (tags) {
       const next: Record<string, string> = {};
-      for (const [k, v] of Object.entries(tags)) next[k] = String(v);
+      for (const [k, v] of Object.entries(tags)) {
+        if (typeof v !== 'string')
+          throw invalidRequest(`The request content was invalid: tag '${k}' must be a string.`, 'tags');
+        next[k] = v;
+      }
       entry.runtime.spec = { ...entry.runtime.spec, tags: next };
       this.scheduleSave();
     }

@@ -7,9 +7,11 @@ import {
   isSupervisorAlive,
   logFileOf,
   readSupervisorExit,
+  readSupervisorRecord,
   signalSupervisor,
   spawnSupervisor,
   spawnUnsupervised,
+  writeSupervisorRecord,
   type SupervisorExit,
 } from './containerSupervisor';
 import { LogBuffer } from './logBuffer';
@@ -212,11 +214,36 @@ export class ContainerGroupRuntime {
         this.deps.log(
           `${this.label}/${container.spec.name}: re-attached to the running container (supervisor pid ${supervisor.pid})`,
         );
-      }
+      } else if (persisted.currentState === undefined) this.adoptUnrecordedRun(container);
     }
+    // Every container found running although the state file was written before they started: deployed.
+    if (this.provisioningState === 'Creating' && this.containers.every((c) => c.run))
+      this.provisioningState = 'Succeeded';
     this.markHostLost();
     // What ended while the emulator was down is reported right away.
     for (const container of this.containers) if (container.run) this.check(container);
+  }
+
+  /**
+   * A container the state file shows as never started (the emulator saved the group, then was killed around
+   * the spawn): if its supervisor record exists, that process is this container's run, re-attached rather
+   * than lost (and rather than run a second time).
+   */
+  private adoptUnrecordedRun(container: ContainerRuntime): void {
+    const dir = this.containerDir(container.spec);
+    const record = readSupervisorRecord(dir);
+    if (!record) return;
+    if (!isSupervisorAlive(record.pid, dir) && !readSupervisorExit(dir)) return;
+    container.currentState = { state: 'Running', startTime: record.startTime, detailStatus: '' };
+    container.addEvent('Started', 'Started container');
+    this.watch(container, {
+      pid: record.pid,
+      startTime: record.startTime,
+      argv: this.resolveArgv(container.spec) ?? [],
+    });
+    this.deps.log(
+      `${this.label}/${container.spec.name}: re-attached to a container started just before the emulator stopped (supervisor pid ${record.pid})`,
+    );
   }
 
   /** Leaves every process running (the emulator is stopping with a state dir); nothing is reported any more. */
@@ -480,6 +507,7 @@ export class ContainerGroupRuntime {
       });
       return;
     }
+    if (this.deps.supervise) writeSupervisorRecord(this.containerDir(spec), { pid: child.pid, startTime });
     container.currentState = { state: 'Running', startTime, detailStatus: '' };
     container.addEvent('Started', `Started container`);
     this.deps.log(

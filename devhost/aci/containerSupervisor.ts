@@ -77,10 +77,42 @@ export function exitFileOf(dir: string): string {
   return path.join(dir, 'exit.json');
 }
 
+/** Which supervisor runs (or ran) the container's latest process, written as soon as it is spawned. */
+export interface SupervisorRecord {
+  pid: number;
+  startTime: string;
+}
+
+function recordFileOf(dir: string): string {
+  return path.join(dir, 'supervisor.json');
+}
+
+/**
+ * Written right after the spawn, before the emulator's state file can say so: an emulator killed in between
+ * finds the container's process again through it instead of losing track of a running job.
+ */
+export function writeSupervisorRecord(dir: string, record: SupervisorRecord): void {
+  const file = recordFileOf(dir);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+export function readSupervisorRecord(dir: string): SupervisorRecord | undefined {
+  try {
+    const record = JSON.parse(fs.readFileSync(recordFileOf(dir), 'utf8')) as Partial<SupervisorRecord>;
+    return typeof record.pid === 'number' && typeof record.startTime === 'string'
+      ? { pid: record.pid, startTime: record.startTime }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts a supervised container process; the caller watches the files (and may watch the returned child). */
 export function spawnSupervisor(job: SupervisorJob): ReturnType<typeof spawn> {
   fs.mkdirSync(job.dir, { recursive: true });
   fs.rmSync(exitFileOf(job.dir), { force: true });
+  fs.rmSync(recordFileOf(job.dir), { force: true });
   const diagnostics = fs.openSync(path.join(job.dir, 'supervisor.log'), 'a');
   try {
     const script = path.join(job.dir, 'supervisor.js');

@@ -4,8 +4,10 @@ import type { Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AciEmulatorService } from './aciEmulatorService';
-export { killPersistedContainers } from './aciEmulatorService';
+import { validateAciQuota, type AciQuota } from './aciQuota';
+export { killPersistedContainers } from './aciEmulatorState';
 import { defaultCertDir, loadOrCreateEmulatorCertificate } from './emulatorCertificate';
+import { validateFaultRates, type FaultRates } from './faultRates';
 import { loadImagesMap, parseImagesMap } from './loadImagesMap';
 
 export interface AciEmulatorOptions {
@@ -31,6 +33,13 @@ export interface AciEmulatorOptions {
    * again on the same dir re-attaches to them (see README).
    */
   stateDir?: string;
+  /**
+   * ACI's limits per (subscription, region): container groups, cores, creates per 5 minutes / per hour.
+   * Unset ones keep ACI's defaults (100, 100, 100, 300). Parse the CLI syntax with `parseAciQuota`.
+   */
+  quota?: Partial<AciQuota>;
+  /** Transient ARM faults at a rate, deterministic for a seed. Parse the CLI syntax with `parseFaultRates`. */
+  faults?: FaultRates;
   log?: (line: string) => void;
 }
 
@@ -65,6 +74,10 @@ export async function startAciEmulator(options: AciEmulatorOptions = {}): Promis
   const unavailableLocations = (options.unavailableLocations ?? []).map((l) =>
     l.toLowerCase().replace(/\s+/g, ''),
   );
+  const quota = validateAciQuota(options.quota ?? {}, 'ACI emulator: options.quota');
+  const faultRates = options.faults
+    ? validateFaultRates(options.faults, 'ACI emulator: options.faults')
+    : undefined;
   const certificate = await loadOrCreateEmulatorCertificate(options.certDir ?? defaultCertDir());
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aci-emulator-'));
   const service = new AciEmulatorService({
@@ -73,6 +86,8 @@ export async function startAciEmulator(options: AciEmulatorOptions = {}): Promis
     unavailableLocations,
     imagePullTimeoutMs: options.imagePullTimeoutMs ?? 5 * 60 * 1000,
     killGraceMs: options.killGraceMs ?? 2000,
+    quota,
+    ...(faultRates ? { faultRates } : {}),
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     log,
   });

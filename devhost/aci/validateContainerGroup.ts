@@ -64,6 +64,45 @@ export function validateContainerGroupName(name: string, what = 'container group
   }
 }
 
+/**
+ * A short rendering of a bad value for an error message. Never throws: a value nested thousands deep makes
+ * JSON.stringify overflow the stack, and one bad body must not turn into a 500.
+ */
+function describe(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = Array.isArray(value) ? 'an array' : typeof value;
+  }
+  text ??= String(typeof value);
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}
+
+/** The identity as ARM echoes it: its type and the user-assigned identity ids, nothing else. */
+function validateIdentity(value: unknown): unknown {
+  if (!isRecord(value))
+    throw invalidRequest(`The request content was invalid: 'identity' must be an object.`, 'identity');
+  const type = value['type'];
+  if (type !== undefined && typeof type !== 'string')
+    throw invalidRequest(
+      `The request content was invalid: 'identity.type' must be a string.`,
+      'identity.type',
+    );
+  const assigned = value['userAssignedIdentities'];
+  if (assigned !== undefined && assigned !== null && !isRecord(assigned))
+    throw invalidRequest(
+      `The request content was invalid: 'identity.userAssignedIdentities' must be an object.`,
+      'identity.userAssignedIdentities',
+    );
+  return {
+    ...(type !== undefined ? { type } : {}),
+    ...(isRecord(assigned)
+      ? { userAssignedIdentities: Object.fromEntries(Object.keys(assigned).map((id) => [id, {}])) }
+      : {}),
+  };
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -96,7 +135,7 @@ function validateResource(
     throw new ArmError(
       400,
       'InvalidContainerResourceRequests',
-      `The ${unit} request of container '${containerName}' is invalid: '${path}' must be a number greater than 0, got ${JSON.stringify(value)}.`,
+      `The ${unit} request of container '${containerName}' is invalid: '${path}' must be a number greater than 0, got ${describe(value)}.`,
       {},
       path,
     );
@@ -247,7 +286,9 @@ function validateContainer(value: unknown, index: number, volumeNames: Set<strin
   const portsRaw = props['ports'] ?? [];
   const ports = Array.isArray(portsRaw)
     ? portsRaw.filter(isRecord).map((p) => ({
-        port: Number(p['port']),
+        // Only numbers or numeric strings: Number() of a deeply nested array would overflow the stack.
+        port:
+          typeof p['port'] === 'number' ? p['port'] : typeof p['port'] === 'string' ? Number(p['port']) : NaN,
         ...(typeof p['protocol'] === 'string' ? { protocol: p['protocol'] } : {}),
       }))
     : [];
@@ -366,7 +407,7 @@ export function validateContainerGroup(body: unknown): ContainerGroupSpec {
   const restartPolicy = props['restartPolicy'] ?? 'Always';
   if (restartPolicy !== 'Always' && restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
     throw invalidRequest(
-      `The request content was invalid: 'properties.restartPolicy' must be 'Always', 'OnFailure' or 'Never', got ${JSON.stringify(restartPolicy)}.`,
+      `The request content was invalid: 'properties.restartPolicy' must be 'Always', 'OnFailure' or 'Never', got ${describe(restartPolicy)}.`,
       'properties.restartPolicy',
     );
   }
@@ -409,7 +450,9 @@ export function validateContainerGroup(body: unknown): ContainerGroupSpec {
     sku: typeof props['sku'] === 'string' ? props['sku'] : 'Standard',
     containers,
     volumes,
-    ...(body['identity'] !== undefined ? { identity: body['identity'] } : {}),
+    ...(body['identity'] !== undefined && body['identity'] !== null
+      ? { identity: validateIdentity(body['identity']) }
+      : {}),
     imageRegistryCredentials,
   };
 }

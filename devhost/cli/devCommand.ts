@@ -1,6 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LogLevel } from '@azure/functions';
+import type { AciQuota } from '../aci/aciQuota';
+import type { FaultRates } from '../aci/faultRates';
 import { startDevStack, type DevStackOptions } from '../dev/startDevStack';
+import { ACI_FAULTS_HELP, ACI_QUOTA_HELP, aciQuotaArgument, faultRatesArgument } from './aciFlagParsers';
 
 function port(value: string): number {
   const n = Number(value);
@@ -31,6 +34,8 @@ interface DevFlags {
   settlement?: 'classic' | 'sdk';
   logLevel: LogLevel;
   imagePullTimeout?: number;
+  aciQuota?: AciQuota;
+  aciFaults?: FaultRates;
 }
 
 /** `dispatcher dev`: the whole dispatcher offline (emulators, Durable engine, Functions host) until Ctrl-C. */
@@ -52,6 +57,8 @@ export function registerDevCommand(program: Command): void {
     .option('--routes <file>', 'routes file (DISPATCH_ROUTES_FILE)', './routes.json')
     .addOption(new Option('--settlement <mode>', 'DISPATCH_SETTLEMENT_MODE').choices(['classic', 'sdk']))
     .option('--setting <NAME=VALUE>', 'set an app setting (repeatable)', setting)
+    .option('--aci-quota <limits>', `ACI emulator: ${ACI_QUOTA_HELP}`, aciQuotaArgument)
+    .option('--aci-faults <rates>', `ACI emulator: ${ACI_FAULTS_HELP}`, faultRatesArgument)
     .addOption(
       new Option('--log-level <level>', 'minimum level of host and function logs')
         .choices(['trace', 'debug', 'information', 'warning', 'error'])
@@ -80,6 +87,8 @@ export function registerDevCommand(program: Command): void {
         ...(flags.imagePullTimeout !== undefined
           ? { imagePullTimeoutMs: flags.imagePullTimeout * 1000 }
           : {}),
+        ...(flags.aciQuota ? { aciQuota: flags.aciQuota } : {}),
+        ...(flags.aciFaults ? { aciFaults: flags.aciFaults } : {}),
       };
       const stack = await startDevStack(options);
       // Handlers first: whoever waits for "ready" may signal right away.

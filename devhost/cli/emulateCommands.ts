@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import type { AciQuota } from '../aci/aciQuota';
+import type { FaultRates } from '../aci/faultRates';
 import { startAciEmulator } from '../aci/startAciEmulator';
 import { startServiceBusEmulator } from '../servicebus/startServiceBusEmulator';
+import { ACI_FAULTS_HELP, ACI_QUOTA_HELP, aciQuotaArgument, faultRatesArgument } from './aciFlagParsers';
 
 function parsePort(value: string): number {
   const n = Number(value);
@@ -67,6 +70,8 @@ interface AciFlags {
   state?: string;
   unavailableLocation?: string[];
   imagePullTimeout?: number;
+  quota?: AciQuota;
+  faults?: FaultRates;
   verbose?: boolean;
 }
 
@@ -130,6 +135,8 @@ export function registerEmulateCommands(program: Command): void {
         return n;
       },
     )
+    .option('--quota <limits>', ACI_QUOTA_HELP, aciQuotaArgument)
+    .option('--faults <rates>', ACI_FAULTS_HELP, faultRatesArgument)
     .option('--verbose', 'log every request and container start/exit to stderr')
     .action(async (flags: AciFlags) => {
       const emulator = await startAciEmulator({
@@ -142,6 +149,8 @@ export function registerEmulateCommands(program: Command): void {
         ...(flags.imagePullTimeout !== undefined
           ? { imagePullTimeoutMs: flags.imagePullTimeout * 1000 }
           : {}),
+        ...(flags.quota ? { quota: flags.quota } : {}),
+        ...(flags.faults ? { faults: flags.faults } : {}),
         ...(flags.verbose ? { log: logger(true) } : {}),
       });
       const line = `ARM endpoint: ${emulator.endpoint}  CA certificate: ${emulator.caCertPath} (export NODE_EXTRA_CA_CERTS=${emulator.caCertPath})`;

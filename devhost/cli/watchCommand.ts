@@ -1,16 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { JobView } from '../../functions/status/jobStatus';
 
-/** One row of the status API (`GET /api/events/{id}` or `/api/jobs`). */
-export interface WatchedJob {
-  instanceId: string;
-  route: string;
-  attempt: number;
-  phase: string;
-  runtimeStatus: string;
-  exitCode: number | null;
-  reason: string | null;
-  lastUpdatedTime: string;
-}
+/** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
+export type WatchedJob = JobView;
 
 const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
 

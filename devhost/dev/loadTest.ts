@@ -153,6 +153,9 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
       aciPort: 0,
       routesFile: join(appRoot, 'devhost', 'config', 'loadTest.routes.json'),
       ...(stateDir ? { stateDir } : {}),
+      // This measures the stack's own throughput: ACI's default quotas (100 groups, 100 creates per 5 minutes)
+      // would make it measure ARM's throttling instead.
+      aciQuota: { containerGroups: 1e6, cores: 1e6, createsPer5Min: 1e6, createsPerHour: 1e6 },
     };
     if (options.inProcess) {
       stack = await startDevStack({

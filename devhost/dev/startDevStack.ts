@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { LogLevel } from '@azure/functions';
+import type { AciQuota } from '../aci/aciQuota';
+import type { FaultRates } from '../aci/faultRates';
 import { parseImagesMap } from '../aci/loadImagesMap';
 import { startAciEmulator } from '../aci/startAciEmulator';
 import { trustEmulatorCertificate } from '../aci/trustEmulatorCertificate';
@@ -38,6 +40,10 @@ export interface DevStackOptions {
   settings?: AppSettings;
   /** How long an image that cannot be pulled stays Creating before its deployment fails (ACI emulator). */
   imagePullTimeoutMs?: number;
+  /** ACI emulator quota per (subscription, region) (`--aci-quota`); unset limits keep ACI's defaults. */
+  aciQuota?: Partial<AciQuota>;
+  /** ACI emulator faults at a rate (`--aci-faults`). */
+  aciFaults?: FaultRates;
   /**
    * Run both emulators inside this process (as before) instead of each in a child process of its own.
    * Default false: under load the stack process's event loop is the bottleneck, and spawning containers from
@@ -149,6 +155,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       images: loadDevImages(options.imagesFile ?? join(configDir, 'images.json'), appRoot),
       ...(stateDir ? { stateDir: join(stateDir, 'aci') } : {}),
       ...(options.imagePullTimeoutMs !== undefined ? { imagePullTimeoutMs: options.imagePullTimeoutMs } : {}),
+      ...(options.aciQuota ? { quota: options.aciQuota } : {}),
+      ...(options.aciFaults ? { faults: options.aciFaults } : {}),
       log: (line) => log({ level: 'debug', message: `[aci] ${line}` }),
     });
     closers.push(() => aci.close());

@@ -1,166 +1,53 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DurableEngine, InstanceStatus } from './durableEngine';
+import {
+  buildClientBindingData,
+  managementPayload,
+  type DurableClientBindingData,
+} from './clientBindingData';
 import {
   DurableNotFoundError,
   DurableStateError,
   OrchestrationAlreadyExistsError,
   TERMINAL_STATUSES,
 } from './durableErrors';
-import type { RuntimeStatus } from './durableErrors';
-import { HistoryEventType, historyEventTypeName } from './historyEvent';
-import type { HistoryEvent } from './historyEvent';
+import type { DurableRuntime } from './durableRuntime';
+import type { InstanceStatus } from './durableTypes';
+import { HttpError, jsonBody, parseBool, parseDate, parseStatuses, readBody } from './httpRequestParsing';
+import { statusPayload } from './statusPayload';
 
 const RPC_BASE = '/durabletask/';
 const WEBHOOK_BASE = '/runtime/webhooks/durabletask/';
-const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
-  'Pending',
-  'Running',
-  'Completed',
-  'ContinuedAsNew',
-  'Failed',
-  'Terminated',
-];
 const DEFAULT_PAGE_SIZE = 100;
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** .NET DateTime.ToString("s") + "Z": what the extension puts in createdTime / lastUpdatedTime. */
-function formatStatusTime(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
-}
-
-function parseBool(value: string | null): boolean | undefined {
-  if (value === null) {
-    return undefined;
-  }
-  if (/^true$/i.test(value)) {
-    return true;
-  }
-  if (/^false$/i.test(value)) {
-    return false;
-  }
-  return undefined;
-}
-
-function parseDate(value: string | null, name: string): Date | undefined {
-  if (value === null || value === '') {
-    return undefined;
-  }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new HttpError(400, `Query parameter '${name}' is not a valid date-time: ${value}`);
-  }
-  return date;
-}
-
-function parseStatuses(value: string | null): RuntimeStatus[] | undefined {
-  if (value === null || value === '') {
-    return undefined;
-  }
-  const statuses: RuntimeStatus[] = [];
-  for (const part of value.split(',')) {
-    const match = RUNTIME_STATUSES.find((s) => s.toLowerCase() === part.trim().toLowerCase());
-    // The extension silently skips values it cannot parse (Enum.TryParse); so do we.
-    if (match) {
-      statuses.push(match);
-    }
-  }
-  return statuses.length > 0 ? statuses : undefined;
-}
-
-/** History in the shape the extension's status API returns with showHistory=true (`historyEvents`). */
-function friendlyHistory(events: HistoryEvent[], showOutput: boolean): Array<Record<string, unknown>> {
-  const scheduled = new Map<number, HistoryEvent>();
-  const result: Array<Record<string, unknown>> = [];
-  for (const event of events) {
-    switch (event.EventType) {
-      case HistoryEventType.TaskScheduled:
-      case HistoryEventType.SubOrchestrationInstanceCreated:
-      case HistoryEventType.TimerCreated:
-        scheduled.set(event.EventId, event);
-        if (event.EventType === HistoryEventType.TimerCreated) {
-          result.push({ EventType: 'TimerCreated', FireAt: event.FireAt, Timestamp: event.Timestamp });
-        }
-        break;
-      case HistoryEventType.OrchestratorStarted:
-      case HistoryEventType.OrchestratorCompleted:
-        break;
-      case HistoryEventType.ExecutionStarted:
-        result.push({ EventType: 'ExecutionStarted', FunctionName: event.Name, Timestamp: event.Timestamp });
-        break;
-      case HistoryEventType.TaskCompleted:
-      case HistoryEventType.TaskFailed:
-      case HistoryEventType.SubOrchestrationInstanceCompleted:
-      case HistoryEventType.SubOrchestrationInstanceFailed: {
-        const origin = scheduled.get(event.TaskScheduledId ?? -1);
-        const entry: Record<string, unknown> = {
-          EventType: historyEventTypeName(event.EventType),
-          FunctionName: origin?.Name,
-          ScheduledTime: origin?.Timestamp,
-          Timestamp: event.Timestamp,
-        };
-        if (
-          event.EventType === HistoryEventType.TaskFailed ||
-          event.EventType === HistoryEventType.SubOrchestrationInstanceFailed
-        ) {
-          entry.Reason = event.Reason;
-          entry.Details = event.Details;
-        } else if (showOutput) {
-          entry.Result = event.Result === undefined ? null : (JSON.parse(event.Result) as unknown);
-        }
-        result.push(entry);
-        break;
-      }
-      case HistoryEventType.TimerFired:
-        result.push({ EventType: 'TimerFired', FireAt: event.FireAt, Timestamp: event.Timestamp });
-        break;
-      case HistoryEventType.EventRaised:
-        result.push({
-          EventType: 'EventRaised',
-          Name: event.Name,
-          ...(showOutput
-            ? { Input: event.Input === undefined ? null : (JSON.parse(event.Input) as unknown) }
-            : {}),
-          Timestamp: event.Timestamp,
-        });
-        break;
-      default: {
-        const entry: Record<string, unknown> = {
-          EventType: historyEventTypeName(event.EventType),
-          Timestamp: event.Timestamp,
-        };
-        if (event.OrchestrationStatus) {
-          entry.OrchestrationStatus = event.OrchestrationStatus;
-        }
-        if (showOutput && event.Result !== undefined) {
-          entry.Result = event.Result;
-        }
-        result.push(entry);
-      }
-    }
-  }
-  return result;
-}
 
 /**
- * The Durable Functions extension's management HTTP API, served from the
- * engine: the real `durable-functions` DurableClient talks to it through
+ * The Durable Functions extension's management HTTP API over a runtime it is
+ * given: the real `durable-functions` DurableClient talks to it through
  * `rpcBaseUrl` (`/durabletask/...`), and the webhook URLs of
  * createCheckStatusResponse (`/runtime/webhooks/durabletask/...`) land here too.
  */
 export class DurableHttpApi {
   private server?: http.Server;
 
-  constructor(private readonly engine: DurableEngine) {}
+  /**
+   * @param webhookOrigin origin (scheme://host:port) of the Functions host that serves the webhooks, for
+   *   the URLs handed to clients; default: this API's own origin.
+   */
+  constructor(
+    private readonly engine: DurableRuntime,
+    private readonly webhookOrigin?: string,
+  ) {}
+
+  /** The JSON the `durableClient` input binding carries (as the extension builds it). */
+  clientBindingData(): DurableClientBindingData {
+    const origin = this.origin;
+    return buildClientBindingData(this.engine.taskHubName, this.webhookOrigin ?? origin, origin);
+  }
+
+  /** An instance's management URLs (createCheckStatusResponse's payload); `origin` replaces the host's. */
+  managementPayload(instanceId: string, origin?: string): Record<string, string> {
+    return managementPayload(this.clientBindingData(), instanceId, origin);
+  }
 
   get origin(): string {
     const address = this.server?.address() as AddressInfo | null | undefined;
@@ -219,7 +106,7 @@ export class DurableHttpApi {
       segments.pop();
     }
     try {
-      const body = await this.readBody(req);
+      const body = await readBody(req);
       await this.route(req, res, url, segments, body);
     } catch (error) {
       if (error instanceof HttpError) {
@@ -298,7 +185,7 @@ export class DurableHttpApi {
               'raiseEvent requires an event name: instances/{instanceId}/raiseEvent/{eventName}',
             );
           }
-          this.engine.raiseEventFromJson(first, third, this.jsonBody(body, 'event data'));
+          this.engine.raiseEventFromJson(first, third, jsonBody(body, 'event data'));
           this.send(res, 202, undefined);
           return;
         case 'terminate':
@@ -314,22 +201,33 @@ export class DurableHttpApi {
           throw new HttpError(404, `Unknown instance operation '${second}'`);
       }
     }
-    if (controller === 'entities') {
-      throw new HttpError(501, 'Durable entities are not supported by the local durable engine.');
+    if (controller === 'entities' && first && second !== undefined && third === undefined) {
+      this.entity(res, method, url, first, second, body);
+      return;
     }
     throw new HttpError(404, `Unknown Durable Functions API path: /${segments.join('/')}`);
   }
 
-  private jsonBody(body: string, what: string): string | undefined {
-    if (body.trim() === '') {
-      return undefined;
+  /** `entities/{name}/{key}`: GET reads the state (404 if the entity does not exist), POST `?op=` signals. */
+  private entity(
+    res: http.ServerResponse,
+    method: string,
+    url: URL,
+    name: string,
+    key: string,
+    body: string,
+  ): void {
+    if (method === 'GET') {
+      const { exists, state } = this.engine.readEntityState(name, key);
+      this.send(res, exists ? 200 : 404, exists ? state : undefined);
+      return;
     }
-    try {
-      JSON.parse(body);
-    } catch (error) {
-      throw new HttpError(400, `Invalid JSON content in ${what}: ${(error as Error).message}`);
+    if (method !== 'POST') {
+      throw new HttpError(404, `${method} is not supported on entities/{name}/{key}`);
     }
-    return body;
+    const operation = url.searchParams.get('op') ?? '';
+    this.engine.signalEntityFromJson(name, key, operation, jsonBody(body, 'entity operation input'));
+    this.send(res, 202, undefined);
   }
 
   private async startOrchestration(
@@ -340,11 +238,7 @@ export class DurableHttpApi {
     instanceId: string | undefined,
     body: string,
   ): Promise<void> {
-    const id = this.engine.startNewFromJson(
-      functionName,
-      instanceId,
-      this.jsonBody(body, 'orchestration input'),
-    );
+    const id = this.engine.startNewFromJson(functionName, instanceId, jsonBody(body, 'orchestration input'));
     const timeoutSeconds = Number(url.searchParams.get('timeout'));
     const pollingSeconds = Number(url.searchParams.get('pollingInterval'));
     if (
@@ -365,7 +259,7 @@ export class DurableHttpApi {
         // timed out: fall through to the check-status response
       }
     }
-    const payload = this.engine.managementPayload(id, this.requestOrigin(req));
+    const payload = this.managementPayload(id, this.requestOrigin(req));
     this.send(res, 202, payload, { Location: payload.statusQueryGetUri ?? '', 'Retry-After': '10' });
   }
 
@@ -397,7 +291,7 @@ export class DurableHttpApi {
     const showHistoryOutput = parseBool(q.get('showHistoryOutput')) === true;
     const showInput = parseBool(q.get('showInput')) ?? true;
     const failureIs500 = parseBool(q.get('returnInternalServerErrorOnFailure')) === true;
-    const payload = this.statusPayload(status, showInput, showHistory ? showHistoryOutput : undefined);
+    const payload = statusPayload(status, showInput, showHistory ? showHistoryOutput : undefined);
     let code = 200;
     const headers: Record<string, string> = {};
     if (
@@ -412,27 +306,6 @@ export class DurableHttpApi {
       code = 500;
     }
     this.send(res, code, payload, headers);
-  }
-
-  private statusPayload(
-    status: InstanceStatus,
-    showInput: boolean,
-    historyOutput: boolean | undefined,
-  ): Record<string, unknown> {
-    const payload: Record<string, unknown> = {
-      name: status.name,
-      instanceId: status.instanceId,
-      runtimeStatus: status.runtimeStatus,
-      input: showInput ? status.input : null,
-      customStatus: status.customStatus,
-      output: status.output,
-      createdTime: formatStatusTime(status.createdTime),
-      lastUpdatedTime: formatStatusTime(status.lastUpdatedTime),
-    };
-    if (historyOutput !== undefined && status.history) {
-      payload.historyEvents = friendlyHistory(status.history, historyOutput);
-    }
-    return payload;
   }
 
   private listInstances(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
@@ -458,7 +331,7 @@ export class DurableHttpApi {
       }
     }
     const showInput = parseBool(q.get('showInput')) ?? true;
-    const page = all.slice(offset, offset + pageSize).map((s) => this.statusPayload(s, showInput, undefined));
+    const page = all.slice(offset, offset + pageSize).map((s) => statusPayload(s, showInput, undefined));
     const headers: Record<string, string> = {};
     if (offset + pageSize < all.length) {
       headers['x-ms-continuation-token'] = Buffer.from(String(offset + pageSize)).toString('base64');
@@ -495,20 +368,6 @@ export class DurableHttpApi {
       return;
     }
     this.send(res, 200, { instancesDeleted: deleted });
-  }
-
-  private async readBody(req: http.IncomingMessage): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      const buffer = chunk as Buffer;
-      size += buffer.length;
-      if (size > MAX_BODY_BYTES) {
-        throw new HttpError(413, `Request body larger than ${MAX_BODY_BYTES} bytes`);
-      }
-      chunks.push(buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   private send(

@@ -1,15 +1,16 @@
 export { DurableEngine } from './durableEngine';
+export { DurableRuntime } from './durableRuntime';
+export type { DurableClientBindingData } from './clientBindingData';
+export type { DurableEngineOptions } from './engineSettings';
 export type {
-  DurableClientBindingData,
   DurableCounterSet,
   DurableCounters,
-  DurableEngineOptions,
   DurableFunctionHandler,
   InstanceQuery,
   InstanceStatus,
   StartOrchestrationOptions,
   WaitForInstanceOptions,
-} from './durableEngine';
+} from './durableTypes';
 export {
   DurableNotFoundError,
   DurableStateError,

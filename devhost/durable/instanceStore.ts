@@ -1,74 +1,181 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { VirtualClock } from './clock';
+import type { Clock } from './clock';
+import { DurableNotFoundError, TERMINAL_STATUSES } from './durableErrors';
+import type { RuntimeStatus } from './durableErrors';
+import type { InstanceQuery, InstanceStatus, WaitForInstanceOptions } from './durableTypes';
+import type { HistoryEvent } from './historyEvent';
+import type { InstanceFileStore } from './instanceFileStore';
+import type { InstanceRecord } from './instanceRecord';
+import { iso, parseJsonText } from './jsonText';
 
 /**
- * One JSON file per instance under `<stateDir>/instances/`, replaced
- * atomically (write to a temp file, fsync, rename) so a crash leaves either
- * the old or the new state, never a torn file.
+ * The engine's instances: the records in memory, written through to the file store after every change,
+ * the inbox each instance receives work in, the status views the client sees and the listeners waiting on
+ * a status. Once closed (engine stopped) nothing is written or delivered any more, as after a crash.
  */
-export class InstanceStore<T extends { instanceId: string }> {
-  private readonly dir: string;
-  private tempCounter = 0;
+export class InstanceStore {
+  private readonly records = new Map<string, InstanceRecord>();
+  private readonly statusListeners = new Set<(record: InstanceRecord) => void>();
+  private isClosed = false;
 
-  /** @param fsync flush each write to disk before the rename (crash-safe; slower). */
+  /** @param onDelivered called when an instance's inbox got an event (to schedule an episode for it). */
   constructor(
-    stateDir: string,
-    private readonly fsync = true,
-  ) {
-    this.dir = path.join(path.resolve(stateDir), 'instances');
-    fs.mkdirSync(this.dir, { recursive: true });
+    private readonly clock: Clock,
+    private readonly files: InstanceFileStore<InstanceRecord> | undefined,
+    private readonly onDelivered: (instanceId: string) => void,
+  ) {}
+
+  get closed(): boolean {
+    return this.isClosed;
   }
 
-  private fileFor(instanceId: string): string {
-    // encodeURIComponent keeps ids like "route-abc:0" readable and file-system safe.
-    return path.join(this.dir, `${encodeURIComponent(instanceId).replace(/\*/g, '%2A')}.json`);
+  close(): void {
+    this.isClosed = true;
   }
 
-  save(record: T): void {
-    const file = this.fileFor(record.instanceId);
-    const temp = `${file}.${process.pid}.${this.tempCounter++}.tmp`;
-    const fd = fs.openSync(temp, 'w');
-    try {
-      fs.writeSync(fd, JSON.stringify({ formatVersion: 1, record }));
-      if (this.fsync) {
-        fs.fsyncSync(fd);
+  /** Adds the persisted records not already in memory; returns every record. */
+  loadPersisted(): InstanceRecord[] {
+    for (const record of this.files?.loadAll() ?? []) {
+      if (!this.records.has(record.instanceId)) {
+        this.records.set(record.instanceId, record);
       }
-    } finally {
-      fs.closeSync(fd);
     }
-    fs.renameSync(temp, file);
+    return [...this.records.values()];
   }
 
-  delete(instanceId: string): void {
-    fs.rmSync(this.fileFor(instanceId), { force: true });
+  get(instanceId: string): InstanceRecord | undefined {
+    return this.records.get(instanceId);
   }
 
-  loadAll(): T[] {
-    const records: T[] = [];
-    for (const entry of fs.readdirSync(this.dir)) {
-      const full = path.join(this.dir, entry);
-      if (entry.endsWith('.tmp')) {
-        // Left over from a crash mid-write: the rename never happened, so the old file is authoritative.
-        fs.rmSync(full, { force: true });
+  require(instanceId: string): InstanceRecord {
+    const record = this.records.get(instanceId);
+    if (!record) {
+      throw new DurableNotFoundError(`No instance with ID '${instanceId}' found.`);
+    }
+    return record;
+  }
+
+  all(): InstanceRecord[] {
+    return [...this.records.values()];
+  }
+
+  add(record: InstanceRecord): void {
+    this.records.set(record.instanceId, record);
+  }
+
+  remove(instanceId: string): void {
+    this.records.delete(instanceId);
+    this.files?.delete(instanceId);
+  }
+
+  persist(record: InstanceRecord): void {
+    if (!this.isClosed) {
+      this.files?.save(record);
+    }
+  }
+
+  /** True when the instance has inbox events an episode should run for. */
+  hasPendingWork(instanceId: string): boolean {
+    const record = this.records.get(instanceId);
+    return record !== undefined && record.inbox.length > 0 && !TERMINAL_STATUSES.includes(record.status);
+  }
+
+  /** Queues an event for the instance's execution; dropped if that execution is over or replaced. */
+  deliver(record: InstanceRecord, executionId: string, event: HistoryEvent): void {
+    if (this.isClosed || record.executionId !== executionId || TERMINAL_STATUSES.includes(record.status)) {
+      return;
+    }
+    record.inbox.push({ executionId, event });
+    this.persist(record);
+    this.onDelivered(record.instanceId);
+  }
+
+  setStatus(record: InstanceRecord, status: RuntimeStatus): void {
+    record.status = status;
+    record.lastUpdatedTime = iso(this.clock.now());
+  }
+
+  notify(record: InstanceRecord): void {
+    for (const listener of [...this.statusListeners]) {
+      listener(record);
+    }
+  }
+
+  toStatus(record: InstanceRecord, options: { showHistory?: boolean; showInput?: boolean }): InstanceStatus {
+    const status: InstanceStatus = {
+      name: record.name,
+      instanceId: record.instanceId,
+      runtimeStatus: record.status,
+      input: options.showInput === false ? null : parseJsonText(record.inputJson),
+      output: record.output === undefined ? null : record.output,
+      customStatus: record.customStatus === undefined ? null : record.customStatus,
+      createdTime: new Date(record.createdTime),
+      lastUpdatedTime: new Date(record.lastUpdatedTime),
+      executionId: record.executionId,
+      parentInstanceId: record.parent?.instanceId,
+    };
+    if (options.showHistory) {
+      status.history = JSON.parse(JSON.stringify(record.history)) as HistoryEvent[];
+    }
+    return status;
+  }
+
+  list(query: InstanceQuery): InstanceStatus[] {
+    const result: InstanceStatus[] = [];
+    for (const record of this.records.values()) {
+      if (
+        query.runtimeStatus &&
+        query.runtimeStatus.length > 0 &&
+        !query.runtimeStatus.includes(record.status)
+      ) {
         continue;
       }
-      if (!entry.endsWith('.json')) {
+      const created = Date.parse(record.createdTime);
+      if (query.createdTimeFrom && created < query.createdTimeFrom.getTime()) {
         continue;
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(fs.readFileSync(full, 'utf8'));
-      } catch (error) {
-        throw new Error(`Durable state file ${full} is not valid JSON: ${(error as Error).message}`);
+      if (query.createdTimeTo && created > query.createdTimeTo.getTime()) {
+        continue;
       }
-      const wrapper = parsed as { formatVersion?: unknown; record?: T };
-      if (wrapper.formatVersion !== 1 || typeof wrapper.record?.instanceId !== 'string') {
-        throw new Error(
-          `Durable state file ${full}: expected { formatVersion: 1, record: { instanceId, ... } }.`,
+      if (query.instanceIdPrefix && !record.instanceId.startsWith(query.instanceIdPrefix)) {
+        continue;
+      }
+      result.push(this.toStatus(record, { showInput: true }));
+    }
+    return result.sort(
+      (a, b) => a.createdTime.getTime() - b.createdTime.getTime() || a.instanceId.localeCompare(b.instanceId),
+    );
+  }
+
+  /** Resolves with the status once the instance reaches one of `statuses`; rejects after `timeoutMs` of real time. */
+  waitFor(instanceId: string, options: WaitForInstanceOptions = {}): Promise<InstanceStatus> {
+    const statuses = options.statuses ?? [...TERMINAL_STATUSES];
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const current = this.records.get(instanceId);
+    if (current && statuses.includes(current.status)) {
+      return Promise.resolve(this.toStatus(current, {}));
+    }
+    return new Promise<InstanceStatus>((resolve, reject) => {
+      const listener = (record: InstanceRecord): void => {
+        if (record.instanceId === instanceId && statuses.includes(record.status)) {
+          cleanup();
+          resolve(this.toStatus(record, {}));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        const now = this.records.get(instanceId);
+        reject(
+          new Error(
+            `waitForInstance('${instanceId}'): not ${statuses.join('/')} after ${timeoutMs} ms (status: ${now?.status ?? 'no such instance'}${this.clock instanceof VirtualClock ? '; virtual clock: advance it or call engine.runUntilIdle()' : ''})`,
+          ),
         );
-      }
-      records.push(wrapper.record);
-    }
-    return records;
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.statusListeners.delete(listener);
+      };
+      this.statusListeners.add(listener);
+    });
   }
 }

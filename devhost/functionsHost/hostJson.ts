@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolveBindingExpression, type AppSettings } from './appSettings';
 
 /** The parts of host.json the local host honours (the rest is the real host's business). */
 export interface HostServiceBusSettings {
@@ -8,10 +9,19 @@ export interface HostServiceBusSettings {
   prefetchCount: number;
 }
 
+/** `extensions.durableTask` settings the local Durable engine honours. */
+export interface HostDurableTaskSettings {
+  /** As written: may hold `%NAME%` app-setting references (see {@link resolveTaskHubName}). */
+  hubName?: string;
+  maxConcurrentActivityFunctions?: number;
+  maxConcurrentOrchestratorFunctions?: number;
+}
+
 export interface HostJson {
+  /** Where it was read from, for error messages. */
+  source: string;
   serviceBus: HostServiceBusSettings;
-  /** Raw `extensions.durableTask`, for the Durable engine. */
-  durableTask: Record<string, unknown>;
+  durableTask: HostDurableTaskSettings;
 }
 
 /** The real host's defaults (Microsoft.Azure.WebJobs.Extensions.ServiceBus 5.x). */
@@ -95,9 +105,47 @@ export function parseHostJson(raw: unknown, source = 'host.json'): HostJson {
     settings.autoCompleteMessages = sb.autoCompleteMessages;
   }
   return {
+    source,
     serviceBus: settings,
-    durableTask: asObject(extensions.durableTask, `${source}: extensions.durableTask`),
+    durableTask: parseDurableTask(
+      asObject(extensions.durableTask, `${source}: extensions.durableTask`),
+      source,
+    ),
   };
+}
+
+function parseDurableTask(durable: Record<string, unknown>, source: string): HostDurableTaskSettings {
+  const result: HostDurableTaskSettings = {};
+  if (durable.hubName !== undefined) {
+    if (typeof durable.hubName !== 'string') {
+      throw new HostJsonError(`${source}: extensions.durableTask.hubName: expected a string`);
+    }
+    result.hubName = durable.hubName;
+  }
+  for (const key of ['maxConcurrentActivityFunctions', 'maxConcurrentOrchestratorFunctions'] as const) {
+    const value = durable[key];
+    if (value !== undefined) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+        throw new HostJsonError(
+          `${source}: extensions.durableTask.${key}: expected an integer >= 1, got ${JSON.stringify(value)}`,
+        );
+      }
+      result[key] = value;
+    }
+  }
+  return result;
+}
+
+/**
+ * The task hub name host.json asks for, with `%NAME%` resolved from the app settings the way the host resolves
+ * binding expressions; undefined when host.json names none. Resolved on demand, not at parse time, so a host
+ * that does not run the Durable engine does not need the setting.
+ */
+export function resolveTaskHubName(hostJson: HostJson, settings: AppSettings): string | undefined {
+  const { hubName } = hostJson.durableTask;
+  return hubName === undefined
+    ? undefined
+    : resolveBindingExpression(hubName, settings, `${hostJson.source}: extensions.durableTask.hubName`);
 }
 
 /** Reads host.json from disk; a missing file means the real host's defaults. */

@@ -116,6 +116,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     forgetAppModules(appModulePrefixes(appRoot, files));
     const registry = createRegistry();
     loadApp(files, registry);
+    // First in, so it runs last: the app's connections close after every trigger has stopped.
+    closers.push(() => registry.runTerminateHooks());
     const registrations = registry.list();
     log({
       level: 'information',

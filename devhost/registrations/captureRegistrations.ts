@@ -64,6 +64,20 @@ export class FunctionRegistry {
   get size(): number {
     return this.byName.size;
   }
+
+  /** `app.hook.appTerminate` handlers, in registration order. */
+  readonly terminateHooks: Array<(context: functions.AppTerminateContext) => unknown> = [];
+
+  /** Runs the app-terminate hooks as the host does at shutdown (each awaited; a failure does not stop the rest). */
+  async runTerminateHooks(): Promise<void> {
+    const results = await Promise.allSettled(
+      this.terminateHooks.map((hook) =>
+        Promise.resolve().then(() => hook(new functions.AppTerminateContext())),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
 }
 
 export function createRegistry(): FunctionRegistry {
@@ -238,11 +252,23 @@ export function installRegistrationCapture(registry: FunctionRegistry): () => vo
     });
   }
 
+  // The app closes its connections in an app-terminate hook; the local host runs it at shutdown.
+  const hooks = functions.app.hook as unknown as Record<string, unknown>;
+  const originalAppTerminate = hooks.appTerminate;
+  hooks.appTerminate = (handler: (context: functions.AppTerminateContext) => unknown) => {
+    registry.terminateHooks.push(handler);
+    return new functions.Disposable(() => {
+      const index = registry.terminateHooks.indexOf(handler);
+      if (index >= 0) registry.terminateHooks.splice(index, 1);
+    });
+  };
+
   activeCapture = registry;
   return () => {
     for (const [method, original] of originals) {
       app[method] = original;
     }
+    hooks.appTerminate = originalAppTerminate;
     activeCapture = undefined;
   };
 }

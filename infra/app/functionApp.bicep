@@ -1,4 +1,4 @@
-// Flex Consumption (FC1, Linux) Function App running Node 20 as a user-assigned identity.
+// Flex Consumption (FC1, Linux) Function App running Node.js (22 by default) as a user-assigned identity.
 // The deployment package lives in a blob container that the platform reads with that identity.
 
 @description('Required. Name of the Function App.')
@@ -35,11 +35,18 @@ param maximumInstanceCount int = 40
 @description('Optional. Instance memory in MB.')
 param instanceMemoryMB int = 2048
 
-@description('Optional. Node.js major version.')
-param runtimeVersion string = '20'
+@allowed([
+  '20'
+  '22'
+])
+@description('Optional. Node.js major version on Flex Consumption (Node 20 left Functions support on 30 April 2026).')
+param runtimeVersion string = '22'
 
 @description('Optional. Resource id of a subnet delegated to Microsoft.App/environments for VNet integration; empty: none.')
 param virtualNetworkSubnetId string = ''
+
+@description('Required. Resource id of the Log Analytics workspace that receives the diagnostic logs.')
+param logAnalyticsWorkspaceResourceId string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -119,6 +126,27 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// Host and function logs (FunctionAppLogs) and metrics, next to the Application Insights telemetry.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceResourceId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -14,25 +14,22 @@ param jobIdentityName string
 @description('Required. Principal id of the Function App identity that creates the container groups.')
 param appPrincipalId string
 
-@description('Optional. Extra scopes the job operator role may be assigned at (e.g. the app resource group, for the job subnet).')
-param additionalAssignableScopes array = []
-
 @description('Optional. Create a container registry here and give the job identity AcrPull on it.')
 param createContainerRegistry bool = false
 
 @description('Optional. Name of the container registry (5-50 letters and digits).')
 param containerRegistryName string = ''
 
-// Container group lifecycle only: no other resource type, no role or policy writes.
+// Exactly the ARM calls the ACI job provider makes (test/infra/jobOperatorRole.test.ts records them
+// against the ACI emulator): get/create/delete a group, stop it, read its logs, and poll the
+// create/delete long-running operations (Azure-AsyncOperation URL .../locations/<loc>/operations/<id>).
 var jobOperatorActions = [
   'Microsoft.ContainerInstance/containerGroups/read'
   'Microsoft.ContainerInstance/containerGroups/write'
   'Microsoft.ContainerInstance/containerGroups/delete'
-  'Microsoft.ContainerInstance/containerGroups/start/action'
   'Microsoft.ContainerInstance/containerGroups/stop/action'
-  'Microsoft.ContainerInstance/containerGroups/restart/action'
   'Microsoft.ContainerInstance/containerGroups/containers/logs/read'
-  'Microsoft.Network/virtualNetworks/subnets/join/action'
+  'Microsoft.ContainerInstance/locations/operations/read'
 ]
 
 var roleIds = {
@@ -58,13 +55,13 @@ resource jobOperatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = 
         notActions: []
       }
     ]
-    assignableScopes: concat([
+    assignableScopes: [
       resourceGroup().id
-    ], additionalAssignableScopes)
+    ]
   }
 }
 
-resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = if (createContainerRegistry) {
+resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' = if (createContainerRegistry) {
   name: empty(containerRegistryName) ? 'unused' : containerRegistryName
   location: location
   tags: tags

@@ -19,6 +19,9 @@ param enablePurgeProtection bool = false
 @description('Optional. Public network access.')
 param publicNetworkAccess string = 'Enabled'
 
+@description('Required. Resource id of the Log Analytics workspace that receives the diagnostic logs.')
+param logAnalyticsWorkspaceResourceId string
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -39,6 +42,27 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       bypass: 'AzureServices'
       defaultAction: publicNetworkAccess == 'Enabled' ? 'Allow' : 'Deny'
     }
+  }
+}
+
+// Every secret read (route secretEnv) and management call is audited.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsWorkspaceResourceId
+    logs: [
+      {
+        category: 'AuditEvent'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -1,4 +1,4 @@
-// Log Analytics + workspace-based Application Insights with local (key) auth disabled:
+// Log Analytics + workspace-based Application Insights, both with local (key) auth disabled:
 // telemetry is accepted only with an Entra token (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
 
 @description('Required. Name of the Log Analytics workspace.')
@@ -25,6 +25,10 @@ resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
       name: 'PerGB2018'
     }
     retentionInDays: retentionInDays
+    // Queries and ingestion need an Entra token; workspace keys are refused.
+    features: {
+      disableLocalAuth: true
+    }
   }
 }
 

@@ -1,5 +1,6 @@
-// Optional virtual network: one subnet for Flex Consumption VNet integration, one for job
-// container groups. Off by default (enableVirtualNetwork).
+// Optional virtual network with one subnet for Flex Consumption VNet integration. Off by default
+// (enableVirtualNetwork). Job container groups are not placed in a subnet: the job provider does
+// not set subnetIds, so no job subnet (and no subnets/join right) is created.
 
 @description('Required. Name of the virtual network.')
 param name string
@@ -15,9 +16,6 @@ param addressPrefix string
 
 @description('Required. Address prefix of the Function App integration subnet.')
 param appSubnetAddressPrefix string
-
-@description('Required. Address prefix of the job subnet.')
-param jobSubnetAddressPrefix string
 
 resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   name: name
@@ -44,20 +42,6 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
           ]
         }
       }
-      {
-        name: 'jobs'
-        properties: {
-          addressPrefix: jobSubnetAddressPrefix
-          delegations: [
-            {
-              name: 'aci'
-              properties: {
-                serviceName: 'Microsoft.ContainerInstance/containerGroups'
-              }
-            }
-          ]
-        }
-      }
     ]
   }
 }
@@ -70,6 +54,3 @@ output resourceId string = vnet.id
 
 @description('The resource id of the Function App integration subnet.')
 output appSubnetId string = vnet.properties.subnets[0].id
-
-@description('The resource id of the job subnet.')
-output jobSubnetId string = vnet.properties.subnets[1].id

@@ -28,13 +28,7 @@ param applicationInsightsName string
 @description('Optional. Name of the Durable Task Scheduler; empty: the AzureStorage backend is used.')
 param durableTaskSchedulerName string = ''
 
-@description('Optional. Resource id of the job subnet in this resource group; empty: no VNet.')
-param jobSubnetId string = ''
-
-@description('Optional. Resource id of the job operator custom role (assigned on the job subnet for subnets/join).')
-param jobOperatorRoleDefinitionId string = ''
-
-@description('Optional. Object id of an operator (the deploying user) to grant Service Bus and Key Vault data access; empty: none.')
+@description('Optional. Object id of an operator (the deploying user) to grant Service Bus, Key Vault and (with the DTS backend) Durable Task Scheduler data access; empty: none.')
 param operatorPrincipalId string = ''
 
 @allowed([
@@ -74,7 +68,6 @@ var queueRoles = concat([
 var hasOperator = !empty(operatorPrincipalId)
 var useScheduler = !empty(durableTaskSchedulerName)
 var hasResultsTopic = !empty(resultsTopicName)
-var hasJobSubnet = !empty(jobSubnetId) && !empty(jobOperatorRoleDefinitionId)
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -104,15 +97,6 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 
 resource scheduler 'Microsoft.DurableTask/schedulers@2025-11-01' existing = if (useScheduler) {
   name: useScheduler ? durableTaskSchedulerName : 'unused'
-}
-
-resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' existing = if (hasJobSubnet) {
-  name: hasJobSubnet ? split(jobSubnetId, '/')[8] : 'unused'
-}
-
-resource jobSubnet 'Microsoft.Network/virtualNetworks/subnets@2024-05-01' existing = if (hasJobSubnet) {
-  parent: vnet
-  name: hasJobSubnet ? last(split(jobSubnetId, '/')) : 'unused'
 }
 
 // Functions runtime, Durable task hub (blobs, queues, tables) and the deployment package.
@@ -181,17 +165,6 @@ resource appScheduler 'Microsoft.Authorization/roleAssignments@2022-04-01' = if 
   }
 }
 
-// Container groups placed in the job subnet need subnets/join on it.
-resource appJobSubnet 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasJobSubnet) {
-  name: guid(jobSubnet.id, appPrincipalId, jobOperatorRoleDefinitionId)
-  scope: jobSubnet
-  properties: {
-    roleDefinitionId: jobOperatorRoleDefinitionId
-    principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
 // The operator sends test events, reads and resubmits dead letters, and manages route secrets.
 resource operatorServiceBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasOperator) {
   name: guid(namespace.id, operatorPrincipalId, roleIds.serviceBusDataOwner)
@@ -213,5 +186,17 @@ resource operatorKeyVault 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
+// The Durable Task Scheduler dashboard (where operations.md sends operators) reads orchestrations
+// with the signed-in user's token, which needs a data role on the scheduler.
+resource operatorScheduler 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasOperator && useScheduler) {
+  name: guid(scheduler.id, operatorPrincipalId, roleIds.durableTaskDataContributor)
+  scope: scheduler
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.durableTaskDataContributor)
+    principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
+  }
+}
+
 @description('The number of role assignments made for the app identity in this resource group.')
-output appRoleAssignmentCount int = length(storageRoles) + length(queueRoles) + (hasResultsTopic ? 1 : 0) + 2 + (useScheduler ? 1 : 0) + (hasJobSubnet ? 1 : 0)
+output appRoleAssignmentCount int = length(storageRoles) + length(queueRoles) + (hasResultsTopic ? 1 : 0) + 2 + (useScheduler ? 1 : 0)

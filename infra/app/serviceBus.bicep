@@ -27,9 +27,6 @@ param maxDeliveryCount int = 10
 @description('Optional. Peek-lock duration (ISO-8601).')
 param lockDuration string = 'PT1M'
 
-@description('Optional. Duplicate detection on the dispatch queue.')
-param requiresDuplicateDetection bool = true
-
 @description('Optional. Duplicate detection history window (ISO-8601).')
 param duplicateDetectionHistoryTimeWindow string = 'PT10M'
 
@@ -47,6 +44,15 @@ param dispatcherSubscriptionName string = 'dispatcher'
 
 @description('Optional. Name of the results topic; empty: not created.')
 param resultsTopicName string = 'results'
+
+@description('Optional. Subscription of the results topic that keeps lifecycle events for observers (like the local stack\'s); empty: none, and events published to the topic are dropped.')
+param resultsSubscriptionName string = 'observer'
+
+@description('Optional. How long the results subscription keeps an unread lifecycle event (ISO-8601).')
+param resultsMessageTimeToLive string = 'P1D'
+
+@description('Required. Resource id of the Log Analytics workspace that receives the diagnostic logs.')
+param logAnalyticsWorkspaceResourceId string
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
@@ -69,7 +75,9 @@ resource dispatchQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   properties: {
     maxDeliveryCount: maxDeliveryCount
     lockDuration: lockDuration
-    requiresDuplicateDetection: requiresDuplicateDetection
+    // Not a parameter: Service Bus cannot change it after the queue exists. Requeued copies carry
+    // deterministic MessageIds, so duplicate detection removes double sends.
+    requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: duplicateDetectionHistoryTimeWindow
     deadLetteringOnMessageExpiration: deadLetteringOnMessageExpiration
     defaultMessageTimeToLive: defaultMessageTimeToLive
@@ -92,9 +100,11 @@ resource dispatcherSubscription 'Microsoft.ServiceBus/namespaces/topics/subscrip
   name: dispatcherSubscriptionName
   properties: {
     forwardTo: dispatchQueue.name
+    defaultMessageTimeToLive: defaultMessageTimeToLive
     maxDeliveryCount: maxDeliveryCount
     lockDuration: lockDuration
-    deadLetteringOnMessageExpiration: false
+    // An event that expires before it is forwarded is kept in this subscription's dead-letter queue.
+    deadLetteringOnMessageExpiration: true
     requiresSession: false
   }
 }
@@ -105,6 +115,40 @@ resource resultsTopic 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = if (
   properties: {
     defaultMessageTimeToLive: defaultMessageTimeToLive
     requiresDuplicateDetection: false
+  }
+}
+
+resource resultsSubscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' = if (!empty(resultsTopicName) && !empty(resultsSubscriptionName)) {
+  parent: resultsTopic
+  name: empty(resultsSubscriptionName) ? 'unused' : resultsSubscriptionName
+  properties: {
+    defaultMessageTimeToLive: resultsMessageTimeToLive
+    // Lifecycle events are notifications: an unread one that expires is dropped, not dead-lettered.
+    deadLetteringOnMessageExpiration: false
+    maxDeliveryCount: maxDeliveryCount
+    lockDuration: lockDuration
+    requiresSession: false
+  }
+}
+
+// Operational and audit logs plus metrics (dead-lettered counts, throttling) to Log Analytics.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: namespace
+  properties: {
+    workspaceId: logAnalyticsWorkspaceResourceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

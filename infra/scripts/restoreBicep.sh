@@ -1,65 +1,79 @@
 #!/usr/bin/env bash
 # Restores the pinned Bicep CLI from NuGet (package Azure.Bicep.CommandLine.<rid>, which ships the
 # native `bicep` binary under tools/) into .tools/bicep/bicep, through the dotnet NuGet client.
-# Idempotent: does nothing when the pinned version is already there.
-# Exit codes: 0 restored (or already present), 3 not obtainable here (no dotnet, or the package
-# source does not serve the package), 1 anything else.
+# Idempotent: does nothing when the pinned version is already there. There is no fallback: when
+# the compiler cannot be restored this fails with a message that says what to install or change.
 set -euo pipefail
 
-BICEP_VERSION="${BICEP_VERSION:-0.37.4}"
+# Pinned: bump deliberately (and re-run `npm run build:infra`), never float.
+BICEP_VERSION="${BICEP_VERSION:-0.49.2}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 TOOLS="$ROOT/.tools/bicep"
 BIN="$TOOLS/bicep"
+# The dotnet executable; overridable so the missing-SDK message can be tested.
+DOTNET="${DOTNET:-dotnet}"
+
+fail() {
+  echo "restoreBicep: $*" >&2
+  exit 1
+}
 
 case "$(uname -s)-$(uname -m)" in
   Linux-x86_64) RID=linux-x64 ;;
   Linux-aarch64) RID=linux-arm64 ;;
   Darwin-x86_64) RID=osx-x64 ;;
   Darwin-arm64) RID=osx-arm64 ;;
-  *) echo "restoreBicep: unsupported platform $(uname -s)-$(uname -m)" >&2; exit 3 ;;
+  *) fail "no Azure.Bicep.CommandLine package for platform $(uname -s)-$(uname -m)" ;;
 esac
+PACKAGE="Azure.Bicep.CommandLine.$RID"
 
-if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "$BICEP_VERSION"; then
+if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "version $BICEP_VERSION "; then
   exit 0
 fi
 
-if ! command -v dotnet >/dev/null 2>&1; then
-  echo "restoreBicep: dotnet is not installed; cannot restore Azure.Bicep.CommandLine.$RID $BICEP_VERSION" >&2
-  exit 3
+if ! command -v "$DOTNET" >/dev/null 2>&1; then
+  fail "dotnet is not installed, so $PACKAGE $BICEP_VERSION cannot be restored.
+  Install the .NET SDK first (Debian/Ubuntu: apt-get install -y dotnet-sdk-8.0, or any SDK >= 8),
+  then run npm run build:infra again."
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-WORK="$TOOLS/restore"
-mkdir -p "$WORK"
-# PackageDownload fetches the package as-is (it has no framework assets to reference).
+mkdir -p "$TOOLS"
+# A fresh project folder per run, so concurrent restores (a test beside a build) do not collide.
+WORK="$(mktemp -d "$TOOLS/restore.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+# PackageDownload fetches the package as-is (it has no framework assets to reference). The package
+# goes to a folder of this repository, not the user's NuGet cache, so a fresh machine and a fresh
+# cache behave the same.
 cat >"$WORK/restore.csproj" <<CSPROJ
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
     <TargetFramework>netstandard2.0</TargetFramework>
   </PropertyGroup>
   <ItemGroup>
-    <PackageDownload Include="Azure.Bicep.CommandLine.$RID" Version="[$BICEP_VERSION]" />
+    <PackageDownload Include="$PACKAGE" Version="[$BICEP_VERSION]" />
   </ItemGroup>
 </Project>
 CSPROJ
 
 LOG="$WORK/restore.log"
-if ! timeout 300 dotnet restore "$WORK/restore.csproj" --packages "$TOOLS/packages" >"$LOG" 2>&1; then
-  if grep -q "NU1101\|NU1102\|NU1301" "$LOG"; then
-    echo "restoreBicep: Azure.Bicep.CommandLine.$RID $BICEP_VERSION is not obtainable from the configured NuGet source:" >&2
-    grep -m1 "error NU1" "$LOG" >&2 || true
-    exit 3
+if ! timeout 300 "$DOTNET" restore "$WORK/restore.csproj" --packages "$TOOLS/packages" >"$LOG" 2>&1; then
+  if grep -q "NU1101\|NU1102" "$LOG"; then
+    fail "$PACKAGE $BICEP_VERSION is not served by the configured NuGet source(s):
+$(grep -m1 -o "error NU1.*" "$LOG")
+  Unset BICEP_VERSION to use the pin in infra/scripts/restoreBicep.sh, or set it to a version the source serves."
+  fi
+  if grep -q "NU1301" "$LOG"; then
+    fail "the NuGet source could not be reached while restoring $PACKAGE $BICEP_VERSION:
+$(grep -m1 -o "error NU1301.*" "$LOG")"
   fi
   cat "$LOG" >&2
-  exit 1
+  fail "dotnet restore of $PACKAGE $BICEP_VERSION failed (log above)"
 fi
 
-PKG="$TOOLS/packages/azure.bicep.commandline.$RID/$BICEP_VERSION"
+PKG="$TOOLS/packages/$(echo "$PACKAGE" | tr '[:upper:]' '[:lower:]')/$BICEP_VERSION"
 SRC="$(find "$PKG" -type f -name bicep -path '*tools*' | head -n1)"
-if [ -z "$SRC" ]; then
-  echo "restoreBicep: package restored but no tools/bicep binary found under $PKG" >&2
-  exit 1
-fi
+[ -n "$SRC" ] || fail "$PACKAGE $BICEP_VERSION restored but it has no tools/bicep binary under $PKG"
 cp "$SRC" "$BIN"
 chmod +x "$BIN"
-"$BIN" --version
+"$BIN" --version >/dev/null || fail "the restored $BIN does not run"

@@ -1,5 +1,7 @@
 import { ConfigError } from '../errors/dispatchErrors';
 import { readAdmissionSettings, type AdmissionSettings } from './admissionSettings';
+import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
+import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
 /**
  * Watch-loop polls per orchestration execution before continueAsNew. Each poll adds about 8 history events
@@ -49,7 +51,6 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const ENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/~]{0,259}$/;
 const IDENTITY_ID =
   /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Reads and validates every setting. Empty strings count as unset (local.settings.json lists optional settings
@@ -147,10 +148,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   const armCredential = get('ARM_CREDENTIAL') ?? 'default';
   if (armCredential !== 'default' && armCredential !== 'emulator') {
     issues.push(`ARM_CREDENTIAL: expected "default" or "emulator", got "${armCredential}"`);
-  } else if (
-    armCredential === 'emulator' &&
-    !(armUrl?.protocol === 'https:' && LOOPBACK_HOSTS.has(armUrl.hostname))
-  ) {
+  } else if (armCredential === 'emulator' && !isLoopbackHttpsEndpoint(armEndpoint)) {
     // A dummy token must never be sent anywhere but the local emulator.
     issues.push(
       `ARM_CREDENTIAL: "emulator" is only allowed with a loopback https ARM_ENDPOINT (https://127.0.0.1:<port>), got "${armEndpoint}"`,
@@ -212,18 +210,17 @@ function readServiceBus(
   if (clientId !== undefined && !GUID.test(clientId))
     issues.push(`ServiceBusConnection__clientId: expected a client id (GUID), got "${clientId}"`);
   if (connectionString !== undefined) {
-    if (!/(^|;)\s*Endpoint=sb:\/\/[^;]+/i.test(connectionString)) {
-      // Never echo a connection string: it may hold a key.
-      issues.push('ServiceBusConnection: expected a connection string containing "Endpoint=sb://<host>"');
+    const issue = connectionStringIssue(connectionString);
+    if (issue !== undefined) {
+      issues.push(issue);
       return undefined;
     }
     return { kind: 'connectionString', connectionString };
   }
   if (namespace !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$|^localhost$/.test(namespace)) {
-      issues.push(
-        `ServiceBusConnection__fullyQualifiedNamespace: expected a host name such as mybus.servicebus.windows.net, got "${namespace}"`,
-      );
+    const issue = namespaceIssue(namespace);
+    if (issue !== undefined) {
+      issues.push(issue);
       return undefined;
     }
     return {

@@ -7,6 +7,7 @@ import {
   TransientProviderError,
   ensureErrorType,
 } from './dispatchErrors';
+import type { JobFailureReason } from './jobFailureReason';
 
 /** What to do about a failure: the ONE place where retry vs dead-letter is decided. */
 export type ErrorClass = 'invalid-event' | 'config' | 'capacity' | 'transient' | 'permanent';
@@ -16,6 +17,8 @@ export interface ClassifiedError {
   message: string;
   code?: string;
   retryAfterMs?: number;
+  /** For a typed permanent failure: why the job can never run. */
+  reason?: JobFailureReason;
 }
 
 const ERROR_NAMES =
@@ -37,7 +40,8 @@ export function classifyError(err: unknown): ClassifiedError {
       return { ...base, class: 'capacity', ...extra(error.code, error.retryAfterMs) };
     if (error instanceof TransientProviderError)
       return { ...base, class: 'transient', ...extra(error.code, error.retryAfterMs) };
-    if (error instanceof PermanentProviderError) return { ...base, class: 'permanent', ...extra(error.code) };
+    if (error instanceof PermanentProviderError)
+      return { ...base, class: 'permanent', reason: error.reason, ...extra(error.code) };
     if (error instanceof InvalidEventError) return { ...base, class: 'invalid-event' };
     if (error instanceof ConfigError) return { ...base, class: 'config' };
   }

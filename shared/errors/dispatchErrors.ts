@@ -1,3 +1,5 @@
+import type { JobFailureReason } from './jobFailureReason';
+
 /**
  * The small set of typed errors that decide retry vs dead-letter in ONE place ({@link classifyError}).
  * Activities throw these; orchestrations see them as failed tasks whose message starts with the error name
@@ -14,7 +16,11 @@ export abstract class DispatchError extends Error {
 /** The event itself is unusable (poison): dead-letter with reason `InvalidEvent`. */
 export class InvalidEventError extends DispatchError {
   readonly kind = 'invalid-event' as const;
-  /** `path` is the attribute path (`data`, `specversion`) or `body` / `json@<pos>` for the envelope. */
+  /**
+   * Where it is wrong: an attribute (`specversion`, `source`), `body`, `contentType`, an application property
+   * (`cloudEvents_id`, `applicationProperties`), or a JSON position `json@<line>:<column>` (the event) /
+   * `data@<line>:<column>` (a binary-mode body).
+   */
   constructor(
     message: string,
     readonly path?: string,
@@ -56,12 +62,15 @@ export class CapacityProviderError extends TransientProviderError {}
 /** Retrying cannot help (image cannot be pulled, invalid request, auth): dead-letter without more attempts. */
 export class PermanentProviderError extends DispatchError {
   readonly kind = 'permanent' as const;
+  /** Why the job can never run, decided by the provider that knows (default: a generic permanent error). */
+  readonly reason: JobFailureReason;
   constructor(
     message: string,
     readonly code?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: JobFailureReason },
   ) {
     super(message, options);
+    this.reason = options?.reason ?? 'PermanentError';
   }
 }
 

@@ -3,8 +3,7 @@ import { containerGroupNameFor } from './containerGroupName';
 
 export { containerGroupNameFor };
 
-/** Service Bus MessageId limit. */
-const MAX_MESSAGE_ID = 128;
+import { MAX_MESSAGE_ID_LENGTH } from './serviceBusLimits';
 
 export function eventIdHash(eventId: string): string {
   return createHash('sha256').update(eventId, 'utf8').digest('hex');
@@ -17,14 +16,10 @@ export function instanceIdFor(route: string, eventId: string, attempt: number): 
 
 /**
  * MessageId of the copy resent for `attempt` of `route`: `<eventId>:<route>:<attempt>`, so Service Bus
- * duplicate detection drops a second send of the same copy. Event ids long enough to break the 128-char
- * MessageId limit are replaced by `sha256:<hex>` (still deterministic).
+ * duplicate detection drops a second send of the same copy ({@link boundedMessageId}).
  */
 export function resendMessageId(eventId: string, route: string, attempt: number): string {
-  const id = `${eventId}:${route}:${attempt}`;
-  return id.length <= MAX_MESSAGE_ID
-    ? id
-    : `sha256:${eventIdHash(eventId)}:${route}:${attempt}`.slice(0, MAX_MESSAGE_ID);
+  return boundedMessageId(eventId, `${route}:${attempt}`);
 }
 
 /**
@@ -37,11 +32,26 @@ export function deadLetterMessageId(
   route: string | undefined,
   attempt: number | undefined,
 ): string {
-  const base =
-    route === undefined ? `${eventId}:dead-letter` : `${eventId}:${route}:${attempt ?? 1}:dead-letter`;
-  return base.length <= MAX_MESSAGE_ID
-    ? base
-    : `sha256:${eventIdHash(eventId)}:${route ?? ''}:${attempt ?? 1}:dead-letter`.slice(0, MAX_MESSAGE_ID);
+  return boundedMessageId(
+    eventId,
+    route === undefined ? 'dead-letter' : `${route}:${attempt ?? 1}:dead-letter`,
+  );
+}
+
+/** MessageId of the lifecycle event published when `attempt` of `route` settled. */
+export function settledMessageId(eventId: string, route: string, attempt: number): string {
+  return boundedMessageId(eventId, `${route}:${attempt}:settled`);
+}
+
+/**
+ * The one rule for the dispatcher's deterministic MessageIds: `<eventId>:<suffix>`, so duplicate detection drops a
+ * second send of the same copy. Event ids long enough to break the 128-character limit are replaced by
+ * `sha256:<hex of the event id>` (still deterministic, still distinct per event).
+ */
+export function boundedMessageId(eventId: string, suffix: string): string {
+  const id = `${eventId}:${suffix}`;
+  if (id.length <= MAX_MESSAGE_ID_LENGTH) return id;
+  return `sha256:${eventIdHash(eventId)}:${suffix}`.slice(0, MAX_MESSAGE_ID_LENGTH);
 }
 
 /**

@@ -3,18 +3,19 @@
  * Years and months are rejected: their length depends on the calendar, and a job timeout must not.
  */
 
+import { Temporal } from '@js-temporal/polyfill';
+
 export type DurationParseResult = { ok: true; ms: number } | { ok: false; message: string };
 
-const DURATION =
-  /^P(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/;
+const MS = { weeks: 7 * 86_400_000, days: 86_400_000, hours: 3_600_000, minutes: 60_000, seconds: 1000 };
 
-const NUM = String.raw`\d+(?:[.,]\d+)?`;
-const WITH_YEARS_OR_MONTHS = new RegExp(
-  `^P(?:${NUM}Y)?(?:${NUM}M)?(?:${NUM}W)?(?:${NUM}D)?(?:T(?:${NUM}H)?(?:${NUM}M)?(?:${NUM}S)?)?$`,
-);
-
-const UNIT_MS = [7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000] as const;
-
+/**
+ * Parsing is Temporal.Duration.from (the TC39 reference polyfill): the full ISO-8601 grammar, including the
+ * rules a hand-written regex tends to miss (a `T` must be followed by a time part, only the smallest unit may
+ * have a fraction, "P1.5D" is not a duration). tinyduration was evaluated and not used: its pattern is not
+ * anchored ("PT5SX" and "P1DT" parse) and its errors carry no detail. What stays here is the dispatcher's
+ * policy: no sign, no years or months, and a result in milliseconds.
+ */
 export function tryParseIsoDuration(text: unknown): DurationParseResult {
   if (typeof text !== 'string') {
     return {
@@ -22,26 +23,33 @@ export function tryParseIsoDuration(text: unknown): DurationParseResult {
       message: `expected an ISO-8601 duration string such as "PT30S", got ${describe(text)}`,
     };
   }
-  const trimmed = text.trim().toUpperCase();
-  const match = DURATION.exec(trimmed);
-  if (!match && WITH_YEARS_OR_MONTHS.test(trimmed)) {
-    return {
-      ok: false,
-      message: `expected an ISO-8601 duration without years or months (use days or weeks, e.g. "P30D"), got "${text}"`,
-    };
-  }
-  if (!match || trimmed === 'P' || trimmed.endsWith('T')) {
+  let duration: Temporal.Duration;
+  try {
+    // Temporal accepts "-PT5S"; a negative timeout or delay is never meant.
+    if (/^\s*[+-]/.test(text)) throw new RangeError('signed');
+    duration = Temporal.Duration.from(text.trim());
+  } catch {
     return {
       ok: false,
       message: `expected an ISO-8601 duration such as "PT30S", "PT1H" or "P1DT12H", got "${text}"`,
     };
   }
-  let ms = 0;
-  for (let i = 0; i < UNIT_MS.length; i++) {
-    const part = match[i + 1];
-    if (part !== undefined) ms += Number(part.replace(',', '.')) * UNIT_MS[i]!;
+  if (duration.years !== 0 || duration.months !== 0) {
+    return {
+      ok: false,
+      message: `expected an ISO-8601 duration without years or months (use days or weeks, e.g. "P30D"), got "${text}"`,
+    };
   }
-  ms = Math.round(ms);
+  const ms = Math.round(
+    duration.weeks * MS.weeks +
+      duration.days * MS.days +
+      duration.hours * MS.hours +
+      duration.minutes * MS.minutes +
+      duration.seconds * MS.seconds +
+      duration.milliseconds +
+      duration.microseconds / 1000 +
+      duration.nanoseconds / 1_000_000,
+  );
   if (!Number.isSafeInteger(ms)) return { ok: false, message: `duration "${text}" is too large` };
   return { ok: true, ms };
 }

@@ -122,7 +122,7 @@ function crossFieldErrors(file: unknown): string[] {
     for (const name of Object.keys(route.job.secretEnv)) {
       if (name in route.job.env) errors.push(`${at}.job.secretEnv.${name}: also defined in job.env`);
     }
-    // The dispatcher sets these itself (see shared/providers/buildContainerGroup.ts).
+    // The dispatcher sets these itself (see adapters/aci/buildContainerGroup.ts).
     const reserved =
       route.job.eventDelivery === 'env'
         ? { DISPATCH_EVENT: 'the event JSON' }

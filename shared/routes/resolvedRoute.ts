@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors/dispatchErrors';
-import type { JobTarget } from '../jobs/jobProvider';
+import type { JobTarget } from '../../adapters/aci/jobProvider';
 import type { BackoffPolicy } from '../policy/backoff';
 import { parseIsoDuration } from '../policy/isoDuration';
 import type { PollPolicy } from '../policy/pollSchedule';

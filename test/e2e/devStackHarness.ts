@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import Long from 'long';
 import type { DevStackOptions } from '../../devhost/dev/startDevStack';
+import type { JobView } from '../../functions/status/jobStatus';
 
 /**
  * Runs the dev stack (startDevStack) in a child process on free ports, so the tests drive it strictly from
@@ -83,17 +84,8 @@ export async function launchDevStack(
   };
 }
 
-export interface JobRow {
-  instanceId: string;
-  createdTime: string;
-  route: string;
-  attempt: number;
-  phase: string;
-  runtimeStatus: string;
-  exitCode: number | null;
-  containerGroup: string | null;
-  reason: string | null;
-}
+/** One row of the status API: the API's own type. */
+export type JobRow = JobView;
 
 export async function getEventJobs(
   httpBase: string,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import { killPersistedContainers } from '../../devhost/aci/startAciEmulator';
-import { jobContainerName } from '../../shared/providers/buildContainerGroup';
+import { jobContainerName } from '../../adapters/aci/buildContainerGroup';
 import {
   bodyText,
   cloudEvent,

@@ -8,14 +8,17 @@ import {
   installRegistrationCapture,
   type FunctionRegistry,
 } from '../../devhost/registrations/captureRegistrations';
-import { createDispatchJobActivities, registerDispatchJob } from '../../orchestrations/dispatchJob';
-import type { JobSpec } from '../../shared/jobs/jobProvider';
-import type { EventQueue } from '../../shared/messaging/eventQueue';
-import type { ResultPublisher } from '../../shared/messaging/resultPublisher';
+import { loadAppRoutes } from '../../app/createApp';
+import { registerFunctions } from '../../app/registerFunctions';
+import type { Settings } from '../../shared/config/loadSettings';
+import type { JobSpec } from '../../adapters/aci/jobProvider';
+import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
+import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { parseRoutes } from '../../shared/routes/loadRoutes';
 import { resolveRoutes, type ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { RecordingEventQueue } from './recordingEventQueue';
 import { ScriptedJobProvider, type JobScript } from './scriptedJobProvider';
+import { triggerSettings } from './triggerEnvironment';
 
 export const TEST_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
 
@@ -44,8 +47,9 @@ export interface DispatchJobHarness {
 }
 
 /**
- * The real orchestrator and activities (through durable-functions' replay code in the local Durable engine,
- * on a virtual clock) over a scripted job provider and a recording event queue, unless one is given.
+ * The app registered as the entry registers it (registerFunctions), with a scripted job provider and a recording
+ * event queue (unless one is given) as its ports; the orchestrator runs through durable-functions' replay code in
+ * the local Durable engine, on a virtual clock.
  */
 export async function startDispatchJobHarness(
   options: {
@@ -53,7 +57,8 @@ export async function startDispatchJobHarness(
     eventQueue?: EventQueue;
     resultPublisher?: ResultPublisher;
     start?: Date;
-    extra?: () => void;
+    /** The app's settings (default: triggerSettings()); the routes come from its routes file, as in the entry. */
+    settings?: Settings;
   } = {},
 ): Promise<DispatchJobHarness> {
   const clock = new VirtualClock(options.start ?? new Date('2026-01-01T00:00:00Z'));
@@ -63,19 +68,25 @@ export async function startDispatchJobHarness(
   const registry = createRegistry();
   const uninstall = installRegistrationCapture(registry);
   try {
-    registerDispatchJob(() =>
-      createDispatchJobActivities({
+    const settings = options.settings ?? triggerSettings();
+    registerFunctions({
+      settings,
+      routes: loadAppRoutes(settings),
+      ports: {
         jobProvider: provider,
         eventQueue: options.eventQueue ?? queue,
         ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
-        log: (m) => log.push(m),
-      }),
-    );
-    options.extra?.();
+      },
+    });
   } finally {
     uninstall();
   }
-  const engine = new DurableEngine({ clock, taskHubName: 'dispatchtest' });
+  // Activities log through their InvocationContext, as in the host; the harness keeps the lines.
+  const engine = new DurableEngine({
+    clock,
+    taskHubName: 'dispatchtest',
+    logHandler: (_level, ...args) => log.push(args.map(String).join(' ')),
+  });
   engine.registerFromRegistry(registry);
   await engine.start();
   const client = df.getClient(createInvocationContextWithDurableClient(engine));

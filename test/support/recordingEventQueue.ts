@@ -1,4 +1,4 @@
-import type { DeadLetterCopyRequest, EventQueue, RequeueRequest } from '../../shared/messaging/eventQueue';
+import type { DeadLetterCopyRequest, EventQueue, RequeueRequest } from '../../adapters/serviceBus/eventQueue';
 
 /** An EventQueue that records what the dispatcher sends (for tests where the broker itself is not the subject). */
 export class RecordingEventQueue implements EventQueue {

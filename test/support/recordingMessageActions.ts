@@ -1,4 +1,4 @@
-import type { MessageActions, SdkMessage } from '../../shared/dispatch/dispatchEventHandler';
+import type { MessageActions, SdkMessage } from '../../functions/dispatchEvent/dispatchEventHandler';
 
 export type Settlement =
   | { action: 'complete'; lockToken?: string }

@@ -1,4 +1,4 @@
-import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../../shared/jobs/jobProvider';
+import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
 
 /** How one scripted job behaves, in virtual time. */
 export interface JobScript {
@@ -66,7 +66,11 @@ export class ScriptedJobProvider implements JobProvider {
     const job = this.require(name);
     const { script } = job;
     if (script.pullFailure !== undefined)
-      return Promise.resolve({ state: 'Failed', permanentFailure: true, detail: script.pullFailure });
+      return Promise.resolve({
+        state: 'Failed',
+        permanentFailure: 'ImagePullFailed',
+        detail: script.pullFailure,
+      });
     const endsAt = script.neverEnds ? Infinity : job.createdAtMs + (script.runMs ?? 10_000);
     if (job.stoppedAtMs !== undefined && job.stoppedAtMs < endsAt) {
       return Promise.resolve({

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { loadSettings, type Settings } from '../../shared/config/loadSettings';
 
-/** Settings for loading functions/dispatchEvent.ts in a test (module-level loadSettings reads process.env). */
-export function triggerSettings(overrides: Record<string, string>): Record<string, string> {
-  return {
+/** App settings for tests (the trigger fixture's routes), validated by the real loader as the entry does. */
+export function triggerSettings(overrides: Record<string, string> = {}): Settings {
+  return loadSettings({
     DURABLE_TASK_HUB: 'dispatchtest',
+    ServiceBusConnection:
+      'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;',
     DISPATCH_QUEUE_NAME: 'dispatch',
     DISPATCH_ROUTES_FILE: join(__dirname, '..', 'fixtures', 'routes', 'trigger-routes.json'),
     DISPATCH_MAX_EVENT_BYTES: '2048',
@@ -12,17 +15,5 @@ export function triggerSettings(overrides: Record<string, string>): Record<strin
     DISPATCH_DEFAULT_RESOURCE_GROUP: 'rg-jobs',
     DISPATCH_DEFAULT_LOCATION: 'westeurope',
     ...overrides,
-  };
-}
-
-/** Sets variables for the duration of a test file; returns the restore function. */
-export function setProcessEnv(values: Record<string, string>): () => void {
-  const saved = new Map(Object.keys(values).map((key) => [key, process.env[key]] as const));
-  Object.assign(process.env, values);
-  return () => {
-    for (const [key, value] of saved) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
+  });
 }

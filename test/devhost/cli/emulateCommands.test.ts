@@ -98,10 +98,83 @@ describe('dispatcher emulate aci', () => {
     }
   });
 
+  test('--quota and --faults reach the emulator', async () => {
+    const { match, stop } = await runUntilSignal(
+      [
+        'emulate',
+        'aci',
+        '--port',
+        '0',
+        '--cert-dir',
+        path.join(tmp, 'certs'),
+        '--quota',
+        'containerGroups=1,cores=3',
+        '--faults',
+        'logs=1,kinds=503,seed=5',
+      ],
+      /ARM endpoint: (https:\/\/localhost:\d+) {2}CA certificate: (\S+) /,
+    );
+    try {
+      trustEmulatorCertificate(fs.readFileSync(match[2] ?? '', 'utf8'));
+      const client = new ContainerInstanceManagementClient(credential, 'sub-cli', {
+        endpoint: match[1] ?? '',
+        retryOptions: { maxRetries: 0 },
+      });
+      const limits: Record<string, number | undefined> = {};
+      for await (const usage of client.location.listUsage('westeurope'))
+        limits[usage.name?.value ?? ''] = usage.limit;
+      expect(limits).toEqual({ ContainerGroups: 1, StandardCores: 3 });
+      const group = {
+        location: 'westeurope',
+        osType: 'Linux',
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'main',
+            image: 'local/x:1',
+            command: [process.execPath, '-e', ''],
+            resources: { requests: { cpu: 1, memoryInGB: 1 } },
+          },
+        ],
+      };
+      await client.containerGroups.beginCreateOrUpdate('rg', 'one', group);
+      await expect(client.containerGroups.beginCreateOrUpdate('rg', 'two', group)).rejects.toMatchObject({
+        statusCode: 400,
+        code: 'ContainerGroupQuotaReached',
+      });
+      await expect(client.containers.listLogs('rg', 'one', 'main')).rejects.toMatchObject({
+        statusCode: 503,
+      });
+    } finally {
+      await stop();
+    }
+  });
+
+  test('bad --quota and --faults are one-line errors naming the bad part', async () => {
+    await expect(
+      main(['node', 'dispatcher', 'emulate', 'aci', '--port', '0', '--quota', 'containerGroups=8,groups=1']),
+    ).rejects.toThrow(
+      /option '--quota <limits>' argument 'containerGroups=8,groups=1' is invalid\. unknown quota "groups" in "groups=1"/,
+    );
+    await expect(
+      main(['node', 'dispatcher', 'emulate', 'aci', '--port', '0', '--faults', 'create=0.3,kinds=500|slow']),
+    ).rejects.toThrow(
+      /option '--faults <rates>' argument .* is invalid\. unknown fault kind "slow" in "kinds=500\|slow"/,
+    );
+  });
+
   test('--help describes the options', async () => {
     await main(['node', 'dispatcher', 'emulate', 'aci', '--help']);
     const help = output.join('');
-    for (const option of ['--port', '--images', '--state', '--cert-dir', '--unavailable-location'])
+    for (const option of [
+      '--port',
+      '--images',
+      '--state',
+      '--cert-dir',
+      '--unavailable-location',
+      '--quota',
+      '--faults',
+    ])
       expect(help).toContain(option);
   });
 

@@ -294,7 +294,15 @@ describe('Durable management HTTP API driven by the real DurableClient', () => {
     expect(((await filter.json()) as { message: string }).message).toBe(
       "Query parameter 'createdTimeFrom' is not a valid date-time: yesterday",
     );
-    const entity = await fetch(`${h.engine.rpcBaseUrl}entities/counter/one`);
-    expect(entity.status).toBe(501);
+    const entity = await fetch(`${h.engine.rpcBaseUrl}entities/nosuch/one?op=add`, {
+      method: 'POST',
+      body: '1',
+    });
+    expect(entity.status).toBe(400);
+    expect(((await entity.json()) as { exceptionMessage: string }).exceptionMessage).toBe(
+      "The function 'nosuch' doesn't exist, is disabled, or is not an entity function.",
+    );
+    const noOperation = await fetch(`${h.engine.rpcBaseUrl}entities/nosuch/one`, { method: 'POST' });
+    expect(noOperation.status).toBe(400);
   });
 });

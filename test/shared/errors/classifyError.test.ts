@@ -23,6 +23,17 @@ describe('classifyError', () => {
     expect(classifyError(new PermanentProviderError('no image'))).toEqual({
       class: 'permanent',
       message: 'no image',
+      reason: 'PermanentError',
+    });
+    expect(
+      classifyError(
+        new PermanentProviderError('no image', 'InaccessibleImage', { reason: 'ImagePullFailed' }),
+      ),
+    ).toEqual({
+      class: 'permanent',
+      message: 'no image',
+      code: 'InaccessibleImage',
+      reason: 'ImagePullFailed',
     });
     expect(classifyError(new InvalidEventError('bad', 'id')).class).toBe('invalid-event');
     expect(classifyError(new ConfigError('bad setting')).class).toBe('config');

@@ -40,7 +40,7 @@ describe('parseCloudEvent', () => {
     expect(invalid('{"a": 1').message).toBe(
       "invalid JSON at line 1, column 8: unexpected end of input, expected ',' or '}'",
     );
-    expect(invalid('{"a": "x\\q"}').message).toMatch(/line 1, column 10: bad escape "\\\\q" in string/);
+    expect(invalid('{"a": "x\\q"}').message).toMatch(/line 1, column 9: bad escape "\\\\q" in string/);
     expect(invalid('{"a": 1} x').message).toMatch(
       /line 1, column 10: unexpected "x" after the end of the JSON value/,
     );

@@ -1,0 +1,149 @@
+import { posix } from 'node:path';
+import type { ContainerGroup, EnvironmentVariable } from '@azure/arm-containerinstance';
+import { PermanentProviderError } from '../../shared/errors/dispatchErrors';
+import type { JobSpec, JobTarget } from './jobProvider';
+
+/** The single container of every job group; a constant so logs() needs no extra GET to learn it. */
+export const jobContainerName = 'job';
+
+/** Environment variables the dispatcher owns; a route may not set them. */
+export const dispatchEventEnv = 'DISPATCH_EVENT';
+export const dispatchEventFileEnv = 'DISPATCH_EVENT_FILE';
+
+/** Tag names written on every job group (portal filtering, clean-up scripts). */
+export const JobTag = {
+  instanceId: 'dispatcher-instance',
+  route: 'dispatcher-route',
+  eventId: 'dispatcher-event',
+  attempt: 'dispatcher-attempt',
+} as const;
+
+/** ARM limits a tag value to 256 characters. */
+const maxTagValueLength = 256;
+
+const eventVolumeName = 'dispatch-event';
+
+/**
+ * Turns a job spec into the ARM container group body. Pure, so the exact request shape is unit-testable.
+ * `defaultIdentityResourceId` is the provider-wide job identity (DISPATCH_JOB_IDENTITY_ID) used when the
+ * spec does not name its own.
+ */
+export function buildContainerGroup(
+  spec: JobSpec,
+  target: JobTarget,
+  defaultIdentityResourceId?: string,
+): ContainerGroup {
+  const where = `job ${spec.name} (route ${spec.route})`;
+  const environmentVariables: EnvironmentVariable[] = [];
+  const seen = new Set<string>();
+  const add = (variable: EnvironmentVariable, kind: string): void => {
+    if (seen.has(variable.name)) {
+      throw new PermanentProviderError(
+        `${where}: environment variable ${variable.name} (${kind}) is set twice`,
+        'InvalidJobSpec',
+      );
+    }
+    seen.add(variable.name);
+    environmentVariables.push(variable);
+  };
+  for (const [name, value] of Object.entries(spec.env)) {
+    assertNotReserved(name, where);
+    add({ name, value }, 'env');
+  }
+  for (const [name, secureValue] of Object.entries(spec.secureEnv)) {
+    assertNotReserved(name, where);
+    add({ name, secureValue }, 'secretEnv');
+  }
+
+  const group: ContainerGroup = {
+    location: target.location,
+    tags: {
+      [JobTag.instanceId]: toTagValue(spec.instanceId),
+      [JobTag.route]: toTagValue(spec.route),
+      [JobTag.eventId]: toTagValue(spec.eventId),
+      [JobTag.attempt]: String(spec.attempt),
+    },
+    osType: 'Linux',
+    restartPolicy: 'Never',
+    containers: [
+      {
+        name: jobContainerName,
+        image: spec.image,
+        command: spec.command && spec.command.length > 0 ? [...spec.command] : undefined,
+        resources: { requests: { cpu: spec.cpu, memoryInGB: spec.memoryInGB } },
+        environmentVariables,
+      },
+    ],
+  };
+  const container = group.containers[0]!;
+
+  if (spec.eventDelivery === 'file') {
+    const { mountPath, fileName } = splitEventFilePath(spec.eventFilePath, where);
+    // ACI secret volumes take base64 values and appear as files named after their keys (tmpfs, read-only).
+    group.volumes = [
+      {
+        name: eventVolumeName,
+        secret: { [fileName]: Buffer.from(spec.eventJson, 'utf8').toString('base64') },
+      },
+    ];
+    container.volumeMounts = [{ name: eventVolumeName, mountPath, readOnly: true }];
+    environmentVariables.push({ name: dispatchEventFileEnv, value: posix.join(mountPath, fileName) });
+  } else {
+    environmentVariables.push({ name: dispatchEventEnv, secureValue: spec.eventJson });
+  }
+
+  const identity = spec.identityResourceId ?? defaultIdentityResourceId;
+  if (identity) {
+    group.identity = { type: 'UserAssigned', userAssignedIdentities: { [identity]: {} } };
+  }
+  if (spec.registryServer) {
+    if (!identity) {
+      throw new PermanentProviderError(
+        `${where}: registry ${spec.registryServer} needs an identity to pull with (route job identity or DISPATCH_JOB_IDENTITY_ID)`,
+        'InvalidJobSpec',
+      );
+    }
+    group.imageRegistryCredentials = [{ server: spec.registryServer, identity }];
+  }
+  return group;
+}
+
+/** Tag values: no control characters, at most 256 characters (event ids are producer-chosen). */
+export function toTagValue(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, '_');
+  return cleaned.length <= maxTagValueLength ? cleaned : cleaned.slice(0, maxTagValueLength);
+}
+
+function assertNotReserved(name: string, where: string): void {
+  if (name === dispatchEventEnv || name === dispatchEventFileEnv) {
+    throw new PermanentProviderError(
+      `${where}: environment variable ${name} is reserved for the dispatcher`,
+      'InvalidJobSpec',
+    );
+  }
+}
+
+function splitEventFilePath(
+  path: string | undefined,
+  where: string,
+): { mountPath: string; fileName: string } {
+  if (!path)
+    throw new PermanentProviderError(`${where}: eventDelivery 'file' needs eventFilePath`, 'InvalidJobSpec');
+  const normalized = posix.normalize(path);
+  const mountPath = posix.dirname(normalized);
+  const fileName = posix.basename(normalized);
+  if (
+    !posix.isAbsolute(normalized) ||
+    normalized.includes(':') ||
+    mountPath === '/' ||
+    fileName === '' ||
+    fileName === '..'
+  ) {
+    throw new PermanentProviderError(
+      `${where}: eventFilePath '${path}' must be an absolute file path below a directory other than / (no ':')`,
+      'InvalidJobSpec',
+    );
+  }
+  return { mountPath, fileName };
+}

@@ -1,0 +1,48 @@
+import type { InvocationContext } from '@azure/functions';
+import type { JobProvider } from '../adapters/aci/jobProvider';
+import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
+import type { EventQueue } from '../adapters/serviceBus/eventQueue';
+import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
+import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
+import { registerHealth } from '../functions/health';
+import { registerEventStatus } from '../functions/status/eventStatus';
+import { registerListJobs } from '../functions/status/listJobs';
+import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
+import { registerDispatchJob } from '../orchestrations/dispatchJob/registerDispatchJob';
+import type { Settings } from '../shared/config/loadSettings';
+import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
+
+/** The ports the functions and activities use: production adapters from createServices, or test doubles. */
+export interface AppPorts {
+  jobProvider: JobProvider;
+  eventQueue: EventQueue;
+  secretResolver?: SecretResolver;
+  resultPublisher?: ResultPublisher;
+}
+
+export interface AppDependencies {
+  settings: Settings;
+  routes: readonly ResolvedRoute[];
+  ports: AppPorts;
+}
+
+/**
+ * Registers every function of the app with its dependencies (the Functions v4 model records them with the host).
+ * Called once by the entry, and by tests and the bench with their own ports.
+ */
+export function registerFunctions({ settings, routes, ports }: AppDependencies): void {
+  registerDispatchEvent({ settings, routes, eventQueue: ports.eventQueue });
+  registerDispatchJob((context: InvocationContext) =>
+    // Cheap: each invocation gets activities that log to its own context.
+    createDispatchJobActivities({
+      jobProvider: ports.jobProvider,
+      eventQueue: ports.eventQueue,
+      ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
+      ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
+      log: (message) => context.log(message),
+    }),
+  );
+  registerEventStatus(routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })));
+  registerListJobs();
+  registerHealth();
+}

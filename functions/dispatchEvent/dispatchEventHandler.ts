@@ -1,0 +1,183 @@
+import type { InvocationContext } from '@azure/functions';
+import type { DurableClient } from 'durable-functions';
+import type { SettlementMode } from '../../shared/config/loadSettings';
+import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
+import { isNotFound } from '../../shared/errors/isNotFound';
+import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
+import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
+import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
+import {
+  dispatchMessage,
+  type DispatchResult,
+  type InboundMessage,
+  type InstanceStarter,
+} from './dispatchMessage';
+
+/** Settlement actions of @azure/functions-extensions-servicebus (its ServiceBusMessageActions). */
+export interface MessageActions {
+  complete(message: SdkMessage): Promise<void>;
+  abandon(message: SdkMessage, propertiesToModify?: Uint8Array): Promise<void>;
+  deadletter(
+    message: SdkMessage,
+    propertiesToModify?: Uint8Array,
+    deadletterReason?: string,
+    deadletterErrorDescription?: string,
+  ): Promise<void>;
+}
+
+/** The parts of a ServiceBusReceivedMessage the dispatcher reads. */
+export interface SdkMessage {
+  body: unknown;
+  applicationProperties?: Record<string, unknown>;
+  messageId?: unknown;
+  deliveryCount?: number;
+  lockToken?: string;
+}
+
+/** What the trigger receives with `sdkBinding: true` (the extension's ServiceBusMessageContext). */
+export interface SdkMessageContext {
+  messages: SdkMessage | SdkMessage[];
+  actions: MessageActions;
+}
+
+export interface DispatchEventHandlerOptions {
+  settlementMode: SettlementMode;
+  routes: readonly ResolvedRoute[];
+  maxEventBytes: number;
+  pollsPerExecution: number;
+  /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
+  eventQueue: EventQueue;
+}
+
+export type DispatchEventHandler = (
+  trigger: unknown,
+  client: DurableClient,
+  context: InvocationContext,
+) => Promise<void>;
+
+/** Thrown in classic mode so the host abandons a marked copy until MaxDeliveryCount dead-letters it. */
+export class MarkedForDeadLetterError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly description: string,
+  ) {
+    super(
+      `message is marked for the dead-letter queue (${reason}); rejecting it until Service Bus dead-letters it: ${description}`,
+    );
+    this.name = 'MarkedForDeadLetterError';
+  }
+}
+
+/**
+ * The Service Bus trigger's handler. `classic`: returns normally to let the host complete the message;
+ * dead-letters by sending a marked copy; throws for a marked copy. `sdk`: settles through the extension's
+ * actions (complete / deadletter with DeadLetterReason and DeadLetterErrorDescription) and abandons on failure.
+ */
+export function createDispatchEventHandler(options: DispatchEventHandlerOptions): DispatchEventHandler {
+  return async (trigger, client, context) => {
+    const starter = durableClientStarter(client);
+    const log = (message: string): void => context.log(message);
+    const dispatchOptions = { ...options, starter, log };
+
+    if (options.settlementMode === 'sdk') {
+      const { message, actions } = sdkMessage(trigger);
+      try {
+        const result = await dispatchMessage(
+          {
+            body: message.body,
+            applicationProperties: message.applicationProperties ?? {},
+            ...(typeof message.messageId === 'string' ? { messageId: message.messageId } : {}),
+            ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
+          },
+          dispatchOptions,
+        );
+        if (result.kind === 'dispatched') await actions.complete(message);
+        else await actions.deadletter(message, undefined, ...stringValues(result.reason, result.description));
+        logResult(context, result);
+      } catch (err) {
+        // Without auto-complete the host would wait for the lock to expire; hand the message back now.
+        await actions.abandon(message).catch(() => undefined);
+        throw err;
+      }
+      return;
+    }
+
+    const result = await dispatchMessage(classicMessage(trigger, context), dispatchOptions);
+    logResult(context, result);
+    if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
+    if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
+  };
+}
+
+/**
+ * DeadLetterReason / DeadLetterErrorDescription as the settlement proto needs them. Its fields are
+ * google.protobuf.StringValue, but @azure/functions-extensions-servicebus 0.2.0-preview hands plain strings to
+ * @grpc/proto-loader, which then fails ("Request message serialization failure: .DeadletterRequest.deadletterReason:
+ * object expected"). Wrapping them here makes the call serialise; the typings still say string.
+ */
+function stringValues(reason: string, description: string): [string, string] {
+  const wrap = (value: string): string => ({ value }) as unknown as string;
+  return [wrap(reason), wrap(description.slice(0, MAX_DEAD_LETTER_DESCRIPTION_LENGTH))];
+}
+
+/** InstanceStarter over the Durable client: getStatus answers 404 (an error) when there is no such instance. */
+export function durableClientStarter(
+  client: DurableClient,
+  orchestrator: string = DISPATCH_JOB_ORCHESTRATOR,
+): InstanceStarter {
+  return {
+    async exists(instanceId) {
+      try {
+        await client.getStatus(instanceId, {
+          showHistory: false,
+          showHistoryOutput: false,
+          showInput: false,
+        });
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+    async start(instanceId, input) {
+      await client.startNew(orchestrator, { instanceId, input });
+    },
+  };
+}
+
+function classicMessage(trigger: unknown, context: InvocationContext): InboundMessage {
+  const meta = context.triggerMetadata ?? {};
+  const props = meta.applicationProperties ?? meta.userProperties;
+  return {
+    body: trigger,
+    applicationProperties:
+      typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {},
+    ...(typeof meta.messageId === 'string' ? { messageId: meta.messageId } : {}),
+    ...(typeof meta.deliveryCount === 'number' ? { deliveryCount: meta.deliveryCount } : {}),
+  };
+}
+
+function sdkMessage(trigger: unknown): { message: SdkMessage; actions: MessageActions } {
+  // 0.2.0-preview names the actions `actions`; some samples call them `serviceBusMessageActions`.
+  const ctx = trigger as (Partial<SdkMessageContext> & { serviceBusMessageActions?: MessageActions }) | null;
+  const message = Array.isArray(ctx?.messages) ? ctx.messages[0] : ctx?.messages;
+  const actions = ctx?.actions ?? ctx?.serviceBusMessageActions;
+  if (!actions || !message) {
+    throw new Error(
+      'sdk settlement mode: the trigger input is not a ServiceBusMessageContext ({ messages, actions }); register with sdkBinding: true and import @azure/functions-extensions-servicebus',
+    );
+  }
+  return { message, actions };
+}
+
+function logResult(context: InvocationContext, result: DispatchResult): void {
+  if (result.kind === 'dispatched') {
+    const started = result.instances.filter((i) => i.started).map((i) => i.instanceId);
+    const duplicates = result.instances.filter((i) => !i.started).map((i) => i.instanceId);
+    context.log(
+      `dispatched: started [${started.join(', ')}]${duplicates.length ? `, duplicates [${duplicates.join(', ')}]` : ''}`,
+    );
+  } else {
+    context.warn(`dead-lettering (${result.reason}): ${result.description}`);
+  }
+}

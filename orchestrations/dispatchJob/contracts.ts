@@ -1,0 +1,128 @@
+import type { CreatedJob, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
+import type { ErrorClass } from '../../shared/errors/classifyError';
+import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
+import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
+import type { AttemptOutcome, DeadLetterReason } from './decideSettlement';
+import type { WatchState } from './dispatchJobInput';
+
+/*
+ * What the orchestrator, its activities and the status API agree on: activity names, activity inputs and results
+ * (JSON: they cross the Durable boundary), the customStatus and the orchestration output.
+ */
+
+export { DISPATCH_JOB_ORCHESTRATOR, type DispatchJobInput, type WatchState } from './dispatchJobInput';
+
+export const DispatchJobActivity = {
+  createJob: 'dispatchJob_createJob',
+  getJobStatus: 'dispatchJob_getJobStatus',
+  stopJob: 'dispatchJob_stopJob',
+  collectLogs: 'dispatchJob_collectLogs',
+  deleteJob: 'dispatchJob_deleteJob',
+  requeueEvent: 'dispatchJob_requeueEvent',
+  deadLetterEvent: 'dispatchJob_deadLetterEvent',
+  publishResult: 'dispatchJob_publishResult',
+} as const;
+
+export type DispatchJobPhase =
+  | 'Creating'
+  | 'Watching'
+  | 'Stopping'
+  | 'CollectingLogs'
+  | 'Deleting'
+  | 'Settling'
+  | 'Succeeded'
+  | 'Requeued'
+  | 'DeadLettered';
+
+/** What the portal and the status API show for every instance. */
+export interface DispatchJobStatus {
+  phase: DispatchJobPhase;
+  route: string;
+  eventId: string;
+  attempt: number;
+  maxAttempts: number;
+  containerGroup: string;
+  exitCode?: number;
+  polls: number;
+  /** ISO-8601. */
+  deadline: string;
+  reason?: string;
+  /** Where the job runs (primary or fallback), once created. */
+  target?: JobTarget;
+  execution: number;
+}
+
+/** The orchestration output. */
+export interface DispatchJobSettlement {
+  outcome: 'Succeeded' | 'Requeued' | 'DeadLettered';
+  route: string;
+  eventId: string;
+  attempt: number;
+  containerGroup: string;
+  exitCode?: number;
+  reason?: DeadLetterReason;
+  /** Dead-letter description or the requeued copy's last error. */
+  description?: string;
+  nextAttempt?: number;
+  /** ISO-8601, for a requeue. */
+  scheduledEnqueueTime?: string;
+  polls: number;
+}
+
+export interface CreateJobInput {
+  name: string;
+  instanceId: string;
+  route: string;
+  eventId: string;
+  attempt: number;
+  job: ResolvedRoute['job'];
+  eventJson: string;
+  target: JobTarget;
+}
+
+/** An expected failure, returned (not thrown) so the orchestrator decides without parsing messages. */
+export type ActivityFailure = {
+  ok: false;
+  class: ErrorClass;
+  message: string;
+  code?: string;
+  retryAfterMs?: number;
+  /** Set for a permanent failure whose cause the provider typed (e.g. ImagePullFailed). */
+  reason?: JobFailureReason;
+};
+export type CreateJobResult = { ok: true; created: CreatedJob } | ActivityFailure;
+export type JobStatusResult = { ok: true; status: JobStatus } | ActivityFailure;
+
+export interface JobRef {
+  name: string;
+  target: JobTarget;
+}
+
+export interface RequeueInput {
+  body: string;
+  eventId: string;
+  route: string;
+  attempt: number;
+  lastError: string;
+  /** ISO-8601 (activity inputs are JSON). */
+  scheduledEnqueueTime: string;
+}
+
+export interface DeadLetterInput {
+  body: string;
+  eventId: string;
+  route: string;
+  attempt: number;
+  reason: string;
+  description: string;
+}
+
+/** What one attempt has learned so far, handed from step to step inside the orchestrator. */
+export interface AttemptProgress {
+  /** Present once the job exists (just created, or carried over by continueAsNew). */
+  watch?: WatchState;
+  /** Where a (possibly half-created) container group may exist and must be cleaned up. */
+  target?: JobTarget;
+  /** Set once the attempt has ended. */
+  outcome?: AttemptOutcome;
+}

@@ -1,0 +1,148 @@
+import { PermanentProviderError } from '../../shared/errors/dispatchErrors';
+import { classifyError, tagErrorMessage } from '../../shared/errors/classifyError';
+import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
+import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
+import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
+import type { JobSettledResult, ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
+import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
+import type {
+  ActivityFailure,
+  CreateJobInput,
+  CreateJobResult,
+  DeadLetterInput,
+  JobRef,
+  JobStatusResult,
+  RequeueInput,
+} from './contracts';
+
+export interface DispatchJobActivityDeps {
+  jobProvider: JobProvider;
+  eventQueue: EventQueue;
+  secretResolver?: SecretResolver;
+  resultPublisher?: ResultPublisher;
+  /** Defaults to a no-op; never receives secret values. */
+  log?: (message: string) => void;
+}
+
+export interface DispatchJobActivities {
+  createJob(input: CreateJobInput): Promise<CreateJobResult>;
+  getJobStatus(input: JobRef): Promise<JobStatusResult>;
+  stopJob(input: JobRef): Promise<void>;
+  collectLogs(input: JobRef & { tailLines: number }): Promise<string>;
+  deleteJob(input: JobRef): Promise<void>;
+  requeueEvent(input: RequeueInput): Promise<void>;
+  deadLetterEvent(input: DeadLetterInput): Promise<void>;
+  publishResult(input: JobSettledResult): Promise<void>;
+}
+
+/**
+ * The activities, as thin adapters over injected services. Expected failures of create/status come back as
+ * results (so the orchestrator decides retry vs fallback vs dead-letter without parsing messages); the other
+ * activities throw, tagging typed errors as `[ErrorName] message` so their class survives the boundary.
+ */
+export function createDispatchJobActivities(deps: DispatchJobActivityDeps): DispatchJobActivities {
+  const log = deps.log ?? (() => undefined);
+  const failure = (err: unknown): ActivityFailure => {
+    const c = classifyError(err);
+    return {
+      ok: false,
+      class: c.class,
+      message: c.message,
+      ...(c.code !== undefined ? { code: c.code } : {}),
+      ...(c.retryAfterMs !== undefined ? { retryAfterMs: c.retryAfterMs } : {}),
+      ...(c.reason !== undefined ? { reason: c.reason } : {}),
+    };
+  };
+  const rethrow = (err: unknown): never => {
+    throw new Error(tagErrorMessage(err));
+  };
+  return {
+    async createJob(input) {
+      try {
+        const { job } = input;
+        const secretNames = Object.keys(job.secretEnv);
+        let secureEnv: Record<string, string> = {};
+        if (secretNames.length > 0) {
+          if (!deps.secretResolver) {
+            throw new PermanentProviderError(
+              `route ${input.route}: secretEnv is set but no secret resolver is configured`,
+            );
+          }
+          secureEnv = await deps.secretResolver.resolve(input.route, job.secretEnv);
+        }
+        const spec: JobSpec = {
+          name: input.name,
+          instanceId: input.instanceId,
+          route: input.route,
+          eventId: input.eventId,
+          attempt: input.attempt,
+          image: job.image,
+          ...(job.command ? { command: job.command } : {}),
+          cpu: job.cpu,
+          memoryInGB: job.memoryInGB,
+          env: job.env,
+          secureEnv,
+          eventDelivery: job.eventDelivery,
+          ...(job.eventDelivery === 'file' ? { eventFilePath: job.filePath } : {}),
+          eventJson: input.eventJson,
+          ...(job.identityResourceId ? { identityResourceId: job.identityResourceId } : {}),
+          ...(job.registryServer ? { registryServer: job.registryServer } : {}),
+        };
+        const created = await deps.jobProvider.create(spec, input.target);
+        log(
+          `job ${input.name}: ${created.reused ? 'reused existing' : 'created'} in ${created.target.location}`,
+        );
+        return { ok: true, created };
+      } catch (err) {
+        const result = failure(err);
+        log(
+          `job ${input.name}: create failed in ${input.target.location} (${result.class}): ${result.message}`,
+        );
+        return result;
+      }
+    },
+    async getJobStatus(input) {
+      try {
+        return { ok: true, status: await deps.jobProvider.status(input.name, input.target) };
+      } catch (err) {
+        return failure(err);
+      }
+    },
+    async stopJob(input) {
+      await deps.jobProvider.stop(input.name, input.target).catch(rethrow);
+    },
+    async collectLogs(input) {
+      try {
+        return await deps.jobProvider.logs(input.name, input.target, input.tailLines);
+      } catch (err) {
+        // Logs are a diagnostic: their absence must not block settling the event.
+        return `(logs unavailable: ${classifyError(err).message})`;
+      }
+    },
+    async deleteJob(input) {
+      await deps.jobProvider.delete(input.name, input.target).catch(rethrow);
+    },
+    async requeueEvent(input) {
+      await deps.eventQueue
+        .requeue({ ...input, scheduledEnqueueTime: new Date(input.scheduledEnqueueTime) })
+        .catch(rethrow);
+      log(
+        `event ${input.eventId}: requeued for route ${input.route}, attempt ${input.attempt} at ${input.scheduledEnqueueTime}`,
+      );
+    },
+    async deadLetterEvent(input) {
+      const messageId = deadLetterMessageId(input.eventId, input.route, input.attempt);
+      await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
+      log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
+    },
+    async publishResult(input) {
+      if (!deps.resultPublisher) return;
+      try {
+        await deps.resultPublisher.publish(input);
+      } catch (err) {
+        // Lifecycle events are best-effort: the settlement itself already happened.
+        log(`result for event ${input.eventId} not published: ${classifyError(err).message}`);
+      }
+    },
+  };
+}

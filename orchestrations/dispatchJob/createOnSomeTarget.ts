@@ -1,0 +1,69 @@
+import type { OrchestrationContext } from 'durable-functions';
+import type { JobTarget } from '../../adapters/aci/jobProvider';
+import { CREATE_RETRY, waitBeforeRetry, type Step } from './callWithRetry';
+import {
+  DispatchJobActivity,
+  type AttemptProgress,
+  type CreateJobInput,
+  type CreateJobResult,
+  type DispatchJobInput,
+} from './contracts';
+import type { StatusBoard } from './statusBoard';
+
+/**
+ * Creates the job on the primary target, retrying transient errors with capped backoff (honouring Retry-After),
+ * and moves to the next fallback on capacity/quota errors or when a target keeps failing.
+ */
+export function* createOnSomeTarget(
+  context: OrchestrationContext,
+  input: DispatchJobInput,
+  board: StatusBoard,
+): Step<AttemptProgress> {
+  const { route } = input;
+  let lastMessage = 'no target configured';
+  let allCapacity = true;
+  for (const target of route.targets) {
+    for (let tryNo = 1; ; tryNo++) {
+      const result = (yield context.df.callActivity(
+        DispatchJobActivity.createJob,
+        createRequest(context, input, board, target),
+      )) as CreateJobResult;
+      if (result.ok) {
+        const { created } = result;
+        board.publish({ phase: 'Watching', target: created.target });
+        const watch = { target: created.target, deadline: board.status.deadline, polls: 0, execution: 1 };
+        return { watch: { ...watch, reused: created.reused }, target: created.target };
+      }
+      lastMessage = `${target.location}: ${result.message}`;
+      if (result.class === 'permanent' || result.class === 'invalid-event' || result.class === 'config') {
+        // A permanent failure may leave a half-created group behind: clean-up deletes it.
+        const reason = result.reason ?? 'PermanentError';
+        return { target, outcome: { kind: 'permanent', reason, message: lastMessage } };
+      }
+      if (result.class === 'capacity') break;
+      allCapacity = false;
+      if (tryNo >= CREATE_RETRY.tries) break;
+      yield* waitBeforeRetry(context, CREATE_RETRY, tryNo, result.retryAfterMs);
+    }
+  }
+  const message = `could not create the job on any of ${route.targets.length} target(s); last error: ${lastMessage}`;
+  return { outcome: { kind: 'create-failed', capacity: allCapacity, message } };
+}
+
+function createRequest(
+  context: OrchestrationContext,
+  input: DispatchJobInput,
+  board: StatusBoard,
+  target: JobTarget,
+): CreateJobInput {
+  return {
+    name: board.containerGroup,
+    instanceId: context.df.instanceId,
+    route: input.route.name,
+    eventId: input.event.id,
+    attempt: input.attempt,
+    job: input.route.job,
+    eventJson: input.eventJson,
+    target,
+  };
+}

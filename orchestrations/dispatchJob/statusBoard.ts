@@ -1,0 +1,38 @@
+import type { OrchestrationContext } from 'durable-functions';
+import { containerGroupNameFor } from '../../shared/naming/containerGroupName';
+import type { DispatchJobInput, DispatchJobStatus } from './contracts';
+
+/** The instance's customStatus, kept current: every step reports its phase and what it learned here. */
+export class StatusBoard {
+  readonly status: DispatchJobStatus;
+
+  constructor(
+    private readonly context: OrchestrationContext,
+    input: DispatchJobInput,
+  ) {
+    const { route, watch } = input;
+    const now = context.df.currentUtcDateTime.getTime();
+    this.status = {
+      phase: watch ? 'Watching' : 'Creating',
+      route: route.name,
+      eventId: input.event.id,
+      attempt: input.attempt,
+      maxAttempts: route.policy.maxAttempts,
+      containerGroup: containerGroupNameFor(context.df.instanceId),
+      polls: watch?.polls ?? 0,
+      deadline: watch?.deadline ?? new Date(now + route.policy.timeoutMs).toISOString(),
+      ...(watch ? { target: watch.target } : {}),
+      execution: watch?.execution ?? 1,
+    };
+    this.publish({});
+  }
+
+  get containerGroup(): string {
+    return this.status.containerGroup;
+  }
+
+  publish(patch: Partial<DispatchJobStatus>): void {
+    Object.assign(this.status, patch);
+    this.context.df.setCustomStatus({ ...this.status });
+  }
+}

@@ -1,0 +1,113 @@
+import { PermanentProviderError } from '../../../shared/errors/dispatchErrors';
+import type { JobSpec, JobTarget } from '../../../adapters/aci/jobProvider';
+import { buildContainerGroup, toTagValue } from '../../../adapters/aci/buildContainerGroup';
+
+const target: JobTarget = { subscriptionId: 's', resourceGroup: 'rg', location: 'westeurope' };
+const identity =
+  '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/jobs';
+const base: JobSpec = {
+  name: 'thumbs-0123456789abcdef-a1',
+  instanceId: 'thumbs-0123456789abcdef-a1',
+  route: 'thumbs',
+  eventId: 'evt-1',
+  attempt: 1,
+  image: 'acr.azurecr.io/thumbs:1',
+  cpu: 0.5,
+  memoryInGB: 1,
+  env: { A: '1' },
+  secureEnv: { S: 'secret' },
+  eventDelivery: 'env',
+  eventJson: '{"id":"evt-1"}',
+};
+
+describe('buildContainerGroup', () => {
+  test('env delivery: plain, secure and DISPATCH_EVENT as a secure value; no identity by default', () => {
+    const group = buildContainerGroup(base, target);
+    expect(group).toMatchObject({ location: 'westeurope', osType: 'Linux', restartPolicy: 'Never' });
+    expect(group.identity).toBeUndefined();
+    expect(group.imageRegistryCredentials).toBeUndefined();
+    expect(group.containers[0]).toEqual({
+      name: 'job',
+      image: 'acr.azurecr.io/thumbs:1',
+      command: undefined,
+      resources: { requests: { cpu: 0.5, memoryInGB: 1 } },
+      environmentVariables: [
+        { name: 'A', value: '1' },
+        { name: 'S', secureValue: 'secret' },
+        { name: 'DISPATCH_EVENT', secureValue: '{"id":"evt-1"}' },
+      ],
+    });
+  });
+
+  test('file delivery: base64 secret volume mounted read-only at the directory, DISPATCH_EVENT_FILE set', () => {
+    const group = buildContainerGroup(
+      { ...base, eventDelivery: 'file', eventFilePath: '/mnt/dispatch/event.json' },
+      target,
+    );
+    expect(group.volumes).toEqual([
+      { name: 'dispatch-event', secret: { 'event.json': Buffer.from('{"id":"evt-1"}').toString('base64') } },
+    ]);
+    expect(group.containers[0]!.volumeMounts).toEqual([
+      { name: 'dispatch-event', mountPath: '/mnt/dispatch', readOnly: true },
+    ]);
+    expect(group.containers[0]!.environmentVariables).toContainEqual({
+      name: 'DISPATCH_EVENT_FILE',
+      value: '/mnt/dispatch/event.json',
+    });
+    expect(group.containers[0]!.environmentVariables?.some((v) => v.name === 'DISPATCH_EVENT')).toBe(false);
+  });
+
+  test.each([undefined, 'event.json', '/event.json', '/mnt/x:y/e.json'])(
+    'file delivery with eventFilePath %p is rejected',
+    (path) => {
+      expect(() =>
+        buildContainerGroup({ ...base, eventDelivery: 'file', eventFilePath: path }, target),
+      ).toThrow(PermanentProviderError);
+    },
+  );
+
+  test('identity: the spec identity wins over the default; a registry pulls with it', () => {
+    const withDefault = buildContainerGroup({ ...base, registryServer: 'acr.azurecr.io' }, target, identity);
+    expect(withDefault.identity).toEqual({
+      type: 'UserAssigned',
+      userAssignedIdentities: { [identity]: {} },
+    });
+    expect(withDefault.imageRegistryCredentials).toEqual([{ server: 'acr.azurecr.io', identity }]);
+    const own = `${identity}-2`;
+    expect(
+      buildContainerGroup({ ...base, identityResourceId: own }, target, identity).identity
+        ?.userAssignedIdentities,
+    ).toEqual({ [own]: {} });
+    expect(() => buildContainerGroup({ ...base, registryServer: 'acr.azurecr.io' }, target)).toThrow(
+      'needs an identity to pull with',
+    );
+  });
+
+  test('tags: instance, route, event (sanitised, <= 256 chars), attempt', () => {
+    const eventId = `evt\n${'x'.repeat(400)}`;
+    const group = buildContainerGroup({ ...base, eventId, attempt: 3 }, target);
+    expect(group.tags).toEqual({
+      'dispatcher-instance': base.instanceId,
+      'dispatcher-route': 'thumbs',
+      'dispatcher-event': toTagValue(eventId),
+      'dispatcher-attempt': '3',
+    });
+    expect(group.tags!['dispatcher-event']).toHaveLength(256);
+    expect(group.tags!['dispatcher-event']!.startsWith('evt_x')).toBe(true);
+  });
+
+  test('a variable set twice or a reserved name is rejected, naming the variable and never its value', () => {
+    expect(() => buildContainerGroup({ ...base, env: { S: 'plain' } }, target)).toThrow(
+      'environment variable S (secretEnv) is set twice',
+    );
+    expect(() =>
+      buildContainerGroup({ ...base, secureEnv: { DISPATCH_EVENT_FILE: 'secret' } }, target),
+    ).toThrow(/DISPATCH_EVENT_FILE is reserved for the dispatcher$/);
+  });
+
+  test('command is copied', () => {
+    expect(
+      buildContainerGroup({ ...base, command: ['node', 'job.js'] }, target).containers[0]!.command,
+    ).toEqual(['node', 'job.js']);
+  });
+});

@@ -1,0 +1,221 @@
+import { InvocationContext } from '@azure/functions';
+import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { createInvocationContextWithDurableClient } from '../../../devhost/durable/createInvocationContextWithDurableClient';
+import { triggerBodyFor, triggerMetadataFor } from '../../../devhost/functionsHost/serviceBusMessageData';
+import type { FunctionRegistration } from '../../../devhost/registrations/captureRegistrations';
+import {
+  startServiceBusEmulator,
+  type RunningServiceBusEmulator,
+} from '../../../devhost/servicebus/startServiceBusEmulator';
+import { MarkedForDeadLetterError } from '../../../functions/dispatchEvent/dispatchEventHandler';
+import { DispatchProperty } from '../../../adapters/serviceBus/eventQueue';
+import { instanceIdFor } from '../../../shared/naming/dispatchNames';
+import { ServiceBusEventQueue } from '../../../adapters/serviceBus/serviceBusEventQueue';
+import { startDispatchJobHarness, type DispatchJobHarness } from '../../support/dispatchJobHarness';
+import { triggerSettings } from '../../support/triggerEnvironment';
+import { dispatchQueueConfig } from '../../support/serviceBusTestConfig';
+
+/*
+ * The Service Bus trigger (classic settlement) as registerFunctions registers it, called with InvocationContexts
+ * carrying the local Durable engine's client; dead-letter copies go through the real ServiceBusEventQueue to the
+ * Service Bus emulator and are read back from it.
+ */
+
+const config = dispatchQueueConfig();
+
+let emulator: RunningServiceBusEmulator;
+let sb: ServiceBusClient;
+let harness: DispatchJobHarness;
+let trigger: FunctionRegistration;
+let eventQueue: ServiceBusEventQueue;
+let invocation = 0;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  emulator = await startServiceBusEmulator({ port: 0, config });
+  sb = new ServiceBusClient(emulator.connectionString);
+  eventQueue = new ServiceBusEventQueue({ client: sb, queueName: 'dispatch' });
+  harness = await startDispatchJobHarness({
+    scriptFor: () => ({ neverEnds: true }),
+    settings: triggerSettings({
+      ServiceBusConnection: emulator.connectionString,
+      DISPATCH_SETTLEMENT_MODE: 'classic',
+    }),
+    eventQueue,
+  });
+  trigger = harness.registry.get('dispatchEvent')!;
+});
+
+afterAll(async () => {
+  await harness?.close();
+  await eventQueue?.close();
+  await sb?.close();
+  await emulator?.close();
+});
+
+const event = (overrides: Record<string, unknown> = {}) => ({
+  specversion: '1.0',
+  id: 'evt-1',
+  source: '/tests',
+  type: 'demo.hello',
+  data: { n: 1 },
+  ...overrides,
+});
+
+function invoke(body: unknown, triggerMetadata: Record<string, unknown> = {}): Promise<unknown> {
+  const context = createInvocationContextWithDurableClient(harness.engine, {
+    invocationId: `inv-${++invocation}`,
+    functionName: 'dispatchEvent',
+    logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
+    triggerMetadata: {
+      messageId: `msg-${invocation}`,
+      deliveryCount: 1,
+      applicationProperties: {},
+      ...triggerMetadata,
+    },
+    options: { trigger: trigger.trigger, extraInputs: trigger.extraInputs },
+  });
+  expect(context).toBeInstanceOf(InvocationContext);
+  return Promise.resolve(trigger.handler(body, context));
+}
+
+async function receiveOne(): Promise<ServiceBusReceivedMessage> {
+  const receiver = sb.createReceiver('dispatch', {
+    receiveMode: 'receiveAndDelete',
+    skipParsingBodyAsJson: true,
+  });
+  try {
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+    if (!message) throw new Error('no dead-letter copy arrived');
+    return message;
+  } finally {
+    await receiver.close();
+  }
+}
+
+async function expectDeadLetterCopy(
+  reason: string,
+  description: string | RegExp,
+): Promise<ServiceBusReceivedMessage> {
+  const copy = await receiveOne();
+  expect(copy.applicationProperties?.[DispatchProperty.deadLetterReason]).toBe(reason);
+  const text = copy.applicationProperties?.[DispatchProperty.deadLetterDescription];
+  if (typeof description === 'string') expect(text).toBe(description);
+  else expect(text).toMatch(description);
+  return copy;
+}
+
+describe('dispatchEvent trigger (classic settlement)', () => {
+  it('is registered on DISPATCH_QUEUE_NAME with connection ServiceBusConnection and a durable client input', () => {
+    expect(trigger.trigger).toMatchObject({
+      type: 'serviceBusTrigger',
+      queueName: 'dispatch',
+      connection: 'ServiceBusConnection',
+    });
+    expect(trigger.trigger).not.toHaveProperty('sdkBinding', true);
+    expect(trigger.extraInputs.map((i) => i.type)).toContain('durableClient');
+  });
+
+  it('starts one orchestration for a valid event, with the deterministic instance id', async () => {
+    await invoke(event());
+    const id = instanceIdFor('hello', 'evt-1', 1);
+    const status = await harness.client.getStatus(id);
+    expect(status.name).toBe('dispatchJob');
+    expect(status.customStatus).toMatchObject({ route: 'hello', eventId: 'evt-1', attempt: 1 });
+    expect(harness.engine.counters.orchestrationsStarted).toBe(1);
+  });
+
+  it('starts nothing for a duplicate delivery, whatever form the body arrives in', async () => {
+    const before = harness.engine.counters.orchestrationsStarted;
+    await invoke(event());
+    await invoke(JSON.stringify(event()));
+    await invoke(Buffer.from(JSON.stringify(event())));
+    expect(harness.engine.counters.orchestrationsStarted).toBe(before);
+    const id = instanceIdFor('hello', 'evt-1', 1);
+    expect(logs.filter((l) => l.includes(`instance ${id} already exists (duplicate delivery)`))).toHaveLength(
+      3,
+    );
+  });
+
+  it('fans out to every matching route', async () => {
+    await invoke(event({ id: 'evt-fan', source: '/audited/x' }));
+    for (const route of ['hello', 'audit']) {
+      expect((await harness.client.getStatus(instanceIdFor(route, 'evt-fan', 1))).customStatus).toMatchObject(
+        { route, eventId: 'evt-fan' },
+      );
+    }
+  });
+
+  it('dead-letters invalid JSON with its position (InvalidEvent)', async () => {
+    await invoke('{"specversion": "1.0",\n "id": }');
+    const copy = await expectDeadLetterCopy(
+      'InvalidEvent',
+      'invalid JSON at line 2, column 8: unexpected "}", expected a JSON value',
+    );
+    expect(copy.body).toEqual(Buffer.from('{"specversion": "1.0",\n "id": }'));
+  });
+
+  it('dead-letters missing attributes naming each one', async () => {
+    await invoke({ specversion: '1.0', id: 'evt-x', type: '' });
+    await expectDeadLetterCopy(
+      'InvalidEvent',
+      'source: missing required attribute, expected a non-empty string; type: must not be empty',
+    );
+  });
+
+  it('dead-letters an oversize body, saying size and limit', async () => {
+    const big = event({ id: 'evt-big', data: 'x'.repeat(3000) });
+    await invoke(big);
+    await expectDeadLetterCopy(
+      'InvalidEvent',
+      `body: ${Buffer.byteLength(JSON.stringify(big))} bytes is over the limit of 2048 bytes (DISPATCH_MAX_EVENT_BYTES)`,
+    );
+  });
+
+  it('dead-letters an event no route matches (NoRoute)', async () => {
+    await invoke(event({ id: 'evt-none', type: 'other.thing', subject: 'a/b' }));
+    await expectDeadLetterCopy(
+      'NoRoute',
+      'no route matches type "other.thing", source "/tests", subject "a/b"',
+    );
+  });
+
+  it('runs a requeued copy for its one route and attempt only', async () => {
+    const before = harness.engine.counters.orchestrationsStarted;
+    await invoke(event({ id: 'evt-rq', source: '/audited/y' }), {
+      applicationProperties: { 'dispatch-route': 'audit', 'dispatch-attempt': 2 },
+    });
+    expect(harness.engine.counters.orchestrationsStarted).toBe(before + 1);
+    expect((await harness.client.getStatus(instanceIdFor('audit', 'evt-rq', 2))).customStatus).toMatchObject({
+      route: 'audit',
+      attempt: 2,
+    });
+  });
+
+  it('dead-letters a requeued copy whose route is gone (NoRoute)', async () => {
+    await invoke(event({ id: 'evt-gone' }), {
+      applicationProperties: { 'dispatch-route': 'removed', 'dispatch-attempt': '3' },
+    });
+    await expectDeadLetterCopy(
+      'NoRoute',
+      'route "removed" named by this copy (attempt 3) is no longer in the routes file',
+    );
+  });
+
+  it('dead-letters a copy with a malformed attempt number (InvalidEvent)', async () => {
+    await invoke(event({ id: 'evt-bad-attempt' }), { applicationProperties: { 'dispatch-attempt': 'two' } });
+    await expectDeadLetterCopy('InvalidEvent', 'dispatch-attempt: expected a positive integer, got "two"');
+  });
+
+  it('rejects a marked copy on every delivery (so MaxDeliveryCount dead-letters it), as the host delivers it', async () => {
+    await invoke('not json');
+    const copy = await expectDeadLetterCopy('InvalidEvent', /^invalid JSON at line 1, column 1/);
+    const before = harness.engine.counters.orchestrationsStarted;
+    for (let delivery = 0; delivery < 2; delivery++) {
+      await expect(invoke(triggerBodyFor(copy), triggerMetadataFor(copy))).rejects.toThrow(
+        MarkedForDeadLetterError,
+      );
+    }
+    expect(harness.engine.counters.orchestrationsStarted).toBe(before);
+  });
+});

@@ -1,0 +1,147 @@
+import { join } from 'node:path';
+import { HttpRequest, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
+import { DurableEngine, createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
+import {
+  createRegistry,
+  installRegistrationCapture,
+} from '../../../devhost/registrations/captureRegistrations';
+import { createEventStatus } from '../../../functions/status/eventStatus';
+import { instanceIdFor } from '../../../shared/naming/dispatchNames';
+import { loadRoutes } from '../../../shared/routes/loadRoutes';
+
+// The routes the app would load (the e2e fixture: e2e-fail has maxAttempts 2), as registerFunctions passes them.
+const eventStatus = createEventStatus(
+  loadRoutes(join(__dirname, '..', '..', 'fixtures', 'e2e', 'routes.json')).map((route) => ({
+    name: route.name,
+    maxAttempts: route.policy.maxAttempts,
+  })),
+);
+
+interface FakeJobInput {
+  status: Record<string, unknown>;
+  hold?: boolean;
+}
+
+let engine: DurableEngine;
+
+function status(
+  route: string,
+  eventId: string,
+  attempt: number,
+  phase: string,
+  extra: Record<string, unknown> = {},
+): FakeJobInput {
+  return {
+    status: {
+      phase,
+      route,
+      eventId,
+      attempt,
+      maxAttempts: 2,
+      containerGroup: instanceIdFor(route, eventId, attempt),
+      polls: 1,
+      deadline: '2026-01-01T00:00:00Z',
+      ...extra,
+    },
+  };
+}
+
+beforeAll(async () => {
+  // A stand-in for dispatchJob: publishes the customStatus it is given, optionally waits.
+  const registry = createRegistry();
+  const uninstall = installRegistrationCapture(registry);
+  df.app.orchestration('fakeJob', function* (context: OrchestrationContext) {
+    const input = context.df.getInput<FakeJobInput>();
+    context.df.setCustomStatus(input.status);
+    if (input.hold) yield context.df.waitForExternalEvent('go');
+    return 'done';
+  });
+  uninstall();
+  engine = new DurableEngine({ taskHubName: 'statustest' });
+  engine.registerFromRegistry(registry);
+  await engine.start();
+  const start = (route: string, eventId: string, attempt: number, input: FakeJobInput): Promise<unknown> => {
+    const id = engine.startNew('fakeJob', { instanceId: instanceIdFor(route, eventId, attempt), input });
+    return input.hold ? engine.waitForInstance(id, { statuses: ['Running'] }) : engine.waitForInstance(id);
+  };
+  await start(
+    'e2e-fail',
+    'ev-1',
+    1,
+    status('e2e-fail', 'ev-1', 1, 'Requeued', { exitCode: 3, reason: 'JobFailed: exit 3' }),
+  );
+  await start(
+    'e2e-fail',
+    'ev-1',
+    2,
+    status('e2e-fail', 'ev-1', 2, 'DeadLettered', { exitCode: 3, reason: 'JobFailed' }),
+  );
+  await start('e2e-fan-a', 'ev-2', 1, { ...status('e2e-fan-a', 'ev-2', 1, 'Watching'), hold: true });
+  await start('e2e-fan-b', 'ev-2', 1, status('e2e-fan-b', 'ev-2', 1, 'Succeeded', { exitCode: 0 }));
+});
+
+afterAll(async () => {
+  await engine?.stop();
+});
+
+function context(): InvocationContext {
+  return createInvocationContextWithDurableClient(engine, {
+    options: { extraInputs: [df.input.durableClient()] },
+  });
+}
+
+async function get(eventId: string): Promise<{ status?: number; body: unknown }> {
+  const request = new HttpRequest({
+    method: 'GET',
+    url: `http://localhost/api/events/${eventId}`,
+    params: { eventId },
+  });
+  const response = await eventStatus(request, context());
+  return { status: response.status, body: response.jsonBody };
+}
+
+describe('GET /api/events/{eventId}', () => {
+  it('lists every attempt of every route the event started, from customStatus', async () => {
+    const { status: code, body } = await get('ev-1');
+    expect(code).toBe(200);
+    expect(body).toEqual({
+      eventId: 'ev-1',
+      jobs: [
+        expect.objectContaining({
+          instanceId: instanceIdFor('e2e-fail', 'ev-1', 1),
+          route: 'e2e-fail',
+          attempt: 1,
+          phase: 'Requeued',
+          runtimeStatus: 'Completed',
+          exitCode: 3,
+          containerGroup: instanceIdFor('e2e-fail', 'ev-1', 1),
+          reason: 'JobFailed: exit 3',
+          createdTime: expect.stringMatching(/^\d{4}-/) as string,
+          lastUpdatedTime: expect.stringMatching(/^\d{4}-/) as string,
+        }),
+        expect.objectContaining({ attempt: 2, phase: 'DeadLettered', reason: 'JobFailed' }),
+      ],
+    });
+  });
+
+  it('shows one job per route for a fanned-out event, running ones included', async () => {
+    const { body } = await get('ev-2');
+    const jobs = (
+      body as {
+        jobs: Array<{ route: string; phase: string; runtimeStatus: string; exitCode: number | null }>;
+      }
+    ).jobs;
+    expect(jobs.map((j) => [j.route, j.phase, j.runtimeStatus, j.exitCode])).toEqual([
+      ['e2e-fan-a', 'Watching', 'Running', null],
+      ['e2e-fan-b', 'Succeeded', 'Completed', 0],
+    ]);
+  });
+
+  it('answers 404 for an event that started nothing', async () => {
+    const { status: code, body } = await get('never-sent');
+    expect(code).toBe(404);
+    expect(body).toEqual({ error: "no jobs for event 'never-sent'", eventId: 'never-sent' });
+  });
+});
