@@ -12,7 +12,9 @@ import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
 import { ServiceBusEventQueue } from '../adapters/serviceBus/serviceBusEventQueue';
 import { ServiceBusResultPublisher } from '../adapters/serviceBus/serviceBusResultPublisher';
+import { AciCapacityReader } from '../adapters/aci/aciCapacityReader';
 import { AciJobProvider } from '../adapters/aci/aciJobProvider';
+import type { CapacityReader } from '../orchestrations/admission/contracts';
 import type { AdapterLogger } from '../adapters/adapterLogger';
 import { SecretEnvResolver, type SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 
@@ -28,6 +30,8 @@ export interface Services {
   secretResolver: SecretResolver;
   /** Present when DISPATCH_RESULTS_TOPIC is set. */
   resultPublisher?: ResultPublisher;
+  /** The ACI Usage API (admission never admits past what others leave of the real quota). */
+  capacityReader?: CapacityReader;
   logger: AdapterLogger;
   /** Closes what these services opened (Service Bus links); overrides are closed too when they can be. */
   close(): Promise<void>;
@@ -59,6 +63,13 @@ export function createServices(
       logger,
     });
 
+  // Only with the real ACI provider: a job provider given by a test has no Usage API behind it.
+  const capacityReader =
+    overrides.capacityReader ??
+    (overrides.jobProvider
+      ? undefined
+      : new AciCapacityReader({ credential, endpoint: settings.armEndpoint }));
+
   const secretResolver =
     overrides.secretResolver ??
     new SecretEnvResolver({
@@ -88,6 +99,7 @@ export function createServices(
     eventQueue,
     secretResolver,
     ...(resultPublisher ? { resultPublisher } : {}),
+    ...(capacityReader ? { capacityReader } : {}),
     logger,
     async close() {
       const results = await Promise.allSettled([eventQueue.close(), resultPublisher?.close()]);

@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
 import type { JobProvider } from '../adapters/aci/jobProvider';
 import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
@@ -7,6 +8,11 @@ import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent'
 import { registerHealth } from '../functions/health';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
+import { registerListTargets } from '../functions/status/listTargets';
+import { createAdmissionActivities } from '../orchestrations/admission/activities';
+import type { CapacityReader } from '../orchestrations/admission/contracts';
+import { registerAdmission } from '../orchestrations/admission/registration';
+import { limitsForTarget } from '../shared/config/admissionSettings';
 import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
 import { registerDispatchJob } from '../orchestrations/dispatchJob/registerDispatchJob';
 import type { Settings } from '../shared/config/loadSettings';
@@ -18,6 +24,8 @@ export interface AppPorts {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** The ACI Usage API, for admission (absent: the configured limits only). */
+  capacityReader?: CapacityReader;
 }
 
 export interface AppDependencies {
@@ -42,7 +50,17 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       log: (message) => context.log(message),
     }),
   );
+  registerAdmission((context: InvocationContext) =>
+    createAdmissionActivities({
+      client: df.getClient(context),
+      limitsFor: (target) => limitsForTarget(settings.admission, target),
+      ...(ports.capacityReader ? { capacityReader: ports.capacityReader } : {}),
+      coordinator: { reconcileIntervalMs: settings.admission.reconcileIntervalMs },
+      log: (message) => context.log(message),
+    }),
+  );
   registerEventStatus(routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })));
   registerListJobs();
+  registerListTargets(routes, settings.admission);
   registerHealth();
 }

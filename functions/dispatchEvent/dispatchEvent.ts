@@ -8,7 +8,10 @@ import { createDispatchEventHandler } from './dispatchEventHandler';
 export const DISPATCH_EVENT_FUNCTION = 'dispatchEvent';
 
 export interface DispatchEventDeps {
-  settings: Pick<Settings, 'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution'>;
+  settings: Pick<
+    Settings,
+    'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution' | 'admission'
+  >;
   routes: readonly ResolvedRoute[];
   eventQueue: EventQueue;
 }
@@ -29,6 +32,7 @@ export function registerDispatchEvent({ settings, routes, eventQueue }: Dispatch
       routes,
       maxEventBytes: settings.maxEventBytes,
       pollsPerExecution: settings.pollsPerExecution,
+      admission: settings.admission.enabled,
       eventQueue,
     }),
   });

@@ -45,6 +45,8 @@ export interface DispatchEventHandlerOptions {
   routes: readonly ResolvedRoute[];
   maxEventBytes: number;
   pollsPerExecution: number;
+  /** DISPATCH_ADMISSION: orchestrations wait for a capacity slot before creating their job. */
+  admission?: boolean;
   /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
   eventQueue: EventQueue;
 }

@@ -27,6 +27,8 @@ export interface DispatchOptions {
   routes: readonly ResolvedRoute[];
   maxEventBytes: number;
   pollsPerExecution: number;
+  /** DISPATCH_ADMISSION, carried in every orchestration input. */
+  admission?: boolean;
   starter: InstanceStarter;
   log?: (message: string) => void;
 }
@@ -153,6 +155,7 @@ export async function dispatchMessage(
       eventJson: parsed.json,
       attempt,
       pollsPerExecution: options.pollsPerExecution,
+      ...(options.admission ? { admission: true } : {}),
     };
     try {
       await options.starter.start(instanceId, input);

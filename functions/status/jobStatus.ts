@@ -35,6 +35,8 @@ export interface JobView {
   createdTime: string;
   lastUpdatedTime: string;
   reason: string | null;
+  /** While phase is WaitingForCapacity: the target, the queue there as last reported, and since when. */
+  admission: { target: string; queueLength: number | null; since: string } | null;
 }
 
 export interface RouteRef {
@@ -77,6 +79,18 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     createdTime: iso(instance.createdTime),
     lastUpdatedTime: iso(instance.lastUpdatedTime),
     reason: typeof custom?.reason === 'string' ? custom.reason : null,
+    admission: admissionOf(custom),
+  };
+}
+
+function admissionOf(custom: Record<string, unknown> | undefined): JobView['admission'] {
+  const admission = record(custom?.admission);
+  if (custom?.phase !== 'WaitingForCapacity' || !admission) return null;
+  if (typeof admission.target !== 'string' || typeof admission.since !== 'string') return null;
+  return {
+    target: admission.target,
+    queueLength: typeof admission.queueLength === 'number' ? admission.queueLength : null,
+    since: admission.since,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   WAITING_FOR_CAPACITY,
 } from './contracts';
 import type { CoordinatorInput, CoordinatorOptions } from './coordinator';
+import { isNotFound } from '../../shared/errors/isNotFound';
 import { emptyAdmissionState } from './admissionState';
 
 /** The part of the DurableClient admission needs (the real one in production and in the local engine). */
@@ -186,12 +187,6 @@ async function readCoordinator(
 function isWaitingFor(customStatus: unknown, ticket: number): boolean {
   const status = customStatus as Partial<WaitingCustomStatus> | null | undefined;
   return status?.phase === WAITING_FOR_CAPACITY && status.admission?.ticket === ticket;
-}
-
-/** durable-functions' client answers a missing instance with these messages (HTTP 404). */
-function isNotFound(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : String(err);
-  return /HTTP 404|No instance with ID/i.test(message);
 }
 
 async function forEachLimited<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {

@@ -3,7 +3,8 @@ import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import type { AttemptOutcome, DeadLetterReason } from './decideSettlement';
-import type { WatchState } from './dispatchJobInput';
+import type { WaitingInfo } from '../admission/acquireSlot';
+import type { HeldSlot, WatchState } from './dispatchJobInput';
 
 /*
  * What the orchestrator, its activities and the status API agree on: activity names, activity inputs and results
@@ -24,6 +25,7 @@ export const DispatchJobActivity = {
 } as const;
 
 export type DispatchJobPhase =
+  | 'WaitingForCapacity'
   | 'Creating'
   | 'Watching'
   | 'Stopping'
@@ -50,6 +52,8 @@ export interface DispatchJobStatus {
   /** Where the job runs (primary or fallback), once created. */
   target?: JobTarget;
   execution: number;
+  /** With admission: what the attempt waits for (phase WaitingForCapacity) or waited for. */
+  admission?: WaitingInfo & { grantedAt?: string };
 }
 
 /** The orchestration output. */
@@ -125,4 +129,6 @@ export interface AttemptProgress {
   target?: JobTarget;
   /** Set once the attempt has ended. */
   outcome?: AttemptOutcome;
+  /** An admission slot still held: released once the group is deleted. */
+  slot?: HeldSlot;
 }

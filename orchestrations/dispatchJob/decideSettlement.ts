@@ -15,7 +15,9 @@ export type AttemptOutcome =
   /** The job could not be created on any target (transient errors or capacity everywhere). */
   | { kind: 'create-failed'; capacity: boolean; message: string }
   /** The container group vanished or could not be read any more. */
-  | { kind: 'lost'; message: string };
+  | { kind: 'lost'; message: string }
+  /** Admission: no capacity within the route's capacityWait (waiting is not an attempt: dead-lettered at once). */
+  | { kind: 'capacity-wait-expired'; waitedMs: number; capacityWait: string; target: string };
 
 export type DeadLetterReason =
   | 'JobFailed'
@@ -84,7 +86,24 @@ export function decideSettlement(outcome: AttemptOutcome, ctx: SettlementContext
       return retryOrDeadLetter(outcome.capacity ? 'CapacityExhausted' : 'CreateFailed', outcome.message);
     case 'lost':
       return retryOrDeadLetter('JobLost', outcome.message);
+    case 'capacity-wait-expired':
+      return {
+        action: 'dead-letter',
+        reason: 'CapacityExhausted',
+        summary: `waited ${describeWait(outcome.waitedMs)} for capacity on ${outcome.target} (policy.capacityWait ${outcome.capacityWait}); no container group was created`,
+      };
   }
+}
+
+/** `6 h 0 min`, `12 min 30 s`, `45 s`: how long an attempt waited, for people. */
+export function describeWait(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return s > 0 ? `${m} min ${s} s` : `${m} min`;
+  return `${s} s`;
 }
 
 /** Service Bus keeps the description in an application property: keep it bounded. */

@@ -15,6 +15,8 @@ export interface DispatchJobInput {
   attempt: number;
   /** DISPATCH_POLLS_PER_EXECUTION: polls per execution before continueAsNew. */
   pollsPerExecution: number;
+  /** DISPATCH_ADMISSION: wait for a capacity slot before creating the job (docs/admission.md). */
+  admission?: boolean;
   /** Only present after continueAsNew: the job exists and is being watched. */
   watch?: WatchState;
 }
@@ -29,4 +31,11 @@ export interface WatchState {
   execution: number;
   /** Whether an existing container group of that name was reused at creation. */
   reused: boolean;
+  /** The admission slot the job holds (released after its group is deleted). */
+  slot?: HeldSlot;
+}
+
+/** A granted admission slot: the ticket identifies it to the coordinator. */
+export interface HeldSlot {
+  ticket: number;
 }
