@@ -19,7 +19,7 @@ export const ADMISSION_TARGETS = {
 export interface AdmissionBenchOptions {
   events?: number;
   quota?: number;
-  /** The engine runs: same ratio of events to quota, smaller (default 500 events, quota 5). */
+  /** The engine runs: same ratio of events to quota, smaller (default 300 events, quota 3). */
   engineEvents?: number;
   engineQuota?: number;
   jobMs?: number;
@@ -81,8 +81,8 @@ export async function measureAdmission(options: AdmissionBenchOptions = {}): Pro
     result: simulateBurst('admission', { ...sim, createsPer5Min: 100, createsPerHour: 300 }),
   });
   const engine = {
-    events: options.engineEvents ?? 500,
-    quota: options.engineQuota ?? 5,
+    events: options.engineEvents ?? 300,
+    quota: options.engineQuota ?? 3,
     jobMs,
     route,
     pollsPerExecution: 10,
@@ -109,7 +109,7 @@ export function renderAdmissionSection(r: AdmissionBenchResult): string {
       `\`capacityWait: ${r.capacityWait}\` to outlast the backlog. The simulated rows run the product's own rules`,
       '(poll schedule, backoff, settlement decision, slot accounting) as a discrete-event simulation at full scale; the',
       "engine rows run the orchestrations through durable-functions' replay code at the same events-to-quota ratio",
-      "(admission: the coordinator and the waiting side over dispatchJob's activities). Create-rate quotas are raised",
+      '(the real dispatchJob orchestration with admission off and on, and the real coordinator). Create-rate quotas are raised',
       "in all rows but one, which keeps ACI's defaults (100 per 5 min, 300 per hour) to show pacing.",
     ].join('\n'),
   );

@@ -19,16 +19,16 @@ import { registerDispatchJob } from '../orchestrations/dispatchJob/registerDispa
 import type { DeadLetterCopyRequest, EventQueue, RequeueRequest } from '../adapters/serviceBus/eventQueue';
 import { containerGroupNameFor, instanceIdFor } from '../shared/naming/dispatchNames';
 import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
-import { ADMITTED_JOB_ORCHESTRATOR, admittedJobOrchestrator, type AdmittedJobInput } from './admittedJob';
 import type { AdmissionMode, BurstResult } from './admissionSim';
 import { captureHandlers, requireHandler } from './captureHandlers';
 import { QuotaJobProvider } from './quotaJobProvider';
 
 /*
  * The same burst through the local Durable engine (durable-functions' replay code, virtual clock) at a smaller
- * scale: today = the real dispatchJob orchestration, whose capacity errors consume attempts (a requeued copy
- * starts the next attempt at its scheduled time, as Service Bus would); admission = the coordinator and the
- * waiting side over dispatchJob's own activities. Measures what the simulation cannot: episodes per job.
+ * scale, with the real dispatchJob orchestration and its activities over a quota-enforcing provider: today
+ * (admission off: capacity errors consume attempts; a requeued copy starts the next attempt at its scheduled time,
+ * as Service Bus would deliver it) and admission on (the real coordinator). Measures what the simulation cannot:
+ * episodes per job.
  */
 
 export interface EngineBurst {
@@ -72,20 +72,13 @@ export async function runBurstOnEngine(mode: AdmissionMode, burst: EngineBurst):
       eventJson: JSON.stringify({ specversion: '1.0', ...event }),
       attempt,
       pollsPerExecution: burst.pollsPerExecution,
+      ...(mode === 'admission' ? { admission: true } : {}),
     };
   };
   const startAttempt = (i: number, attempt: number): string => {
     const id = instanceIdFor(burst.route.name, `burst-${i}`, attempt);
     provider.inner.planJob(containerGroupNameFor(id), burst.jobMs);
-    if (mode === 'today')
-      engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId: id, input: inputFor(i, attempt) });
-    else {
-      const { route, event, eventJson } = inputFor(i, attempt);
-      engine.startNew(ADMITTED_JOB_ORCHESTRATOR, {
-        instanceId: id,
-        input: { route, event, eventJson } satisfies AdmittedJobInput,
-      });
-    }
+    engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId: id, input: inputFor(i, attempt) });
     return id;
   };
   const queue = new RequeueingQueue((r) => {
@@ -96,7 +89,6 @@ export async function runBurstOnEngine(mode: AdmissionMode, burst: EngineBurst):
   const handlers = await captureHandlers(() => {
     const activities = createDispatchJobActivities({ jobProvider: provider, eventQueue: queue });
     registerDispatchJob(() => activities);
-    df.app.orchestration(ADMITTED_JOB_ORCHESTRATOR, admittedJobOrchestrator);
     registerAdmission((context: InvocationContext) =>
       createAdmissionActivities({
         client: df.getClient(context),
@@ -115,7 +107,6 @@ export async function runBurstOnEngine(mode: AdmissionMode, burst: EngineBurst):
     else engine.registerActivity(name, handler, durableClient ? [df.input.durableClient()] : []);
   };
   register(DISPATCH_JOB_ORCHESTRATOR, 'orchestration');
-  register(ADMITTED_JOB_ORCHESTRATOR, 'orchestration');
   register(ADMISSION_COORDINATOR, 'orchestration');
   for (const name of Object.values(DispatchJobActivity)) register(name, 'activity');
   for (const name of Object.values(AdmissionActivity)) register(name, 'activity', true);
@@ -127,10 +118,10 @@ export async function runBurstOnEngine(mode: AdmissionMode, burst: EngineBurst):
       const jobs = engine.listInstances().filter((s) => s.instanceId !== ADMISSION_COORDINATOR_ID);
       if (jobs.some((s) => !TERMINAL_STATUSES.includes(s.runtimeStatus)))
         return { succeeded: 0, done: false };
-      const outcome = (s: (typeof jobs)[number]): unknown =>
-        mode === 'today' ? (s.output as { outcome?: string } | undefined)?.outcome : s.output;
-      const succeeded = jobs.filter((s) => outcome(s) === 'Succeeded').length;
-      const dead = mode === 'today' ? queue.deadLettered : jobs.length - succeeded;
+      const succeeded = jobs.filter(
+        (s) => (s.output as { outcome?: string } | undefined)?.outcome === 'Succeeded',
+      ).length;
+      const dead = queue.deadLettered;
       return { succeeded, done: succeeded + dead >= burst.events };
     };
     let result = { succeeded: 0, done: false };
@@ -149,7 +140,7 @@ export async function runBurstOnEngine(mode: AdmissionMode, burst: EngineBurst):
       mode,
       events: burst.events,
       succeeded,
-      deadLettered: mode === 'today' ? queue.deadLettered : burst.events - succeeded,
+      deadLettered: queue.deadLettered,
       makespanMs: makespan,
       idealMs: (burst.events * burst.jobMs) / burst.quota,
       utilisation: makespan > 0 ? provider.groupMs / (burst.quota * makespan) : 0,
