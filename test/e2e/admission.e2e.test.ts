@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
@@ -12,6 +12,7 @@ import {
   waitForSettled,
   type RunningStack,
 } from './devStackHarness';
+import { finishedRuns, getTargets, peakRunning, writeBurstRoutes } from './burstRun';
 
 /**
  * `dispatcher dev --aci-quota containerGroups=3,cores=3` and a burst five times the quota: every event succeeds,
@@ -22,39 +23,11 @@ import {
 const QUOTA = 3;
 const BURST = 15;
 const dir = mkdtempSync(join(tmpdir(), 'dispatcher-e2e-admission-'));
-const runLog = join(dir, 'runs.log');
-const routesFile = join(dir, 'routes.json');
+const { routesFile, runLog } = writeBurstRoutes(dir);
 let stack: RunningStack;
 let client: ServiceBusClient;
 
-const job = `const fs = require('fs'); const log = process.env.RUN_LOG; fs.appendFileSync(log, 'start ' + Date.now() + '\\n'); setTimeout(() => { fs.appendFileSync(log, 'end ' + Date.now() + '\\n'); }, 2000);`;
-
 beforeAll(async () => {
-  writeFileSync(runLog, '');
-  writeFileSync(
-    routesFile,
-    JSON.stringify({
-      routes: [
-        {
-          name: 'burst',
-          match: { type: 'e2e.burst' },
-          job: {
-            image: 'dispatcher/e2e:1',
-            command: ['node', '-e', job],
-            cpu: 1,
-            memoryInGB: 0.5,
-            env: { RUN_LOG: runLog },
-          },
-          policy: {
-            timeout: 'PT1M',
-            maxAttempts: 2,
-            poll: { initial: 'PT1S', max: 'PT1S' },
-            capacityWait: 'PT5M',
-          },
-        },
-      ],
-    }),
-  );
   stack = await launchDevStack({
     routesFile,
     aciQuota: { containerGroups: QUOTA, cores: QUOTA },
@@ -69,26 +42,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function targets(): Promise<TargetsView> {
-  const response = await fetch(`${stack.httpBase}/targets`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as TargetsView;
-}
-
-function peakRunning(): number {
-  const points = readFileSync(runLog, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [what, at] = line.split(' ');
-      return [Number(at), what === 'start' ? 1 : -1] as const;
-    })
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let current = 0;
-  let peak = 0;
-  for (const [, delta] of points) peak = Math.max(peak, (current += delta));
-  return peak;
-}
+const targets = (): Promise<TargetsView> => getTargets(stack.httpBase);
 
 describe('capacity admission on the offline stack', () => {
   it(`runs a burst of ${BURST} jobs through a quota of ${QUOTA} groups: all succeed, never more than ${QUOTA} at once`, async () => {
@@ -108,9 +62,8 @@ describe('capacity admission on the offline stack', () => {
       const jobs = await waitForSettled(stack.httpBase, event.id, 1, 180_000);
       expect(jobs.map((j) => [j.attempt, j.phase])).toEqual([[1, 'Succeeded']]);
     }
-    expect(readFileSync(runLog, 'utf8').match(/^end /gm)).toHaveLength(BURST);
-    expect(peakRunning()).toBeLessThanOrEqual(QUOTA);
-    expect(peakRunning()).toBe(QUOTA);
+    expect(finishedRuns(runLog)).toBe(BURST);
+    expect(peakRunning(runLog)).toBe(QUOTA);
     expect(await peekDeadLetters(client)).toEqual([]);
     expect(stack.output()).not.toMatch(/ContainerGroupQuotaReached/);
     // After the burst every slot is back.
