@@ -18,6 +18,11 @@ const FIVE_MINUTES_MS = 5 * 60_000;
 const HOUR_MS = 60 * 60_000;
 /** How long a target is held back after ARM refused a create without saying for how long. */
 export const REFUSED_HOLD_BACK_MS = 60_000;
+/**
+ * ARM counts a create when it accepts it, a little after the grant (activity scheduling, the create call): a
+ * window slot is reused this much later than the grant it counted, so the next create does not arrive early.
+ */
+export const CREATE_WINDOW_MARGIN_MS = 10_000;
 /** Float cores (0.5 CPU) must not fail a comparison by rounding. */
 const CORES_EPSILON = 1e-9;
 
@@ -315,8 +320,9 @@ function rateFreeAt(target: TargetState, now: number): number {
       free = Number.POSITIVE_INFINITY;
       return;
     }
-    const recent = creates.filter((t) => t > now - span);
-    if (recent.length >= limit) free = Math.max(free, recent[recent.length - limit]! + span);
+    const recent = creates.filter((t) => t + span + CREATE_WINDOW_MARGIN_MS > now);
+    if (recent.length >= limit)
+      free = Math.max(free, recent[recent.length - limit]! + span + CREATE_WINDOW_MARGIN_MS);
   };
   window(limits.createsPer5Min, FIVE_MINUTES_MS);
   window(limits.createsPerHour, HOUR_MS);
@@ -324,7 +330,7 @@ function rateFreeAt(target: TargetState, now: number): number {
 }
 
 function pruneCreates(target: TargetState, now: number): void {
-  const keepFrom = target.creates.findIndex((t) => t > now - HOUR_MS);
+  const keepFrom = target.creates.findIndex((t) => t + HOUR_MS + CREATE_WINDOW_MARGIN_MS > now);
   if (keepFrom < 0) target.creates = [];
   else if (keepFrom > 0) target.creates = target.creates.slice(keepFrom);
 }

@@ -3,6 +3,7 @@ import {
   applyRelease,
   applyRequest,
   applyUsage,
+  CREATE_WINDOW_MARGIN_MS,
   dropFinished,
   emptyAdmissionState,
   nextWakeAt,
@@ -166,11 +167,14 @@ describe('admission slot accounting', () => {
     const s = emptyAdmissionState();
     const limits = limitsFor(100, 100, { createsPer5Min: 2, createsPerHour: 3 });
     enqueueAll(s, ['a', 'b', 'c', 'd'], limits);
+    // A window slot is reused CREATE_WINDOW_MARGIN_MS after ARM could count it free: the create comes after the grant.
+    const m = CREATE_WINDOW_MARGIN_MS;
     expect(admitWaiting(s, T0).map((g) => g.id)).toEqual(['a', 'b']);
-    expect(nextWakeAt(s, T0)).toBe(T0 + 5 * 60_000);
-    expect(admitWaiting(s, T0 + 5 * 60_000).map((g) => g.id)).toEqual(['c']);
-    expect(nextWakeAt(s, T0 + 5 * 60_000)).toBe(T0 + 3_600_000);
-    expect(admitWaiting(s, T0 + 3_600_000).map((g) => g.id)).toEqual(['d']);
+    expect(nextWakeAt(s, T0)).toBe(T0 + 5 * 60_000 + m);
+    expect(admitWaiting(s, T0 + 5 * 60_000)).toEqual([]);
+    expect(admitWaiting(s, T0 + 5 * 60_000 + m).map((g) => g.id)).toEqual(['c']);
+    expect(nextWakeAt(s, T0 + 5 * 60_000 + m)).toBe(T0 + 3_600_000 + m);
+    expect(admitWaiting(s, T0 + 3_600_000 + m).map((g) => g.id)).toEqual(['d']);
   });
 
   it('never admits past the Usage API limit minus what others use', () => {
@@ -187,6 +191,20 @@ describe('admission slot accounting', () => {
     enqueueAll(s, ['e', 'f'], limitsFor(100));
     expect(admitWaiting(s, T0 + 2).map((g) => g.id)).toEqual(['e']);
     expect(targetFigures(s)[0]).toMatchObject({ inUse: 5, limit: 5, waiting: 1 });
+  });
+
+  it('keeps the higher of the last two readings of what others use, so a blip never admits more', () => {
+    const s = emptyAdmissionState();
+    enqueueAll(s, ['a', 'b'], limitsFor(100));
+    admitWaiting(s, T0);
+    const read = (current: number, at: number) =>
+      applyUsage(s, WEST, { containerGroups: { current, limit: 10 } }, at);
+    read(7, T0 + 1); // others: 5
+    expect(targetFigures(s)[0]!.limit).toBe(5);
+    read(6, T0 + 2); // one of ours deleted but not released yet: others look like 4, still counted as 5
+    expect(targetFigures(s)[0]!.limit).toBe(5);
+    read(6, T0 + 3); // a real drop shows one reading later
+    expect(targetFigures(s)[0]!.limit).toBe(6);
   });
 
   it('drops finished instances and expired waits', () => {
