@@ -7,6 +7,7 @@ import type {
   TargetRef,
   TargetUsage,
 } from './contracts';
+import { effectiveLimits, fits, pruneCreates, rateFreeAt, type TargetState } from './targetCapacity';
 
 /*
  * Slot accounting: pure functions over a JSON state, so the coordinator orchestrator stays a thin loop, the
@@ -14,17 +15,10 @@ import type {
  * callers pass `now` (the orchestration's currentUtcDateTime).
  */
 
-const FIVE_MINUTES_MS = 5 * 60_000;
-const HOUR_MS = 60 * 60_000;
+export { CREATE_WINDOW_MARGIN_MS, type TargetState } from './targetCapacity';
+
 /** How long a target is held back after ARM refused a create without saying for how long. */
 export const REFUSED_HOLD_BACK_MS = 60_000;
-/**
- * ARM counts a create when it accepts it, a little after the grant (activity scheduling, the create call): a
- * window slot is reused this much later than the grant it counted, so the next create does not arrive early.
- */
-export const CREATE_WINDOW_MARGIN_MS = 10_000;
-/** Float cores (0.5 CPU) must not fail a comparison by rounding. */
-const CORES_EPSILON = 1e-9;
 
 export interface QueuedRequest extends SlotRequest {
   seq: number;
@@ -38,25 +32,6 @@ export interface SlotHolder {
   targetIndex: number;
   cores: number;
   grantedAt: number;
-}
-
-export interface TargetState extends TargetRef {
-  limits: SlotLimits;
-  /** What others use in the subscription and region (Usage API current minus our holders), at `readAt`. */
-  others?: {
-    containerGroups: number;
-    cores: number;
-    /** This reading alone (the next reading takes the higher of it and itself). */
-    lastGroups: number;
-    lastCores: number;
-    groupsLimit?: number;
-    coresLimit?: number;
-    readAt: number;
-  };
-  /** No grants before this (ARM refused a create on this target). */
-  heldBackUntil?: number;
-  /** Grant times within the last hour, ascending: the create-rate windows. */
-  creates: number[];
 }
 
 export interface AdmissionState {
@@ -279,60 +254,6 @@ function usageOf(state: AdmissionState, key: string): { groups: number; cores: n
     cores += h.cores;
   }
   return { groups, cores };
-}
-
-/** Never past `limit - what others use`, from the Usage API, nor past the configured limits. */
-function effectiveLimits(target: TargetState): { groups: number; cores: number } {
-  const others = target.others;
-  const groups =
-    others?.groupsLimit !== undefined
-      ? Math.min(target.limits.containerGroups, others.groupsLimit - others.containerGroups)
-      : target.limits.containerGroups;
-  const cores =
-    others?.coresLimit !== undefined
-      ? Math.min(target.limits.cores, others.coresLimit - others.cores)
-      : target.limits.cores;
-  return { groups: Math.max(0, groups), cores: Math.max(0, cores) };
-}
-
-function fits(
-  target: TargetState | undefined,
-  use: { groups: number; cores: number } | undefined,
-  cores: number,
-  now: number,
-): boolean {
-  if (!target) return false;
-  if (target.heldBackUntil !== undefined && now < target.heldBackUntil) return false;
-  const limits = effectiveLimits(target);
-  const groups = use?.groups ?? 0;
-  const coresUsed = use?.cores ?? 0;
-  if (groups + 1 > limits.groups) return false;
-  if (coresUsed + cores > limits.cores + CORES_EPSILON) return false;
-  return rateFreeAt(target, now) <= now;
-}
-
-/** The earliest time another create fits both create-rate windows (`now` or earlier: it fits now). */
-function rateFreeAt(target: TargetState, now: number): number {
-  let free = now;
-  const { creates, limits } = target;
-  const window = (limit: number, span: number): void => {
-    if (limit <= 0) {
-      free = Number.POSITIVE_INFINITY;
-      return;
-    }
-    const recent = creates.filter((t) => t + span + CREATE_WINDOW_MARGIN_MS > now);
-    if (recent.length >= limit)
-      free = Math.max(free, recent[recent.length - limit]! + span + CREATE_WINDOW_MARGIN_MS);
-  };
-  window(limits.createsPer5Min, FIVE_MINUTES_MS);
-  window(limits.createsPerHour, HOUR_MS);
-  return free;
-}
-
-function pruneCreates(target: TargetState, now: number): void {
-  const keepFrom = target.creates.findIndex((t) => t + HOUR_MS + CREATE_WINDOW_MARGIN_MS > now);
-  if (keepFrom < 0) target.creates = [];
-  else if (keepFrom > 0) target.creates = target.creates.slice(keepFrom);
 }
 
 function insertionIndex(queue: QueuedRequest[], entry: QueuedRequest): number {
