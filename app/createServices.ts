@@ -15,6 +15,9 @@ import { ServiceBusResultPublisher } from '../adapters/serviceBus/serviceBusResu
 import { AciCapacityReader } from '../adapters/aci/aciCapacityReader';
 import { AciJobProvider } from '../adapters/aci/aciJobProvider';
 import type { CapacityReader } from '../orchestrations/admission/contracts';
+import type { BlobStore } from '../adapters/blob/blobStore';
+import type { EventLedger } from '../adapters/ledger/eventLedger';
+import { createStorageAdapters } from '../adapters/storage/createStorageAdapters';
 import type { AdapterLogger } from '../adapters/adapterLogger';
 import { SecretEnvResolver, type SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 
@@ -28,6 +31,10 @@ export interface Services {
   jobProvider: JobProvider;
   eventQueue: EventQueue;
   secretResolver: SecretResolver;
+  /** Job logs (and later large events and outputs). */
+  blobStore: BlobStore;
+  /** What happened to every event the trigger saw. */
+  ledger: EventLedger;
   /** Present when DISPATCH_RESULTS_TOPIC is set. */
   resultPublisher?: ResultPublisher;
   /** The ACI Usage API (admission never admits past what others leave of the real quota). */
@@ -78,6 +85,14 @@ export function createServices(
       appSettings: settings.appSettings,
     });
 
+  // Clients only: no connection is made until first use.
+  const storage =
+    overrides.blobStore && overrides.ledger
+      ? { blobStore: overrides.blobStore, ledger: overrides.ledger }
+      : createStorageAdapters(settings.storage, credential);
+  const blobStore = overrides.blobStore ?? storage.blobStore;
+  const ledger = overrides.ledger ?? storage.ledger;
+
   // One AMQP connection for the queue sender and the results sender, created only if one of them is needed.
   let serviceBusClient: ServiceBusClient | undefined;
   const sharedClient = (): ServiceBusClient =>
@@ -98,6 +113,8 @@ export function createServices(
     jobProvider,
     eventQueue,
     secretResolver,
+    blobStore,
+    ledger,
     ...(resultPublisher ? { resultPublisher } : {}),
     ...(capacityReader ? { capacityReader } : {}),
     logger,

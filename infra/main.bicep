@@ -175,6 +175,10 @@ param functionMaximumInstanceCount int = 40
 @description('Optional. Flex Consumption instance memory in MB.')
 param functionInstanceMemoryMB int = 2048
 
+@minValue(1)
+@maxValue(36500)
+@description('Optional. DISPATCH_JOB_LOGS_RETENTION_DAYS: days an archived job log is kept (lifecycle rule).')
+param jobLogsRetentionDays int = 30
 @allowed([
   '20'
   '22'
@@ -258,6 +262,15 @@ module storage 'app/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     logAnalyticsWorkspaceResourceId: monitoring.outputs.logAnalyticsWorkspaceResourceId
+  }
+}
+
+module dispatchStorage 'app/dispatchStorage.bicep' = {
+  name: 'dispatchStorage'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    jobLogsRetentionDays: jobLogsRetentionDays
   }
 }
 
@@ -396,6 +409,11 @@ var baseAppSettings = {
   ARM_CREDENTIAL: 'default'
   AZURE_CLIENT_ID: appIdentity.outputs.clientId
   KEY_VAULT_URI: keyVault.outputs.uri
+  DispatchStorage__blobServiceUri: dispatchStorage.outputs.blobServiceUri
+  DispatchStorage__tableServiceUri: dispatchStorage.outputs.tableServiceUri
+  DISPATCH_JOB_LOGS_CONTAINER: dispatchStorage.outputs.jobLogsContainerName
+  DISPATCH_JOB_LOGS_RETENTION_DAYS: string(jobLogsRetentionDays)
+  DISPATCH_LEDGER_TABLE: dispatchStorage.outputs.ledgerTableName
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${appIdentity.outputs.clientId}'
 }

@@ -1,11 +1,13 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
+import { recordDispatchResult } from './recordDispatchResult';
 import {
   dispatchMessage,
   type DispatchResult,
@@ -49,6 +51,8 @@ export interface DispatchEventHandlerOptions {
   admission?: boolean;
   /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
   eventQueue: EventQueue;
+  /** Every delivery's outcome is recorded there before the message is settled (a failure redelivers it). */
+  ledger?: EventLedger;
 }
 
 export type DispatchEventHandler = (
@@ -81,18 +85,22 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     const log = (message: string): void => context.log(message);
     const dispatchOptions = { ...options, starter, log };
 
+    const receivedAt = new Date();
+    const record = async (inbound: InboundMessage, result: DispatchResult): Promise<void> => {
+      if (options.ledger) await recordDispatchResult(options.ledger, inbound, result, receivedAt);
+    };
+
     if (options.settlementMode === 'sdk') {
       const { message, actions } = sdkMessage(trigger);
       try {
-        const result = await dispatchMessage(
-          {
-            body: message.body,
-            applicationProperties: message.applicationProperties ?? {},
-            ...(typeof message.messageId === 'string' ? { messageId: message.messageId } : {}),
-            ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
-          },
-          dispatchOptions,
-        );
+        const inbound: InboundMessage = {
+          body: message.body,
+          applicationProperties: message.applicationProperties ?? {},
+          ...(typeof message.messageId === 'string' ? { messageId: message.messageId } : {}),
+          ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
+        };
+        const result = await dispatchMessage(inbound, dispatchOptions);
+        await record(inbound, result);
         if (result.kind === 'dispatched') await actions.complete(message);
         else await actions.deadletter(message, undefined, ...stringValues(result.reason, result.description));
         logResult(context, result);
@@ -104,10 +112,12 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
       return;
     }
 
-    const result = await dispatchMessage(classicMessage(trigger, context), dispatchOptions);
+    const inbound = classicMessage(trigger, context);
+    const result = await dispatchMessage(inbound, dispatchOptions);
     logResult(context, result);
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
     if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
+    await record(inbound, result);
   };
 }
 

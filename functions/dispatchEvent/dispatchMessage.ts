@@ -40,10 +40,20 @@ export type DispatchResult =
       reason: 'InvalidEvent' | 'NoRoute';
       description: string;
       copy: DeadLetterCopyRequest;
+      /** The event, when the body was a valid CloudEvent (NoRoute). */
+      event?: DispatchedEvent;
     }
   /** A marked copy sent earlier by the dispatcher: it must end in the dead-letter queue. */
   | { kind: 'marked'; reason: string; description: string }
-  | { kind: 'dispatched'; instances: DispatchedInstance[] };
+  | { kind: 'dispatched'; event: DispatchedEvent; instances: DispatchedInstance[] };
+
+/** The identity and routing attributes of the event a message carried. */
+export interface DispatchedEvent {
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+}
 
 export interface DispatchedInstance {
   route: string;
@@ -116,6 +126,12 @@ export async function dispatchMessage(
     throw err;
   }
   const { event } = parsed;
+  const dispatchedEvent: DispatchedEvent = {
+    id: event.id,
+    source: event.source,
+    type: event.type,
+    ...(event.subject !== undefined ? { subject: event.subject } : {}),
+  };
 
   let routes: readonly ResolvedRoute[];
   if (routeName !== undefined) {
@@ -171,7 +187,7 @@ export async function dispatchMessage(
     log(`event ${event.id}: started ${instanceId} (route ${route.name}, attempt ${attempt})`);
     instances.push({ ...dispatched, started: true });
   }
-  return { kind: 'dispatched', instances };
+  return { kind: 'dispatched', event: dispatchedEvent, instances };
 
   function noRoute(
     description: string,
@@ -186,6 +202,7 @@ export async function dispatchMessage(
       kind: 'dead-letter',
       reason: 'NoRoute',
       description,
+      event: dispatchedEvent,
       copy: {
         body: body === '' ? json : body,
         eventId,

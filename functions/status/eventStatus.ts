@@ -1,8 +1,14 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { findEventJobs, type RouteRef } from './jobStatus';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
+import type { RouteRef } from './jobStatus';
+import { readEventStatus } from './readEventStatus';
 
-/** `GET /api/events/{eventId}`: every job (one per route and attempt) the event started; 404 when none. */
+/**
+ * `GET /api/events/{eventId}`: what became of the event, from the event ledger and the orchestrations: a
+ * rejection (InvalidEvent, NoRoute) at once, or every job (one per route and attempt); 404 only for an id never
+ * seen.
+ */
 export const EVENT_STATUS_FUNCTION = 'eventStatus';
 
 export type EventStatusHandler = (
@@ -10,25 +16,30 @@ export type EventStatusHandler = (
   context: InvocationContext,
 ) => Promise<HttpResponseInit>;
 
-/** The handler over the app's routes (their names and attempt limits say which instance ids can exist). */
-export function createEventStatus(routes: readonly RouteRef[]): EventStatusHandler {
+/**
+ * The handler over the event ledger and the app's routes (their names and attempt limits say which instance ids
+ * can exist for an event the ledger does not know).
+ */
+export function createEventStatus(
+  routes: readonly RouteRef[],
+  ledger: EventLedger | undefined,
+): EventStatusHandler {
   return async (request, context) => {
     const eventId = request.params.eventId ?? '';
     if (eventId === '')
       return { status: 400, jsonBody: { error: 'eventId: expected the CloudEvent id in the path' } };
-    const jobs = await findEventJobs(df.getClient(context), routes, eventId);
-    if (jobs.length === 0)
-      return { status: 404, jsonBody: { error: `no jobs for event '${eventId}'`, eventId } };
-    return { status: 200, jsonBody: { eventId, jobs } };
+    const view = await readEventStatus(df.getClient(context), ledger, routes, eventId);
+    if (!view) return { status: 404, jsonBody: { error: `event '${eventId}' was never seen`, eventId } };
+    return { status: 200, jsonBody: view };
   };
 }
 
-export function registerEventStatus(routes: readonly RouteRef[]): void {
+export function registerEventStatus(routes: readonly RouteRef[], ledger?: EventLedger): void {
   app.http(EVENT_STATUS_FUNCTION, {
     methods: ['GET'],
     authLevel: 'function',
     route: 'events/{eventId}',
     extraInputs: [df.input.durableClient()],
-    handler: createEventStatus(routes),
+    handler: createEventStatus(routes, ledger),
   });
 }

@@ -35,8 +35,8 @@ export interface JobView {
   createdTime: string;
   lastUpdatedTime: string;
   reason: string | null;
-  /** While phase is WaitingForCapacity: the target, the queue there as last reported, and since when. */
-  admission: { target: string; queueLength: number | null; since: string } | null;
+  /** Only while phase is WaitingForCapacity: the target, the queue there as last reported, and since when. */
+  admission?: { target: string; queueLength: number | null; since: string };
 }
 
 export interface RouteRef {
@@ -79,18 +79,20 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     createdTime: iso(instance.createdTime),
     lastUpdatedTime: iso(instance.lastUpdatedTime),
     reason: typeof custom?.reason === 'string' ? custom.reason : null,
-    admission: admissionOf(custom),
+    ...waitingFor(custom),
   };
 }
 
-function admissionOf(custom: Record<string, unknown> | undefined): JobView['admission'] {
+function waitingFor(custom: Record<string, unknown> | undefined): Pick<JobView, 'admission'> {
   const admission = record(custom?.admission);
-  if (custom?.phase !== 'WaitingForCapacity' || !admission) return null;
-  if (typeof admission.target !== 'string' || typeof admission.since !== 'string') return null;
+  if (custom?.phase !== 'WaitingForCapacity' || !admission) return {};
+  if (typeof admission.target !== 'string' || typeof admission.since !== 'string') return {};
   return {
-    target: admission.target,
-    queueLength: typeof admission.queueLength === 'number' ? admission.queueLength : null,
-    since: admission.since,
+    admission: {
+      target: admission.target,
+      queueLength: typeof admission.queueLength === 'number' ? admission.queueLength : null,
+      since: admission.since,
+    },
   };
 }
 

@@ -31,6 +31,8 @@ export interface WatchState {
   execution: number;
   /** Whether an existing container group of that name was reused at creation. */
   reused: boolean;
+  /** ISO-8601: when the running job's log was last archived (see LOG_SNAPSHOT_EVERY_MS). */
+  logSnapshotAt?: string;
   /** The admission slot the job holds (released after its group is deleted). */
   slot?: HeldSlot;
 }

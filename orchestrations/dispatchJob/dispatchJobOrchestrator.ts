@@ -12,8 +12,9 @@ import { CONTINUED_AS_NEW, watchJob } from './watchJob';
 
 /**
  * One event, one route, one attempt: (with admission, wait for a capacity slot,) create the container job on some
- * target, watch it under a deadline, clean up (and give the slot back), settle the event, publish the result.
- * Replayed: only context.df gives time, timers and I/O (lint-enforced here and in every module it replays).
+ * target, watch it under a deadline, clean up (archiving the log, giving the slot back), settle the event, publish
+ * the result (event ledger and results topic). Replayed: only context.df gives time, timers and I/O (lint-enforced
+ * here and in every module it replays).
  */
 export function* dispatchJobOrchestrator(
   context: OrchestrationContext,
@@ -37,10 +38,10 @@ export function* dispatchJobOrchestrator(
   }
   const outcome = progress.outcome ?? { kind: 'lost', message: 'no outcome recorded' };
 
-  const logTail = yield* cleanUpJob(context, progress, board);
+  const logs = yield* cleanUpJob(context, input, progress, board);
   // The slot comes back once the group is gone (reconciliation frees it should this release be lost).
   if (progress.slot) yield* releaseSlot(context, { id: context.df.instanceId, ticket: progress.slot.ticket });
-  const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logTail, board);
-  yield* publishSettlement(context, settlement, board);
+  const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logs, board);
+  yield* publishSettlement(context, input, settlement, logs, board);
   return settlement;
 }

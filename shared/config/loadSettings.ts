@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/dispatchErrors';
 import { readAdmissionSettings, type AdmissionSettings } from './admissionSettings';
+import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
@@ -31,6 +32,8 @@ export interface Settings {
   armCredential: ArmCredentialKind;
   azureClientId?: string;
   keyVaultUri?: string;
+  /** Blob and Table storage of the app's own data (job logs, event ledger). */
+  storage: StorageSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
   /** Capacity admission (DISPATCH_ADMISSION_*). */
@@ -167,6 +170,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   }
 
   const admission = readAdmissionSettings(get, issues);
+  const storage = readStorageSettings(get, issues, runningInAzure);
 
   if (issues.length > 0) {
     throw new ConfigError(`invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, issues);
@@ -190,6 +194,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     armCredential: armCredential as ArmCredentialKind,
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
+    storage,
     runningInAzure,
     admission,
     appSettings: Object.freeze({ ...env }),

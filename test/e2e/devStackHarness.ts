@@ -15,12 +15,18 @@ export const e2eRoutesFile = join(repoRoot, 'test', 'fixtures', 'e2e', 'routes.j
 const entry = join(repoRoot, 'dist', 'devhost', 'dev', 'devStackProcess.js');
 
 export interface RunningStack {
+  /** The stack process (devStackProcess.js). */
+  pid: number;
   connectionString: string;
+  /** Azurite's connection string (job logs, event ledger). */
+  storageConnectionString: string;
   httpBase: string;
   /** Everything the stack logged (stderr), for failure messages. */
   output(): string;
   /** SIGTERM: a clean Ctrl-C style stop. */
   stop(): Promise<void>;
+  /** Resolves with the exit code when the stack process ends (by itself or by stop()). */
+  exited: Promise<number | null>;
 }
 
 type StackOptions = Omit<DevStackOptions, 'log'>;
@@ -50,33 +56,35 @@ export async function launchDevStack(
     stderr += chunk.toString();
     if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<{ serviceBusConnectionString: string; httpBase: string }>(
-    (resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`dev stack not ready after 60 s:\n${stderr}`)), 60_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const line = stdout.split('\n')[0];
-        if (stdout.includes('\n') && line) {
-          clearTimeout(timer);
-          try {
-            resolve(JSON.parse(line) as { serviceBusConnectionString: string; httpBase: string });
-          } catch {
-            reject(new Error(`unexpected output from the dev stack: ${line}`));
-          }
-        }
-      });
-      child.once('exit', (code) => {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  type Ready = { serviceBusConnectionString: string; storageConnectionString: string; httpBase: string };
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`dev stack not ready after 60 s:\n${stderr}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line) {
         clearTimeout(timer);
-        reject(new Error(`dev stack exited with ${code}:\n${stderr}`));
-      });
-    },
-  );
+        try {
+          resolve(JSON.parse(line) as Ready);
+        } catch {
+          reject(new Error(`unexpected output from the dev stack: ${line}`));
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dev stack exited with ${code}:\n${stderr}`));
+    });
+  });
   return {
+    pid: child.pid ?? 0,
     connectionString: ready.serviceBusConnectionString,
+    storageConnectionString: ready.storageConnectionString,
     httpBase: ready.httpBase,
     output: () => stderr,
+    exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

@@ -12,6 +12,8 @@ import { loadAppRoutes } from '../../app/createApp';
 import { registerFunctions } from '../../app/registerFunctions';
 import type { Settings } from '../../shared/config/loadSettings';
 import type { JobSpec } from '../../adapters/aci/jobProvider';
+import type { BlobStore } from '../../adapters/blob/blobStore';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { parseRoutes } from '../../shared/routes/loadRoutes';
@@ -56,6 +58,9 @@ export async function startDispatchJobHarness(
     scriptFor?: (spec: JobSpec) => JobScript;
     eventQueue?: EventQueue;
     resultPublisher?: ResultPublisher;
+    /** Job log archive (container: the settings' DISPATCH_JOB_LOGS_CONTAINER) and event ledger, e.g. in Azurite. */
+    blobStore?: BlobStore;
+    ledger?: EventLedger;
     start?: Date;
     /** The app's settings (default: triggerSettings()); the routes come from its routes file, as in the entry. */
     settings?: Settings;
@@ -76,6 +81,8 @@ export async function startDispatchJobHarness(
         jobProvider: provider,
         eventQueue: options.eventQueue ?? queue,
         ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
+        ...(options.blobStore ? { blobStore: options.blobStore } : {}),
+        ...(options.ledger ? { ledger: options.ledger } : {}),
       },
     });
   } finally {

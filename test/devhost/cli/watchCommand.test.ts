@@ -11,7 +11,6 @@ const job = (over: Partial<WatchedJob>): WatchedJob => ({
   createdTime: '2026-01-01T00:00:00.000Z',
   lastUpdatedTime: '2026-01-01T00:00:00.000Z',
   reason: null,
-  admission: null,
   ...over,
 });
 

@@ -35,6 +35,7 @@ describe('dispatchMessage', () => {
     );
     expect(result).toEqual({
       kind: 'dispatched',
+      event: { id: 'e1', source: '/s', type: 'demo.hello', subject: 'x' },
       instances: [
         { route: 'hello', attempt: 1, instanceId: instanceIdFor('hello', 'e1', 1), started: true },
         { route: 'all', attempt: 1, instanceId: instanceIdFor('all', 'e1', 1), started: true },

@@ -2,22 +2,28 @@ import { join } from 'node:path';
 import { HttpRequest, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
+import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
+import { createTableClient } from '../../../adapters/ledger/createTableClient';
+import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
+import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
 import { DurableEngine, createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
 import {
   createRegistry,
   installRegistrationCapture,
 } from '../../../devhost/registrations/captureRegistrations';
-import { createEventStatus } from '../../../functions/status/eventStatus';
+import { createEventStatus, type EventStatusHandler } from '../../../functions/status/eventStatus';
 import { instanceIdFor } from '../../../shared/naming/dispatchNames';
 import { loadRoutes } from '../../../shared/routes/loadRoutes';
 
 // The routes the app would load (the e2e fixture: e2e-fail has maxAttempts 2), as registerFunctions passes them.
-const eventStatus = createEventStatus(
-  loadRoutes(join(__dirname, '..', '..', 'fixtures', 'e2e', 'routes.json')).map((route) => ({
-    name: route.name,
-    maxAttempts: route.policy.maxAttempts,
-  })),
-);
+const routes = loadRoutes(join(__dirname, '..', '..', 'fixtures', 'e2e', 'routes.json')).map((route) => ({
+  name: route.name,
+  maxAttempts: route.policy.maxAttempts,
+}));
+// The event ledger in Azurite.
+let azurite: RunningAzurite;
+let ledger: TableEventLedger;
+let eventStatus: EventStatusHandler;
 
 interface FakeJobInput {
   status: Record<string, unknown>;
@@ -49,6 +55,16 @@ function status(
 }
 
 beforeAll(async () => {
+  azurite = await startAzurite();
+  ledger = new TableEventLedger({
+    client: createTableClient(
+      { kind: 'connectionString', connectionString: azurite.connectionString },
+      new EmulatorCredential(),
+      'ledger',
+    ),
+    createTable: true,
+  });
+  eventStatus = createEventStatus(routes, ledger);
   // A stand-in for dispatchJob: publishes the customStatus it is given, optionally waits.
   const registry = createRegistry();
   const uninstall = installRegistrationCapture(registry);
@@ -84,6 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine?.stop();
+  await azurite?.close();
 });
 
 function context(): InvocationContext {
@@ -108,6 +125,8 @@ describe('GET /api/events/{eventId}', () => {
     expect(code).toBe(200);
     expect(body).toEqual({
       eventId: 'ev-1',
+      state: 'Settled',
+      events: [],
       jobs: [
         expect.objectContaining({
           instanceId: instanceIdFor('e2e-fail', 'ev-1', 1),
@@ -139,9 +158,71 @@ describe('GET /api/events/{eventId}', () => {
     ]);
   });
 
-  it('answers 404 for an event that started nothing', async () => {
+  it('shows an event the trigger rejected at once, from the ledger', async () => {
+    await ledger.recordRejected({
+      eventId: 'ev-rejected',
+      source: 'urn:producer',
+      type: 'nobody.handles.this',
+      receivedAt: '2026-11-29T10:00:00.000Z',
+      reason: 'NoRoute',
+      description: 'no route matches type "nobody.handles.this", source "urn:producer"',
+    });
+    const { status: code, body } = await get('ev-rejected');
+    expect(code).toBe(200);
+    expect(body).toMatchObject({
+      eventId: 'ev-rejected',
+      state: 'Rejected',
+      rejection: {
+        source: 'urn:producer',
+        reason: 'NoRoute',
+        description: 'no route matches type "nobody.handles.this", source "urn:producer"',
+      },
+      jobs: [],
+    });
+  });
+
+  it('joins ledger attempts with the live orchestration (ledger outcome, log URL)', async () => {
+    const key = { eventId: 'ev-2', source: 'urn:fan' };
+    const logUrl = 'http://127.0.0.1/devstoreaccount1/job-logs/e2e-fan-b/ev-2/a1.log';
+    await ledger.recordReceived({
+      ...key,
+      receivedAt: '2026-11-29T10:00:00.000Z',
+      routes: ['e2e-fan-a', 'e2e-fan-b'],
+    });
+    for (const route of ['e2e-fan-a', 'e2e-fan-b']) {
+      const instanceId = instanceIdFor(route, 'ev-2', 1);
+      await ledger.recordAttemptStarted({
+        ...key,
+        route,
+        attempt: 1,
+        instanceId,
+        startedAt: '2026-11-29T10:00:00.000Z',
+      });
+    }
+    await ledger.recordAttemptSettled({
+      ...key,
+      route: 'e2e-fan-b',
+      attempt: 1,
+      instanceId: instanceIdFor('e2e-fan-b', 'ev-2', 1),
+      outcome: 'Succeeded',
+      settledAt: '2026-11-29T10:00:09.000Z',
+      exitCode: 0,
+      logUrl,
+    });
+    const { body } = await get('ev-2');
+    expect(body).toMatchObject({
+      state: 'InProgress',
+      events: [{ source: 'urn:fan', routes: ['e2e-fan-a', 'e2e-fan-b'] }],
+      jobs: [
+        { route: 'e2e-fan-a', phase: 'Watching', runtimeStatus: 'Running', source: 'urn:fan' },
+        { route: 'e2e-fan-b', phase: 'Succeeded', logUrl },
+      ],
+    });
+  });
+
+  it('answers 404 only for an id never seen', async () => {
     const { status: code, body } = await get('never-sent');
     expect(code).toBe(404);
-    expect(body).toEqual({ error: "no jobs for event 'never-sent'", eventId: 'never-sent' });
+    expect(body).toEqual({ error: "event 'never-sent' was never seen", eventId: 'never-sent' });
   });
 });
