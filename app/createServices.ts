@@ -3,7 +3,10 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { ServiceBusClient } from '@azure/service-bus';
 import { createCredential } from '../adapters/azure/createCredential';
 import type { Settings } from '../shared/config/loadSettings';
+import type { JobInventory } from '../adapters/aci/jobInventory';
 import type { JobProvider } from '../adapters/aci/jobProvider';
+import { createMetricsExport } from '../adapters/telemetry/createMetricsExport';
+import type { DispatchMetrics } from '../shared/metrics/dispatchMetrics';
 import {
   createServiceBusClient,
   type ServiceBusConnection,
@@ -29,7 +32,10 @@ export interface Services {
   settings: Settings;
   credential: TokenCredential;
   jobProvider: JobProvider;
+  /** The orphan sweeper's listing; the ACI adapter unless a test supplies a provider without one. */
+  jobInventory?: JobInventory;
   eventQueue: EventQueue;
+  metrics: DispatchMetrics;
   secretResolver: SecretResolver;
   /** Job logs (and later large events and outputs). */
   blobStore: BlobStore;
@@ -69,6 +75,17 @@ export function createServices(
       identityResourceId: settings.jobIdentityId,
       logger,
     });
+  const jobInventory =
+    overrides.jobInventory ?? (jobProvider instanceof AciJobProvider ? jobProvider : undefined);
+  const metricsExport = overrides.metrics
+    ? { metrics: overrides.metrics, close: () => Promise.resolve() }
+    : createMetricsExport({
+        ...(settings.appInsightsConnectionString !== undefined
+          ? { connectionString: settings.appInsightsConnectionString }
+          : {}),
+        credential,
+      });
+  const { metrics } = metricsExport;
 
   // Only with the real ACI provider: a job provider given by a test has no Usage API behind it.
   const capacityReader =
@@ -111,7 +128,9 @@ export function createServices(
     settings,
     credential,
     jobProvider,
+    ...(jobInventory ? { jobInventory } : {}),
     eventQueue,
+    metrics,
     secretResolver,
     blobStore,
     ledger,
@@ -119,7 +138,11 @@ export function createServices(
     ...(capacityReader ? { capacityReader } : {}),
     logger,
     async close() {
-      const results = await Promise.allSettled([eventQueue.close(), resultPublisher?.close()]);
+      const results = await Promise.allSettled([
+        eventQueue.close(),
+        resultPublisher?.close(),
+        metricsExport.close(),
+      ]);
       if (serviceBusClient) await serviceBusClient.close();
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;

@@ -1,5 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import type { JobInventory } from '../adapters/aci/jobInventory';
 import type { JobProvider } from '../adapters/aci/jobProvider';
 import type { BlobStore } from '../adapters/blob/blobStore';
 import type { EventLedger } from '../adapters/ledger/eventLedger';
@@ -15,9 +16,12 @@ import { createAdmissionActivities } from '../orchestrations/admission/activitie
 import type { CapacityReader } from '../orchestrations/admission/contracts';
 import { registerAdmission } from '../orchestrations/admission/registration';
 import { limitsForTarget } from '../shared/config/admissionSettings';
+import { registerRouteStats } from '../functions/stats/routeStatsFunction';
+import { registerSweepOrphans } from '../functions/sweepOrphans/sweepOrphansFunction';
 import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
 import { registerDispatchJob } from '../orchestrations/dispatchJob/registerDispatchJob';
 import type { Settings } from '../shared/config/loadSettings';
+import { noMetrics, type DispatchMetrics } from '../shared/metrics/dispatchMetrics';
 import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
 
 /** The ports the functions and activities use: production adapters from createServices, or test doubles. */
@@ -35,6 +39,10 @@ export interface AppPorts {
   ledger?: EventLedger;
   /** The ACI Usage API, for admission (absent: the configured limits only). */
   capacityReader?: CapacityReader;
+  /** Default: record nothing. */
+  metrics?: DispatchMetrics;
+  /** Lists container groups for the orphan sweeper; without it the sweeper is not registered. */
+  jobInventory?: JobInventory;
 }
 
 export interface AppDependencies {
@@ -48,11 +56,13 @@ export interface AppDependencies {
  * Called once by the entry, and by tests and the bench with their own ports.
  */
 export function registerFunctions({ settings, routes, ports }: AppDependencies): void {
+  const metrics = ports.metrics ?? noMetrics;
   registerDispatchEvent({
     settings,
     routes,
     eventQueue: ports.eventQueue,
     ...(ports.ledger ? { ledger: ports.ledger } : {}),
+    metrics,
   });
   registerDispatchJob((context: InvocationContext) =>
     // Cheap: each invocation gets activities that log to its own context.
@@ -65,6 +75,7 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
         ? { jobLogs: { blobStore: ports.blobStore, container: settings.storage.jobLogsContainer } }
         : {}),
       ...(ports.ledger ? { ledger: ports.ledger } : {}),
+      metrics,
       log: (message) => context.log(message),
     }),
   );
@@ -77,6 +88,17 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       log: (message) => context.log(message),
     }),
   );
+  if (ports.jobInventory) {
+    registerSweepOrphans({
+      schedule: settings.sweep.schedule,
+      graceMs: settings.sweep.graceMs,
+      routes,
+      inventory: ports.jobInventory,
+      jobProvider: ports.jobProvider,
+      metrics,
+    });
+  }
+  registerRouteStats(routes.map((route) => route.name));
   registerEventStatus(
     routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })),
     ports.ledger,

@@ -191,7 +191,7 @@ param nodeVersion string = '22'
 @description('Optional. Log Analytics retention in days.')
 param logRetentionInDays int = 30
 
-@description('Optional. Resource id of an action group that the dead-letter and failed-orchestration alerts notify. Empty: the alerts fire in the portal only.')
+@description('Optional. Resource id of an action group that the alerts (dead letters, dead-letter growth, failure rate, failed orchestrations) notify. Empty: the alerts fire in the portal only.')
 param alertActionGroupResourceId string = ''
 
 // ---------------------------------------------------------------------------------------------
@@ -450,6 +450,16 @@ module alerts 'app/alerts.bicep' = {
   }
 }
 
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Data-plane roles of the app identity (and the operator) in the app resource group
 // ---------------------------------------------------------------------------------------------
@@ -496,6 +506,8 @@ output KEY_VAULT_NAME string = keyVault.outputs.name
 output KEY_VAULT_URI string = keyVault.outputs.uri
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output LOG_ANALYTICS_WORKSPACE_ID string = monitoring.outputs.logAnalyticsWorkspaceResourceId
+output DISPATCHER_WORKBOOK_ID string = workbook.outputs.resourceId
+output DISPATCHER_WORKBOOK_URL string = workbook.outputs.portalUrl
 output DISPATCH_DEFAULT_RESOURCE_GROUP string = jobRg.name
 output DISPATCH_DEFAULT_LOCATION string = effectiveJobLocation
 output DISPATCH_JOB_IDENTITY_ID string = jobs.outputs.jobIdentityResourceId

@@ -7,6 +7,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { isRestError } from '@azure/core-rest-pipeline';
 import { PermanentProviderError } from '../../shared/errors/dispatchErrors';
 import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from './jobProvider';
+import type { JobGroup, JobInventory } from './jobInventory';
 import { silentLogger, type AdapterLogger } from '../adapterLogger';
 import { buildContainerGroup, jobContainerName } from './buildContainerGroup';
 import { classifyArmError, isArmNotFound } from './classifyArmError';
@@ -37,7 +38,7 @@ export interface AciJobProviderOptions {
 }
 
 /** Runs each job as an Azure Container Instances container group named after the job. */
-export class AciJobProvider implements JobProvider {
+export class AciJobProvider implements JobProvider, JobInventory {
   private readonly clients = new Map<string, ContainerInstanceManagementClient>();
   private readonly logger: AdapterLogger;
   private readonly provisioningWaitMs: number;
@@ -169,6 +170,22 @@ export class AciJobProvider implements JobProvider {
     }
   }
 
+  /** Every container group of the resource group (all pages); an absent resource group has none. */
+  async listGroups(target: Pick<JobTarget, 'subscriptionId' | 'resourceGroup'>): Promise<JobGroup[]> {
+    const groups: JobGroup[] = [];
+    try {
+      for await (const group of this.client(target).containerGroups.listByResourceGroup(
+        target.resourceGroup,
+      )) {
+        if (group.name) groups.push({ name: group.name, tags: { ...group.tags } });
+      }
+    } catch (err) {
+      if (isArmNotFound(err)) return [];
+      throw classifyArmError(err, `list container groups in ${target.resourceGroup}`);
+    }
+    return groups;
+  }
+
   private async tryGet(
     client: ContainerInstanceManagementClient,
     name: string,
@@ -184,7 +201,7 @@ export class AciJobProvider implements JobProvider {
   }
 
   /** One client per subscription: the SDK binds the subscription id into every request path. */
-  private client(target: JobTarget): ContainerInstanceManagementClient {
+  private client(target: Pick<JobTarget, 'subscriptionId'>): ContainerInstanceManagementClient {
     let client = this.clients.get(target.subscriptionId);
     if (!client) {
       const { clientOptions, endpoint } = this.options;

@@ -10,12 +10,17 @@ export const jobContainerName = 'job';
 export const dispatchEventEnv = 'DISPATCH_EVENT';
 export const dispatchEventFileEnv = 'DISPATCH_EVENT_FILE';
 
-/** Tag names written on every job group (portal filtering, clean-up scripts). */
+/**
+ * Tag names written on every job group (portal filtering, cost analysis, the orphan sweeper). A route's own
+ * tags may not use the `dispatcher-` prefix (shared/routes/routeSchema.ts).
+ */
 export const JobTag = {
   instanceId: 'dispatcher-instance',
   route: 'dispatcher-route',
   eventId: 'dispatcher-event',
   attempt: 'dispatcher-attempt',
+  /** ISO-8601 time of the create request: the sweeper's clock for a group whose orchestration is missing. */
+  created: 'dispatcher-created',
 } as const;
 
 /** ARM limits a tag value to 256 characters. */
@@ -58,6 +63,8 @@ export function buildContainerGroup(
   const group: ContainerGroup = {
     location: target.location,
     tags: {
+      ...spec.tags,
+      ...(spec.createdAt !== undefined ? { [JobTag.created]: spec.createdAt } : {}),
       [JobTag.instanceId]: toTagValue(spec.instanceId),
       [JobTag.route]: toTagValue(spec.route),
       [JobTag.eventId]: toTagValue(spec.eventId),

@@ -38,6 +38,10 @@ export interface JobSpec {
   identityResourceId?: string;
   /** Registry login server the identity pulls from, when the image is private. */
   registryServer?: string;
+  /** The route's own tags (cost centre, owner), validated by the route schema. */
+  tags?: Record<string, string>;
+  /** ISO-8601 time of the create request, written to the `dispatcher-created` tag. */
+  createdAt?: string;
 }
 
 export type JobState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';

@@ -2,6 +2,7 @@ import { Command, CommanderError, type Option } from 'commander';
 import { registerDevCommand } from './devCommand';
 import { registerEmulateCommands } from './emulateCommands';
 import { registerSendCommand } from './sendCommand';
+import { registerStatsCommand } from './statsCommand';
 import { registerValidateCommand } from './validateCommand';
 import { registerWatchCommand } from './watchCommand';
 
@@ -10,6 +11,7 @@ const commandGroups: ReadonlyArray<(program: Command) => void> = [
   registerDevCommand,
   registerEmulateCommands,
   registerSendCommand,
+  registerStatsCommand,
   registerValidateCommand,
   registerWatchCommand,
 ];

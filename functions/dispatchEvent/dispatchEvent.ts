@@ -2,6 +2,7 @@ import * as df from 'durable-functions';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { Settings } from '../../shared/config/loadSettings';
+import type { DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { createDispatchEventHandler } from './dispatchEventHandler';
 
@@ -17,9 +18,16 @@ export interface DispatchEventDeps {
   eventQueue: EventQueue;
   /** Always given by the app; see AppPorts. */
   ledger?: EventLedger;
+  metrics?: DispatchMetrics;
 }
 
-export function registerDispatchEvent({ settings, routes, eventQueue, ledger }: DispatchEventDeps): void {
+export function registerDispatchEvent({
+  settings,
+  routes,
+  eventQueue,
+  ledger,
+  metrics,
+}: DispatchEventDeps): void {
   if (settings.settlementMode === 'sdk') {
     // Registers the extension's message factory (the trigger then receives { messages, actions }). Loaded only in
     // sdk mode, and with require() because the preview package's typings pull in its TypeScript sources.
@@ -38,6 +46,7 @@ export function registerDispatchEvent({ settings, routes, eventQueue, ledger }: 
       admission: settings.admission.enabled,
       eventQueue,
       ...(ledger ? { ledger } : {}),
+      ...(metrics ? { metrics } : {}),
     }),
   });
 }

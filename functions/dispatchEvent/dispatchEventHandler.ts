@@ -4,6 +4,7 @@ import type { SettlementMode } from '../../shared/config/loadSettings';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import { isNotFound } from '../../shared/errors/isNotFound';
+import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
@@ -53,6 +54,7 @@ export interface DispatchEventHandlerOptions {
   eventQueue: EventQueue;
   /** Every delivery's outcome is recorded there before the message is settled (a failure redelivers it). */
   ledger?: EventLedger;
+  metrics?: DispatchMetrics;
 }
 
 export type DispatchEventHandler = (
@@ -104,6 +106,7 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
         if (result.kind === 'dispatched') await actions.complete(message);
         else await actions.deadletter(message, undefined, ...stringValues(result.reason, result.description));
         logResult(context, result);
+        countResult(options.metrics ?? noMetrics, result);
       } catch (err) {
         // Without auto-complete the host would wait for the lock to expire; hand the message back now.
         await actions.abandon(message).catch(() => undefined);
@@ -118,7 +121,20 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
     if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
     await record(inbound, result);
+    countResult(options.metrics ?? noMetrics, result);
   };
+}
+
+/**
+ * Counted once the message's fate is sealed. An event is received by a route when its first attempt starts
+ * (a duplicate delivery or a requeued copy is not a new event); a marked copy was counted when it was rejected.
+ */
+function countResult(metrics: DispatchMetrics, result: DispatchResult): void {
+  if (result.kind === 'dead-letter') metrics.eventRejected(result.reason);
+  if (result.kind !== 'dispatched') return;
+  for (const instance of result.instances) {
+    if (instance.started && instance.attempt === 1) metrics.eventReceived(instance.route);
+  }
 }
 
 /**

@@ -90,6 +90,12 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
+  /**
+   * How long the attempt waited for a capacity slot before this create (the admission step sets it when its
+   * wait ends, i.e. at the grant). The activity records it with the capacity-wait metric once the create
+   * succeeds, so the replayed orchestrator never records it.
+   */
+  capacityWaitMs?: number;
 }
 
 /** An expected failure, returned (not thrown) so the orchestrator decides without parsing messages. */
@@ -108,6 +114,18 @@ export type JobStatusResult = { ok: true; status: JobStatus } | ActivityFailure;
 export interface JobRef {
   name: string;
   target: JobTarget;
+  /** Set by the watch loop, so the status activity can attribute its metrics. */
+  route?: string;
+}
+
+/** What the settlement metrics need (recorded by the publishResult activity, never by the orchestrator). */
+export interface SettlementUsage {
+  /** The dead-letter reason, or for a requeue the reason part of the last error (e.g. JobFailed). */
+  reason?: string;
+  durationMs: number;
+  groupLifetimeMs: number;
+  cpu: number;
+  memoryInGB: number;
 }
 
 /** Which attempt's log to collect, and where to archive it. */
@@ -137,6 +155,8 @@ export interface CollectedLogs {
 export interface SettlementNotice {
   result: JobSettledResult;
   outcome: AttemptSettled;
+  /** For the settlement metrics, recorded by the same activity (never by the replayed orchestrator). */
+  usage?: SettlementUsage;
 }
 
 export interface RequeueInput {

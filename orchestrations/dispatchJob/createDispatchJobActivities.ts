@@ -6,6 +6,7 @@ import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
+import { isCancellation, noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
 import { archiveJobLog } from './archiveJobLog';
 import type {
@@ -30,8 +31,12 @@ export interface DispatchJobActivityDeps {
   jobLogs?: { blobStore: BlobStore; container: string };
   /** The event ledger, told each attempt's outcome. */
   ledger?: EventLedger;
+  /** Defaults to recording nothing. Activities record, the replayed orchestrator never does. */
+  metrics?: DispatchMetrics;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
+  /** The activities' clock (tests pass the virtual one). */
+  now?: () => Date;
 }
 
 export interface DispatchJobActivities {
@@ -52,6 +57,8 @@ export interface DispatchJobActivities {
  */
 export function createDispatchJobActivities(deps: DispatchJobActivityDeps): DispatchJobActivities {
   const log = deps.log ?? (() => undefined);
+  const metrics = deps.metrics ?? noMetrics;
+  const now = deps.now ?? (() => new Date());
   const failure = (err: unknown): ActivityFailure => {
     const c = classifyError(err);
     return {
@@ -97,8 +104,12 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           eventJson: input.eventJson,
           ...(job.identityResourceId ? { identityResourceId: job.identityResourceId } : {}),
           ...(job.registryServer ? { registryServer: job.registryServer } : {}),
+          ...(job.tags && Object.keys(job.tags).length > 0 ? { tags: job.tags } : {}),
+          createdAt: now().toISOString(),
         };
         const created = await deps.jobProvider.create(spec, input.target);
+        if (!created.reused) metrics.jobStarted(input.route);
+        if (input.capacityWaitMs !== undefined) metrics.capacityWaited(input.route, input.capacityWaitMs);
         log(
           `job ${input.name}: ${created.reused ? 'reused existing' : 'created'} in ${created.target.location}`,
         );
@@ -113,7 +124,11 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     },
     async getJobStatus(input) {
       try {
-        return { ok: true, status: await deps.jobProvider.status(input.name, input.target) };
+        const status = await deps.jobProvider.status(input.name, input.target);
+        if (input.route !== undefined && status.finishTime !== undefined && !status.permanentFailure) {
+          metrics.detectionDelay(input.route, now().getTime() - Date.parse(status.finishTime));
+        }
+        return { ok: true, status };
       } catch (err) {
         return failure(err);
       }
@@ -153,7 +168,19 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
       log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
     },
-    async publishResult({ result, outcome }) {
+    async publishResult({ result, outcome, usage }) {
+      if (usage) {
+        metrics.jobSettled({
+          route: result.route,
+          outcome: result.outcome,
+          ...(result.outcome !== 'Succeeded' && usage.reason !== undefined ? { reason: usage.reason } : {}),
+          durationMs: usage.durationMs,
+          groupLifetimeMs: usage.groupLifetimeMs,
+          cpu: usage.cpu,
+          memoryInGB: usage.memoryInGB,
+        });
+        if (isCancellation(result.outcome, usage.reason)) metrics.jobCancelled(result.route);
+      }
       // Both best effort: the settlement already happened, and the orchestration's status shows it anyway.
       await Promise.all([
         deps.ledger?.recordAttemptSettled(outcome).catch((err: unknown) => {

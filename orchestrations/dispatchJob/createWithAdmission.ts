@@ -82,6 +82,8 @@ export function* createWithAdmission(
       job: route.job,
       eventJson: input.eventJson,
       target,
+      // For the capacity-wait metric, recorded by the activity once the create succeeds.
+      capacityWaitMs: now() - arrivedAt,
     };
     for (let tryNo = 1; ; tryNo++) {
       const result = (yield context.df.callActivity(

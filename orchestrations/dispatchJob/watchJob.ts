@@ -37,7 +37,7 @@ export function* watchJob(
     }
     // Clipped to the deadline, so one timer per poll races the deadline with nothing left to cancel.
     yield context.df.createTimer(new Date(nowMs() + pollDelayMs(watch.polls, route.policy.poll, remaining)));
-    const job: JobRef = { name: board.containerGroup, target: watch.target };
+    const job: JobRef = { name: board.containerGroup, target: watch.target, route: route.name };
     const result = (yield context.df.callActivity(DispatchJobActivity.getJobStatus, job)) as JobStatusResult;
     watch = { ...watch, polls: watch.polls + 1 };
     const outcome = interpretJobStatus(result);

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/dispatchErrors';
 import { readAdmissionSettings, type AdmissionSettings } from './admissionSettings';
+import { tryParseIsoDuration } from '../policy/isoDuration';
 import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
@@ -32,6 +33,10 @@ export interface Settings {
   armCredential: ArmCredentialKind;
   azureClientId?: string;
   keyVaultUri?: string;
+  /** The orphan sweeper: its timer schedule (NCRONTAB or hh:mm:ss) and grace period. */
+  sweep: { schedule: string; graceMs: number };
+  /** App Insights connection string (metrics export); absent offline, where metrics stay in-process. */
+  appInsightsConnectionString?: string;
   /** Blob and Table storage of the app's own data (job logs, event ledger). */
   storage: StorageSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
@@ -170,6 +175,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   }
 
   const admission = readAdmissionSettings(get, issues);
+  const sweep = readSweep(get, issues);
+  const appInsightsConnectionString = get('APPLICATIONINSIGHTS_CONNECTION_STRING');
   const storage = readStorageSettings(get, issues, runningInAzure);
 
   if (issues.length > 0) {
@@ -194,6 +201,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     armCredential: armCredential as ArmCredentialKind,
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
+    sweep,
+    ...(appInsightsConnectionString !== undefined ? { appInsightsConnectionString } : {}),
     storage,
     runningInAzure,
     admission,
@@ -238,6 +247,25 @@ function readServiceBus(
     'ServiceBusConnection: required, expected ServiceBusConnection (connection string, local emulator) or ServiceBusConnection__fullyQualifiedNamespace (identity-based, Azure)',
   );
   return undefined;
+}
+
+/** Every five minutes; a group left behind costs money until then, and a sweep costs a few ARM reads. */
+export const DEFAULT_SWEEP_SCHEDULE = '0 */5 * * * *';
+/** Longer than a create's provisioning wait and a settle's clean-up retries, so the sweeper never races them. */
+export const DEFAULT_SWEEP_GRACE = 'PT15M';
+
+function readSweep(get: (name: string) => string | undefined, issues: string[]): Settings['sweep'] {
+  const schedule = get('DISPATCH_SWEEP_SCHEDULE') ?? DEFAULT_SWEEP_SCHEDULE;
+  // The Functions timer takes six NCRONTAB fields (with seconds) or a TimeSpan; the host parses the details.
+  if (!/^(\S+\s+){5}\S+$/.test(schedule) && !/^\d{1,2}:\d{2}:\d{2}$/.test(schedule)) {
+    issues.push(
+      `DISPATCH_SWEEP_SCHEDULE: expected an NCRONTAB expression with six fields ("0 */5 * * * *") or hh:mm:ss, got "${schedule}"`,
+    );
+  }
+  const graceText = get('DISPATCH_SWEEP_GRACE') ?? DEFAULT_SWEEP_GRACE;
+  const grace = tryParseIsoDuration(graceText);
+  if (!grace.ok) issues.push(`DISPATCH_SWEEP_GRACE: ${grace.message}`);
+  return { schedule, graceMs: grace.ok ? grace.ms : 0 };
 }
 
 function readInteger(

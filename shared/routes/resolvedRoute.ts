@@ -25,6 +25,8 @@ export interface ResolvedRoute {
     filePath: string;
     registryServer?: string;
     identityResourceId?: string;
+    /** The route's `tags`, written on its container groups. */
+    tags: Record<string, string>;
   };
   /** The primary target first, then the fallbacks in order; all fields filled in. */
   targets: JobTarget[];
@@ -116,6 +118,7 @@ function resolveOne(
       filePath: job.filePath,
       ...(job.registry ? { registryServer: job.registry.server } : {}),
       ...(identity ? { identityResourceId: identity } : {}),
+      tags: { ...route.tags },
     },
     targets,
     policy: {

@@ -43,6 +43,42 @@ export const secretReferenceSchema = z.union(
   { error: 'expected { "keyVaultSecret": "<secret name or URI>" } or { "appSetting": "<setting name>" }' },
 );
 
+/**
+ * Azure tag rules (Resource Manager): at most 50 tags a resource, names up to 512 characters without
+ * `< > % & \\ ? /`, values up to 256 characters; names starting with `microsoft`, `azure` or `windows` are
+ * reserved by Azure, `dispatcher-` by the dispatcher's own tags (JobTag, 5 of the 50).
+ */
+export const MAX_ROUTE_TAGS = 45;
+const tagValue = z
+  .string({ error: 'expected a string tag value' })
+  .max(256, { error: 'expected a tag value of at most 256 characters' });
+/** Names are checked here rather than by a key schema, whose errors would not say what is wrong. */
+const routeTags = z
+  .record(z.string(), tagValue)
+  .superRefine((tags, ctx) => {
+    const names = Object.keys(tags);
+    if (names.length > MAX_ROUTE_TAGS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected at most ${MAX_ROUTE_TAGS} tags (Azure allows 50 a resource; the dispatcher writes 5), got ${names.length}`,
+      });
+    }
+    for (const name of names) {
+      const problem =
+        name === ''
+          ? 'expected a non-empty tag name'
+          : name.length > 512
+            ? 'expected a tag name of at most 512 characters'
+            : /[<>%&\\?/]/.test(name)
+              ? 'expected a tag name without < > % & \\ ? /'
+              : /^(microsoft|azure|windows|dispatcher-)/i.test(name)
+                ? 'tag names starting with microsoft, azure, windows or dispatcher- are reserved'
+                : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
+  })
+  .default({});
+
 const targetFields = {
   subscriptionId: z
     .string()
@@ -77,6 +113,8 @@ export const routeSchema = z.strictObject({
         'expected lower-case letters, digits and single hyphens ([a-z0-9-]), not starting or ending with "-"',
     }),
   description: z.string().optional(),
+  /** Written on the route's container groups, so Cost Management can split the ACI bill (e.g. a cost centre). */
+  tags: routeTags,
   match: z.strictObject({
     type: glob,
     source: glob.optional(),

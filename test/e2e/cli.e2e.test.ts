@@ -131,6 +131,26 @@ describe('dispatcher CLI', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('stats shows per route what was received, succeeded and dead-lettered (by reason)', () => {
+    const table = run(['stats', '--api', api]);
+    expect(table.status).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^ROUTE\s+RECEIVED\s+SUCCEEDED\s+REQUEUED\s+DEAD-LETTERED\s+RUNNING\s+WAITING\s+FAILED$/,
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^e2e-ok\s+1\s+1\s+0\s+0\s+0\s+0\s+0$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^e2e-fail\s+1\s+0\s+1\s+1 \(JobFailed=1\)\s+0\s+0\s+0$/),
+    );
+    const json = run(['stats', '--api', api, '--json']);
+    const routes = (JSON.parse(json.stdout) as { routes: { route: string; deadLettered: unknown }[] }).routes;
+    expect(routes.find((r) => r.route === 'e2e-fail')?.deadLettered).toEqual({
+      total: 1,
+      byReason: { JobFailed: 1 },
+    });
+    expect(run(['stats', '--api', api, '--since', 'yesterday'])).toMatchObject({ status: 1 });
+  });
+
   it("dev prints the next step to try after ready, with the stack's own connection and API", () => {
     const after = devOutput.slice(devOutput.indexOf('\nready\n'));
     expect(after).toContain(`npx dispatcher send --type e2e.ok --connection '${connection}'`);
@@ -200,10 +220,12 @@ describe('dispatcher CLI', () => {
   it('--help describes every command', () => {
     const help = run(['--help']);
     expect(help.status).toBe(0);
-    for (const command of ['dev', 'send', 'validate', 'watch'])
+    for (const command of ['dev', 'send', 'validate', 'watch', 'stats'])
       expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     const devHelp = run(['dev', '--help']);
     for (const flag of ['--port', '--servicebus-port', '--aci-port', '--state', '--routes'])
       expect(devHelp.stdout).toContain(flag);
+    const statsHelp = run(['stats', '--help']);
+    for (const flag of ['--api', '--key', '--json', '--since']) expect(statsHelp.stdout).toContain(flag);
   });
 });

@@ -7,10 +7,17 @@ import {
   resourcesOfType,
   type ArmTemplate,
 } from './armTemplate';
-import { AciJobProvider, EmulatorCredential, type JobSpec, type JobTarget } from './productCode';
+import {
+  AciJobProvider,
+  EmulatorCredential,
+  noMetrics,
+  sweepOrphans,
+  type JobSpec,
+  type JobTarget,
+} from './productCode';
 
-// The job operator custom role must list exactly the ARM actions the ACI job provider needs. The
-// provider runs a job's whole life (create, reuse, status, logs, stop, delete, the long-running
+// The job operator custom role must list exactly the ARM actions the ACI job provider and the
+// orphan sweeper need. The provider runs a job's whole life (create, reuse, status, logs, stop, delete, the long-running
 // operation polls) against the ACI emulator, which answers like ARM (same paths, same
 // Azure-AsyncOperation URLs); every request is recorded and mapped to its RBAC action.
 
@@ -120,6 +127,25 @@ describe('job operator custom role', () => {
     await provider.stop(name, target);
     await provider.delete(name, target);
     await provider.status(name, target); // a missing group
+    // The orphan sweeper: lists the resource group, stops and deletes an overdue job's group.
+    const overdue = `role-overdue-${process.pid}`;
+    await provider.create(spec(overdue, 'setTimeout(() => {}, 30000);'), target);
+    const report = await sweepOrphans({
+      inventory: provider,
+      jobProvider: provider,
+      findAttempt: () =>
+        Promise.resolve({
+          runtimeStatus: 'Running',
+          lastUpdatedTime: new Date(),
+          customStatus: { deadline: new Date(Date.now() - 3_600_000).toISOString() },
+        }),
+      targets: [target],
+      graceMs: 60_000,
+      now: () => Date.now(),
+      metrics: noMetrics,
+      log: () => undefined,
+    });
+    expect(report).toMatchObject({ examined: 1, stoppedOverdue: 1, failed: 0 });
     used = [...new Set(requests.map((r) => armAction(r.method, r.path)))].sort();
   });
 
@@ -152,6 +178,11 @@ describe('job operator custom role', () => {
         'Microsoft.ContainerInstance/locations/operations/read',
       ]),
     );
+    // The sweeper's list of the resource group: a GET on the collection, containerGroups/read.
+    expect(requests).toContainEqual({
+      method: 'GET',
+      path: `/subscriptions/${target.subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.ContainerInstance/containerGroups`,
+    });
   });
 
   it('grants exactly the actions the provider calls', () => {

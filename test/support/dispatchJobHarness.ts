@@ -11,6 +11,7 @@ import {
 import { loadAppRoutes } from '../../app/createApp';
 import { registerFunctions } from '../../app/registerFunctions';
 import type { Settings } from '../../shared/config/loadSettings';
+import type { DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import type { JobSpec } from '../../adapters/aci/jobProvider';
 import type { BlobStore } from '../../adapters/blob/blobStore';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
@@ -58,6 +59,7 @@ export async function startDispatchJobHarness(
     scriptFor?: (spec: JobSpec) => JobScript;
     eventQueue?: EventQueue;
     resultPublisher?: ResultPublisher;
+    metrics?: DispatchMetrics;
     /** Job log archive (container: the settings' DISPATCH_JOB_LOGS_CONTAINER) and event ledger, e.g. in Azurite. */
     blobStore?: BlobStore;
     ledger?: EventLedger;
@@ -81,6 +83,7 @@ export async function startDispatchJobHarness(
         jobProvider: provider,
         eventQueue: options.eventQueue ?? queue,
         ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
         ...(options.blobStore ? { blobStore: options.blobStore } : {}),
         ...(options.ledger ? { ledger: options.ledger } : {}),
       },

@@ -110,4 +110,19 @@ describe('buildContainerGroup', () => {
       buildContainerGroup({ ...base, command: ['node', 'job.js'] }, target).containers[0]!.command,
     ).toEqual(['node', 'job.js']);
   });
+
+  test("route tags and the create time are written next to the dispatcher's own tags", () => {
+    const group = buildContainerGroup(
+      { ...base, tags: { costCentre: 'cc-42' }, createdAt: '2026-01-01T00:00:00.000Z' },
+      target,
+    );
+    expect(group.tags).toEqual({
+      costCentre: 'cc-42',
+      'dispatcher-created': '2026-01-01T00:00:00.000Z',
+      'dispatcher-instance': 'thumbs-0123456789abcdef-a1',
+      'dispatcher-route': 'thumbs',
+      'dispatcher-event': 'evt-1',
+      'dispatcher-attempt': '1',
+    });
+  });
 });

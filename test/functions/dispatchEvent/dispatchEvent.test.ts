@@ -18,6 +18,8 @@ import { ServiceBusEventQueue } from '../../../adapters/serviceBus/serviceBusEve
 import { startDispatchJobHarness, type DispatchJobHarness } from '../../support/dispatchJobHarness';
 import { triggerSettings } from '../../support/triggerEnvironment';
 import { dispatchQueueConfig } from '../../support/serviceBusTestConfig';
+import { recordMetrics } from '../../support/metricsRecorder';
+import { MetricName } from '../../../shared/metrics/dispatchMetrics';
 
 /*
  * The Service Bus trigger (classic settlement) as registerFunctions registers it, called with InvocationContexts
@@ -36,6 +38,7 @@ let trigger: FunctionRegistration;
 let eventQueue: ServiceBusEventQueue;
 let invocation = 0;
 const logs: string[] = [];
+const recorder = recordMetrics();
 
 beforeAll(async () => {
   emulator = await startServiceBusEmulator({ port: 0, config });
@@ -58,6 +61,7 @@ beforeAll(async () => {
       DISPATCH_SETTLEMENT_MODE: 'classic',
     }),
     eventQueue,
+    metrics: recorder.metrics,
   });
   trigger = harness.registry.get('dispatchEvent')!;
 });
@@ -67,6 +71,7 @@ afterAll(async () => {
   await eventQueue?.close();
   await sb?.close();
   await emulator?.close();
+  await recorder.close();
   await azurite?.close();
 });
 
@@ -269,5 +274,24 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     // The marked copies are the dispatcher's own: only the original delivery is in the ledger.
     const [recorded] = await ledger.findById(`msg-${invocation - 2}`);
     expect(recorded).toMatchObject({ deliveries: 1, rejection: { reason: 'InvalidEvent' } });
+  });
+
+  it('counts an event received once per route it starts, and a rejection by reason', async () => {
+    const received = () => recorder.total(MetricName.eventsReceived, { route: 'hello' });
+    const rejected = (reason: string) => recorder.total(MetricName.eventsRejected, { reason });
+    const before = {
+      received: await received(),
+      invalid: await rejected('InvalidEvent'),
+      none: await rejected('NoRoute'),
+    };
+    await invoke(event({ id: 'evt-counted' }));
+    await invoke(event({ id: 'evt-counted' })); // a duplicate delivery: not a new event
+    await invoke('{"not json');
+    await expectDeadLetterCopy('InvalidEvent', /invalid JSON/);
+    await invoke(event({ id: 'evt-unroutable', type: 'other.thing' }));
+    await expectDeadLetterCopy('NoRoute', /no route/);
+    expect(await received()).toBe(before.received + 1);
+    expect(await rejected('InvalidEvent')).toBe(before.invalid + 1);
+    expect(await rejected('NoRoute')).toBe(before.none + 1);
   });
 });

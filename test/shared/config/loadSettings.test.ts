@@ -151,6 +151,21 @@ describe('loadSettings', () => {
     expect(found.join()).not.toContain('SECRET123');
   });
 
+  it('reads the sweeper schedule and grace, and names a bad one', () => {
+    const base = {
+      DURABLE_TASK_HUB: 'hub',
+      ServiceBusConnection: 'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=v',
+    };
+    expect(loadSettings(base).sweep).toEqual({ schedule: '0 */5 * * * *', graceMs: 15 * 60_000 });
+    expect(
+      loadSettings({ ...base, DISPATCH_SWEEP_SCHEDULE: '00:01:00', DISPATCH_SWEEP_GRACE: 'PT30S' }).sweep,
+    ).toEqual({ schedule: '00:01:00', graceMs: 30_000 });
+    expect(issues({ ...base, DISPATCH_SWEEP_SCHEDULE: '*/5 * * * *', DISPATCH_SWEEP_GRACE: '15m' })).toEqual([
+      'DISPATCH_SWEEP_SCHEDULE: expected an NCRONTAB expression with six fields ("0 */5 * * * *") or hh:mm:ss, got "*/5 * * * *"',
+      expect.stringMatching(/^DISPATCH_SWEEP_GRACE: expected an ISO-8601 duration/),
+    ]);
+  });
+
   it('reads process.env by default', () => {
     const saved = { ...process.env };
     try {

@@ -120,6 +120,26 @@ describe('loadRoutes', () => {
     );
   });
 
+  it('takes route tags by Azure tag rules, and names a bad one', () => {
+    const route = (tags: unknown): string =>
+      JSON.stringify({ routes: [{ name: 'r', match: { type: 't' }, job: { image: 'i' }, tags }] });
+    const ok = parseRoutes(route({ costCentre: 'cc-42', 'team name': 'a b' }));
+    expect(ok.ok && ok.routes[0]!.tags).toEqual({ costCentre: 'cc-42', 'team name': 'a b' });
+    const bad = parseRoutes(
+      route({ 'a/b': 'x', 'dispatcher-route': 'x', azureThing: 'x', long: 'v'.repeat(257) }),
+    );
+    expect(bad.ok).toBe(false);
+    const errors = bad.ok ? [] : bad.errors.join('\n');
+    expect(errors).toMatch(/routes\[0\]\.tags.*without < > % & \\ \? \//);
+    expect(errors).toMatch(/reserved/);
+    expect(errors).toMatch(/routes\[0\]\.tags\.long: expected a tag value of at most 256 characters/);
+    const many = Object.fromEntries(Array.from({ length: 46 }, (_, i) => [`t${i}`, 'v']));
+    expect(parseRoutes(route(many))).toMatchObject({
+      ok: false,
+      errors: [expect.stringMatching(/at most 45 tags/)],
+    });
+  });
+
   it('rejects a file that is not { "routes": [...] }', () => {
     expect(parseRoutes('[]')).toEqual({
       ok: false,
