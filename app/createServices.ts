@@ -17,7 +17,9 @@ import { ServiceBusEventQueue } from '../adapters/serviceBus/serviceBusEventQueu
 import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
 import { ServiceBusDeadLetterReader } from '../adapters/serviceBus/serviceBusDeadLetterReader';
 import { ServiceBusResultPublisher } from '../adapters/serviceBus/serviceBusResultPublisher';
+import { AciCapacityReader } from '../adapters/aci/aciCapacityReader';
 import { AciJobProvider } from '../adapters/aci/aciJobProvider';
+import type { CapacityReader } from '../orchestrations/admission/contracts';
 import type { BlobStore } from '../adapters/blob/blobStore';
 import type { EventLedger } from '../adapters/ledger/eventLedger';
 import { createStorageAdapters } from '../adapters/storage/createStorageAdapters';
@@ -45,6 +47,8 @@ export interface Services {
   resultPublisher?: ResultPublisher;
   /** What the dashboard shows of the dead-letter queue (peeked through the queue's own connection). */
   deadLetterReader: DeadLetterReader;
+  /** The ACI Usage API (admission never admits past what others leave of the real quota). */
+  capacityReader?: CapacityReader;
   logger: AdapterLogger;
   /** Closes what these services opened (Service Bus links); overrides are closed too when they can be. */
   close(): Promise<void>;
@@ -86,6 +90,13 @@ export function createServices(
         credential,
       });
   const { metrics } = metricsExport;
+
+  // Only with the real ACI provider: a job provider given by a test has no Usage API behind it.
+  const capacityReader =
+    overrides.capacityReader ??
+    (overrides.jobProvider
+      ? undefined
+      : new AciCapacityReader({ credential, endpoint: settings.armEndpoint }));
 
   const secretResolver =
     overrides.secretResolver ??
@@ -133,6 +144,7 @@ export function createServices(
     ledger,
     ...(resultPublisher ? { resultPublisher } : {}),
     deadLetterReader,
+    ...(capacityReader ? { capacityReader } : {}),
     logger,
     async close() {
       const results = await Promise.allSettled([

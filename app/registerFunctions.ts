@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
 import type { JobInventory } from '../adapters/aci/jobInventory';
 import type { JobProvider } from '../adapters/aci/jobProvider';
 import type { BlobStore } from '../adapters/blob/blobStore';
@@ -17,6 +18,11 @@ import { registerJobCallback } from '../functions/jobCallback/jobCallback';
 import { resolveCallbackKey } from '../shared/callbacks/resolveCallbackKey';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
+import { registerListTargets } from '../functions/status/listTargets';
+import { createAdmissionActivities } from '../orchestrations/admission/activities';
+import type { CapacityReader } from '../orchestrations/admission/contracts';
+import { registerAdmission } from '../orchestrations/admission/registration';
+import { limitsForTarget } from '../shared/config/admissionSettings';
 import { registerRouteStats } from '../functions/stats/routeStatsFunction';
 import { registerSweepOrphans } from '../functions/sweepOrphans/sweepOrphansFunction';
 import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
@@ -40,6 +46,8 @@ export interface AppPorts {
   blobStore?: BlobStore;
   /** What happened to every event the trigger saw. */
   ledger?: EventLedger;
+  /** The ACI Usage API, for admission (absent: the configured limits only). */
+  capacityReader?: CapacityReader;
   /** Default: record nothing. */
   metrics?: DispatchMetrics;
   /** Lists container groups for the orphan sweeper; without it the sweeper is not registered. */
@@ -89,6 +97,15 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       warn: (message) => context.warn(message),
     }),
   );
+  registerAdmission((context: InvocationContext) =>
+    createAdmissionActivities({
+      client: df.getClient(context),
+      limitsFor: (target) => limitsForTarget(settings.admission, target),
+      ...(ports.capacityReader ? { capacityReader: ports.capacityReader } : {}),
+      coordinator: { reconcileIntervalMs: settings.admission.reconcileIntervalMs },
+      log: (message) => context.log(message),
+    }),
+  );
   if (ports.jobInventory) {
     registerSweepOrphans({
       schedule: settings.sweep.schedule,
@@ -105,6 +122,7 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
   registerCancelEvent(routeRefs);
   registerListJobs();
   registerJobCallback(callbacks.key);
+  registerListTargets(routes, settings.admission);
   registerHealth();
   registerDashboardPage();
   registerJobsOverview();

@@ -45,7 +45,7 @@ export function formatJobsTable(jobs: readonly WatchedJob[]): string[] {
     j.phase,
     j.runtimeStatus,
     j.exitCode === null ? '-' : String(j.exitCode),
-    j.reason ?? '',
+    j.reason ?? (j.admission ? describeWaiting(j.admission) : ''),
   ]);
   const header = ['ROUTE', 'ATTEMPT', 'PHASE', 'STATUS', 'EXIT', 'REASON'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -55,6 +55,13 @@ export function formatJobsTable(jobs: readonly WatchedJob[]): string[] {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)];
+}
+
+/** `capacity on <subscription>/<region> since 10:41:07, 12 waiting` (admission, phase WaitingForCapacity). */
+export function describeWaiting(admission: NonNullable<WatchedJob['admission']>): string {
+  const since = admission.since.slice(11, 19);
+  const queue = admission.queueLength === null ? '' : `, ${admission.queueLength} waiting`;
+  return `capacity on ${admission.target} since ${since}${queue}`;
 }
 
 interface WatchFlags {

@@ -10,7 +10,10 @@ import { createDispatchEventHandler } from './dispatchEventHandler';
 export const DISPATCH_EVENT_FUNCTION = 'dispatchEvent';
 
 export interface DispatchEventDeps {
-  settings: Pick<Settings, 'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution'>;
+  settings: Pick<
+    Settings,
+    'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution' | 'admission'
+  >;
   routes: readonly ResolvedRoute[];
   eventQueue: EventQueue;
   /** Always given by the app; see AppPorts. */
@@ -40,6 +43,7 @@ export function registerDispatchEvent({
       routes,
       maxEventBytes: settings.maxEventBytes,
       pollsPerExecution: settings.pollsPerExecution,
+      admission: settings.admission.enabled,
       eventQueue,
       ...(ledger ? { ledger } : {}),
       ...(metrics ? { metrics } : {}),

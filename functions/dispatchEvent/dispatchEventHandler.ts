@@ -52,6 +52,8 @@ export interface DispatchEventHandlerOptions {
   routes: readonly ResolvedRoute[];
   maxEventBytes: number;
   pollsPerExecution: number;
+  /** DISPATCH_ADMISSION: orchestrations wait for a capacity slot before creating their job. */
+  admission?: boolean;
   /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
   eventQueue: EventQueue;
   /** Every delivery's outcome is recorded there before the message is settled (a failure redelivers it). */

@@ -30,6 +30,8 @@ export interface DispatchOptions {
   routes: readonly ResolvedRoute[];
   maxEventBytes: number;
   pollsPerExecution: number;
+  /** DISPATCH_ADMISSION, carried in every orchestration input. */
+  admission?: boolean;
   starter: InstanceStarter;
   log?: (message: string) => void;
 }
@@ -173,6 +175,7 @@ export async function dispatchMessage(
       attempt,
       pollsPerExecution: options.pollsPerExecution,
       ...(message.original ? { original: message.original } : {}),
+      ...(options.admission ? { admission: true } : {}),
     };
     try {
       await options.starter.start(instanceId, input);

@@ -54,6 +54,8 @@ export interface JobView {
   callback: string | null;
   /** What the job reported in its callback, once the attempt settled; null when it reported nothing. */
   output: unknown;
+  /** Only while phase is WaitingForCapacity: the target, the queue there as last reported, and since when. */
+  admission?: { target: string; queueLength: number | null; since: string };
 }
 
 export interface RouteRef {
@@ -107,6 +109,20 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     logTail: text(output?.logTail),
     callback: typeof custom?.callback === 'string' ? custom.callback : null,
     output: record(instance.output)?.output ?? null,
+    ...waitingFor(custom),
+  };
+}
+
+function waitingFor(custom: Record<string, unknown> | undefined): Pick<JobView, 'admission'> {
+  const admission = record(custom?.admission);
+  if (custom?.phase !== 'WaitingForCapacity' || !admission) return {};
+  if (typeof admission.target !== 'string' || typeof admission.since !== 'string') return {};
+  return {
+    admission: {
+      target: admission.target,
+      queueLength: typeof admission.queueLength === 'number' ? admission.queueLength : null,
+      since: admission.since,
+    },
   };
 }
 

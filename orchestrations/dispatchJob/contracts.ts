@@ -6,7 +6,8 @@ import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import type { AttemptOutcome, DeadLetterReason } from './decideSettlement';
-import type { WatchState } from './dispatchJobInput';
+import type { WaitingInfo } from '../admission/acquireSlot';
+import type { HeldSlot, WatchState } from './dispatchJobInput';
 
 /*
  * What the orchestrator, its activities and the status API agree on: activity names, activity inputs and results
@@ -44,6 +45,7 @@ export interface JobCallbackData {
 }
 
 export type DispatchJobPhase =
+  | 'WaitingForCapacity'
   | 'Creating'
   | 'Watching'
   | 'Stopping'
@@ -77,6 +79,8 @@ export interface DispatchJobStatus {
   logUrl?: string;
   /** Why the log could not be archived (settling went on without it). */
   logArchiveError?: string;
+  /** With admission: what the attempt waits for (phase WaitingForCapacity) or waited for. */
+  admission?: WaitingInfo & { grantedAt?: string };
 }
 
 /** The orchestration output. */
@@ -217,4 +221,6 @@ export interface AttemptProgress {
   target?: JobTarget;
   /** Set once the attempt has ended. */
   outcome?: AttemptOutcome;
+  /** An admission slot still held: released once the group is deleted. */
+  slot?: HeldSlot;
 }

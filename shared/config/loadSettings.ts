@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/dispatchErrors';
+import { readAdmissionSettings, type AdmissionSettings } from './admissionSettings';
 import { tryParseIsoDuration } from '../policy/isoDuration';
 import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
@@ -43,6 +44,8 @@ export interface Settings {
   storage: StorageSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
+  /** Capacity admission (DISPATCH_ADMISSION_*). */
+  admission: AdmissionSettings;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
   appSettings: Readonly<Record<string, string | undefined>>;
 }
@@ -175,6 +178,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   }
 
   const callbacks = readCallbackSettings(get, issues, runningInAzure);
+  const admission = readAdmissionSettings(get, issues);
   const sweep = readSweep(get, issues);
   const appInsightsConnectionString = get('APPLICATIONINSIGHTS_CONNECTION_STRING');
   const storage = readStorageSettings(get, issues, runningInAzure);
@@ -206,6 +210,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     ...(appInsightsConnectionString !== undefined ? { appInsightsConnectionString } : {}),
     storage,
     runningInAzure,
+    admission,
     appSettings: Object.freeze({ ...env }),
   };
 }

@@ -42,6 +42,13 @@ export interface ResolvedRoute {
     nonRetryableExitCodes: number[];
     /** Callback routes: how often the job is polled as a safety net while no callback has come. */
     callbackFallbackMs: number;
+    /** Admission: at most this many of the route's jobs at once; undefined = no cap. */
+    concurrency?: number;
+    /** Admission: higher first. */
+    priority: number;
+    /** As written; `capacityWaitMs` is what the orchestrator uses. */
+    capacityWait: string;
+    capacityWaitMs: number;
   };
 }
 
@@ -137,6 +144,10 @@ function resolveOne(
         policy.poll.fallback !== undefined
           ? parseIsoDuration(policy.poll.fallback)
           : Math.max(parseIsoDuration(policy.poll.max), DEFAULT_CALLBACK_FALLBACK_MS),
+      ...(policy.concurrency !== undefined ? { concurrency: policy.concurrency } : {}),
+      priority: policy.priority,
+      capacityWait: policy.capacityWait,
+      capacityWaitMs: parseIsoDuration(policy.capacityWait),
     },
   };
 }

@@ -145,7 +145,7 @@ describe('command line and results file', () => {
     });
     const quiet = (): void => undefined;
     expect(() => parseBenchArgs(['--only', 'speed'], quiet)).toThrow(
-      /--only expects one of cost, completion, throughput, replay/,
+      /--only expects one of cost, completion, throughput, replay, admission/,
     );
     expect(() => parseBenchArgs(['--events', '0'], quiet)).toThrow(/--events expects a positive integer/);
   });

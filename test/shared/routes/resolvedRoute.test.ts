@@ -29,8 +29,14 @@ describe('resolveRoutes', () => {
       nonRetryableExitCodes: [2, 64],
       // No fallback given: the larger of poll.max and ten minutes.
       callbackFallbackMs: 600_000,
+      concurrency: 4,
+      priority: 5,
+      capacityWait: 'PT2H',
+      capacityWaitMs: 7_200_000,
     });
     expect(thumbnails!.completion).toBe('poll');
+    expect(audit!.policy).toMatchObject({ priority: 0, capacityWait: 'PT6H', capacityWaitMs: 21_600_000 });
+    expect(audit!.policy.concurrency).toBeUndefined();
     expect(thumbnails!.job.registryServer).toBe('myregistry.azurecr.io');
     expect(thumbnails!.job.identityResourceId).toMatch(/userAssignedIdentities\/z$/);
     expect(audit!.targets).toEqual([
