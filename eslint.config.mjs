@@ -44,6 +44,29 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page script runs in the browser, as plain JS (no build step): recommended rules only.
+    files: ['functions/dashboard/static/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'location',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'Option',
+          'Node',
+          'setTimeout',
+          'console',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, eqeqeq: ['error', 'always'] },
+  },
+  {
     // Orchestrator code is replayed: determinism is enforced here, not remembered.
     files: REPLAYED_MODULES,
     rules: {

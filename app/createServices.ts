@@ -14,8 +14,12 @@ import {
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
 import { ServiceBusEventQueue } from '../adapters/serviceBus/serviceBusEventQueue';
+import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
+import { ServiceBusDeadLetterReader } from '../adapters/serviceBus/serviceBusDeadLetterReader';
 import { ServiceBusResultPublisher } from '../adapters/serviceBus/serviceBusResultPublisher';
+import { AciCapacityReader } from '../adapters/aci/aciCapacityReader';
 import { AciJobProvider } from '../adapters/aci/aciJobProvider';
+import type { CapacityReader } from '../orchestrations/admission/contracts';
 import type { BlobStore } from '../adapters/blob/blobStore';
 import type { EventLedger } from '../adapters/ledger/eventLedger';
 import { createStorageAdapters } from '../adapters/storage/createStorageAdapters';
@@ -42,6 +46,10 @@ export interface Services {
   ledger: EventLedger;
   /** Present when DISPATCH_RESULTS_TOPIC is set. */
   resultPublisher?: ResultPublisher;
+  /** What the dashboard shows of the dead-letter queue (peeked through the queue's own connection). */
+  deadLetterReader: DeadLetterReader;
+  /** The ACI Usage API (admission never admits past what others leave of the real quota). */
+  capacityReader?: CapacityReader;
   logger: AdapterLogger;
   /** Closes what these services opened (Service Bus links); overrides are closed too when they can be. */
   close(): Promise<void>;
@@ -84,6 +92,13 @@ export function createServices(
       });
   const { metrics } = metricsExport;
 
+  // Only with the real ACI provider: a job provider given by a test has no Usage API behind it.
+  const capacityReader =
+    overrides.capacityReader ??
+    (overrides.jobProvider
+      ? undefined
+      : new AciCapacityReader({ credential, endpoint: settings.armEndpoint }));
+
   const secretResolver =
     overrides.secretResolver ??
     new SecretEnvResolver({
@@ -119,6 +134,10 @@ export function createServices(
       ? new ServiceBusResultPublisher({ client: sharedClient(), topicName: settings.resultsTopic, logger })
       : undefined);
 
+  const deadLetterReader =
+    overrides.deadLetterReader ??
+    lazyDeadLetterReader(() => new ServiceBusDeadLetterReader(sharedClient(), settings.queueName));
+
   return {
     settings,
     credential,
@@ -130,11 +149,14 @@ export function createServices(
     blobStore,
     ledger,
     ...(resultPublisher ? { resultPublisher } : {}),
+    deadLetterReader,
+    ...(capacityReader ? { capacityReader } : {}),
     logger,
     async close() {
       const results = await Promise.allSettled([
         eventQueue.close(),
         resultPublisher?.close(),
+        deadLetterReader.close(),
         metricsExport.close(),
       ]);
       if (serviceBusClient) await serviceBusClient.close();
@@ -156,4 +178,13 @@ function serviceBusConnection(settings: Settings, credential: TokenCredential): 
       ? new DefaultAzureCredential({ managedIdentityClientId: bus.clientId })
       : credential;
   return { fullyQualifiedNamespace: bus.fullyQualifiedNamespace, credential: busCredential };
+}
+
+/** Creates the reader (and so the shared Service Bus client) on the first look, not when the app starts. */
+function lazyDeadLetterReader(create: () => DeadLetterReader): DeadLetterReader {
+  let reader: DeadLetterReader | undefined;
+  return {
+    peek: (maxCount) => (reader ??= create()).peek(maxCount),
+    close: () => reader?.close() ?? Promise.resolve(),
+  };
 }

@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
 import type { JobInventory } from '../adapters/aci/jobInventory';
 import type { JobProvider } from '../adapters/aci/jobProvider';
 import type { BlobStore } from '../adapters/blob/blobStore';
@@ -6,11 +7,22 @@ import type { EventLedger } from '../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
+import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
+import { registerDashboardPage } from '../functions/dashboard/dashboardPage';
+import { registerDeadLetters } from '../functions/dashboard/deadLetters';
+import { registerJobsOverview } from '../functions/dashboard/jobsOverview';
 import { registerCancelEvent } from '../functions/cancel/cancelEvent';
 import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
 import { registerHealth } from '../functions/health';
+import { registerJobCallback } from '../functions/jobCallback/jobCallback';
+import { resolveCallbackKey } from '../shared/callbacks/resolveCallbackKey';
 import { registerEventStatus } from '../functions/status/eventStatus';
 import { registerListJobs } from '../functions/status/listJobs';
+import { registerListTargets } from '../functions/status/listTargets';
+import { createAdmissionActivities } from '../orchestrations/admission/activities';
+import type { CapacityReader } from '../orchestrations/admission/contracts';
+import { registerAdmission } from '../orchestrations/admission/registration';
+import { limitsForTarget } from '../shared/config/admissionSettings';
 import { registerRouteStats } from '../functions/stats/routeStatsFunction';
 import { registerSweepOrphans } from '../functions/sweepOrphans/sweepOrphansFunction';
 import { createDispatchJobActivities } from '../orchestrations/dispatchJob/createDispatchJobActivities';
@@ -25,6 +37,8 @@ export interface AppPorts {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Without it the dashboard's dead-letter panel says the queue cannot be read (GET /api/deadletters is absent). */
+  deadLetterReader?: DeadLetterReader;
   /**
    * Where whole job logs are archived (container: settings.storage.jobLogsContainer). Always there in the app
    * (createServices); tests that look at neither logs nor the ledger may leave these two out.
@@ -32,6 +46,8 @@ export interface AppPorts {
   blobStore?: BlobStore;
   /** What happened to every event the trigger saw. */
   ledger?: EventLedger;
+  /** The ACI Usage API, for admission (absent: the configured limits only). */
+  capacityReader?: CapacityReader;
   /** Default: record nothing. */
   metrics?: DispatchMetrics;
   /** Lists container groups for the orphan sweeper; without it the sweeper is not registered. */
@@ -57,6 +73,10 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
     ...(ports.ledger ? { ledger: ports.ledger } : {}),
     metrics,
   });
+  const callbacks = {
+    key: resolveCallbackKey(settings, routes),
+    ...(settings.callbacks.baseUrl !== undefined ? { baseUrl: settings.callbacks.baseUrl } : {}),
+  };
   registerDispatchJob((context: InvocationContext) =>
     // Cheap: each invocation gets activities that log to its own context.
     createDispatchJobActivities({
@@ -64,11 +84,25 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       eventQueue: ports.eventQueue,
       ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
+      callbacks,
+      ...(ports.blobStore
+        ? { claimCheck: { blobStore: ports.blobStore, container: settings.storage.eventsContainer } }
+        : {}),
       ...(ports.blobStore
         ? { jobLogs: { blobStore: ports.blobStore, container: settings.storage.jobLogsContainer } }
         : {}),
       ...(ports.ledger ? { ledger: ports.ledger } : {}),
       metrics,
+      log: (message) => context.log(message),
+      warn: (message) => context.warn(message),
+    }),
+  );
+  registerAdmission((context: InvocationContext) =>
+    createAdmissionActivities({
+      client: df.getClient(context),
+      limitsFor: (target) => limitsForTarget(settings.admission, target),
+      ...(ports.capacityReader ? { capacityReader: ports.capacityReader } : {}),
+      coordinator: { reconcileIntervalMs: settings.admission.reconcileIntervalMs },
       log: (message) => context.log(message),
     }),
   );
@@ -87,5 +121,10 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
   registerEventStatus(routeRefs, ports.ledger);
   registerCancelEvent(routeRefs);
   registerListJobs();
+  registerJobCallback(callbacks.key);
+  registerListTargets(routes, settings.admission);
   registerHealth();
+  registerDashboardPage();
+  registerJobsOverview();
+  if (ports.deadLetterReader) registerDeadLetters(ports.deadLetterReader);
 }

@@ -2,8 +2,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { measureAdmission, renderAdmissionSection } from './admissionBench';
 import { DEFAULT_POLLS_PER_EXECUTION, HOUR_MS, measureCostPerJob, measureDetectionSweep } from './costPerJob';
 import { renderCostSection } from './costReport';
+import { measureCompletion } from './completion';
+import { renderCompletionSection } from './completionReport';
+import { measureLiveCallback } from './liveCallback';
 import { measureReplayCost } from './replayCost';
 import { renderReplaySection } from './replayReport';
 import { DEFAULT_LOAD_EVENTS, measureThroughput, renderThroughputSection } from './throughput';
@@ -13,7 +17,7 @@ import { DEFAULT_LOAD_EVENTS, measureThroughput, renderThroughputSection } from 
  * where each section sits between markers so running one section keeps the others' last results.
  */
 
-export const SECTIONS = ['cost', 'throughput', 'replay'] as const;
+export const SECTIONS = ['cost', 'completion', 'throughput', 'replay', 'admission'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -60,7 +64,9 @@ export function parseBenchArgs(
   writeErr: (text: string) => void = (t) => process.stderr.write(t),
 ): BenchOptions {
   const program = new Command('bench')
-    .description('Dispatcher benchmarks: orchestration cost per job, local-stack throughput, replay CPU')
+    .description(
+      'Dispatcher benchmarks: orchestration cost per job, local-stack throughput, replay CPU, burst admission',
+    )
     .option(
       '--only <sections>',
       `run only these sections: ${SECTIONS.join(', ')} (comma-separated or repeated)`,
@@ -161,9 +167,20 @@ export async function runBench(options: BenchOptions): Promise<Map<Section, stri
       ),
     );
   }
+  if (want('completion')) {
+    const runs = await measureCompletion({ naiveBudgetMs: options.naiveBudgetSeconds * 1000, log });
+    log('completion: callback detection on the local stack, 20 jobs ...');
+    const live = await measureLiveCallback({ jobs: 20, log }).catch((err: unknown) =>
+      err instanceof Error ? err.message : String(err),
+    );
+    out.set('completion', stamp(renderCompletionSection(runs, live)));
+  }
   if (want('replay')) {
     log('replay: CPU per episode at 10 / 100 / 1,000 history events ...');
     out.set('replay', stamp(renderReplaySection(await measureReplayCost())));
+  }
+  if (want('admission')) {
+    out.set('admission', stamp(renderAdmissionSection(await measureAdmission({ log }))));
   }
   return out;
 }

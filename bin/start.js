@@ -13,5 +13,8 @@ if (probe.status !== 0) {
 }
 const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit', shell: process.platform === 'win32' });
 if (build.status !== 0) process.exit(build.status ?? 1);
-const child = spawn('func', ['start', ...process.argv.slice(2)], { stdio: 'inherit', shell: process.platform === 'win32' });
+const child = spawn('func', ['start', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  shell: process.platform === 'win32',
+});
 child.on('exit', (code) => process.exit(code ?? 0));

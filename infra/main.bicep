@@ -417,6 +417,7 @@ var baseAppSettings = {
   DispatchStorage__blobServiceUri: dispatchStorage.outputs.blobServiceUri
   DispatchStorage__tableServiceUri: dispatchStorage.outputs.tableServiceUri
   DISPATCH_JOB_LOGS_CONTAINER: dispatchStorage.outputs.jobLogsContainerName
+  DISPATCH_EVENTS_CONTAINER: dispatchStorage.outputs.eventsContainerName
   DISPATCH_JOB_LOGS_RETENTION_DAYS: string(jobLogsRetentionDays)
   DISPATCH_LEDGER_TABLE: dispatchStorage.outputs.ledgerTableName
   // Created once by the postprovision hook (infra/scripts/ensureSigningKey.sh), never by a deployment.

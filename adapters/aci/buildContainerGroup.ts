@@ -9,6 +9,17 @@ export const jobContainerName = 'job';
 /** Environment variables the dispatcher owns; a route may not set them. */
 export const dispatchEventEnv = 'DISPATCH_EVENT';
 export const dispatchEventFileEnv = 'DISPATCH_EVENT_FILE';
+export const dispatchCallbackUrlEnv = 'DISPATCH_CALLBACK_URL';
+export const dispatchCallbackTokenEnv = 'DISPATCH_CALLBACK_TOKEN';
+/** Every name the dispatcher sets or may set in a job's environment (claim check and outputs included). */
+const reservedEnvNames = new Set([
+  dispatchEventEnv,
+  dispatchEventFileEnv,
+  'DISPATCH_EVENT_URL',
+  dispatchCallbackUrlEnv,
+  dispatchCallbackTokenEnv,
+  'DISPATCH_OUTPUT_FILE',
+]);
 
 /**
  * Tag names written on every job group (portal filtering, cost analysis, the orphan sweeper). A route's own
@@ -84,7 +95,10 @@ export function buildContainerGroup(
   };
   const container = group.containers[0]!;
 
-  if (spec.eventDelivery === 'file') {
+  if (spec.eventUrl !== undefined) {
+    // Claim check: the URL carries a SAS, so it is a secure value like the token.
+    environmentVariables.push({ name: 'DISPATCH_EVENT_URL', secureValue: spec.eventUrl });
+  } else if (spec.eventDelivery === 'file') {
     const { mountPath, fileName } = splitEventFilePath(spec.eventFilePath, where);
     // ACI secret volumes take base64 values and appear as files named after their keys (tmpfs, read-only).
     group.volumes = [
@@ -97,6 +111,12 @@ export function buildContainerGroup(
     environmentVariables.push({ name: dispatchEventFileEnv, value: posix.join(mountPath, fileName) });
   } else {
     environmentVariables.push({ name: dispatchEventEnv, secureValue: spec.eventJson });
+  }
+
+  if (spec.callback) {
+    environmentVariables.push({ name: dispatchCallbackUrlEnv, value: spec.callback.url });
+    // A secure value: ARM never returns it, and the emulator never echoes or persists it.
+    environmentVariables.push({ name: dispatchCallbackTokenEnv, secureValue: spec.callback.token });
   }
 
   const identity = spec.identityResourceId ?? defaultIdentityResourceId;
@@ -123,7 +143,7 @@ export function toTagValue(value: string): string {
 }
 
 function assertNotReserved(name: string, where: string): void {
-  if (name === dispatchEventEnv || name === dispatchEventFileEnv) {
+  if (reservedEnvNames.has(name)) {
     throw new PermanentProviderError(
       `${where}: environment variable ${name} is reserved for the dispatcher`,
       'InvalidJobSpec',

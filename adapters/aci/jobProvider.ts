@@ -32,8 +32,12 @@ export interface JobSpec {
   /** How the event reaches the job: `env` -> DISPATCH_EVENT, `file` -> mounted JSON file at `eventFilePath`. */
   eventDelivery: 'env' | 'file';
   eventFilePath?: string;
-  /** The CloudEvent JSON (the body as received). */
+  /** The CloudEvent JSON (the body as received, `dataref` data put back). */
   eventJson: string;
+  /** Set when the event is too large to pass inline: a read-only URL of it (a credential: a secure value). */
+  eventUrl?: string;
+  /** Present for `completion: "callback"` routes: where and with what bearer token the job reports back. */
+  callback?: { url: string; token: string };
   /** Resource id of a user-assigned identity for the group (registry pull, Key Vault). */
   identityResourceId?: string;
   /** Registry login server the identity pulls from, when the image is private. */

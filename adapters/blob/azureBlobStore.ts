@@ -1,4 +1,11 @@
-import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import {
+  BlobSASPermissions,
+  SASProtocol,
+  StorageSharedKeyCredential,
+  generateBlobSASQueryParameters,
+  type BlobServiceClient,
+  type ContainerClient,
+} from '@azure/storage-blob';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { classifyStorageError } from '../storage/classifyStorageError';
 import type { BlobRef, BlobStore, BlobWriteOptions } from './blobStore';
@@ -56,6 +63,35 @@ export class AzureBlobStore implements BlobStore {
 
   url(ref: BlobRef): string {
     return this.client.getContainerClient(ref.container).getBlobClient(ref.name).url;
+  }
+
+  async readOnlyUrl(ref: BlobRef, expiresOn: Date): Promise<string> {
+    const blob = this.client.getContainerClient(ref.container).getBlobClient(ref.name);
+    const permissions = BlobSASPermissions.parse('r');
+    try {
+      if (this.client.credential instanceof StorageSharedKeyCredential) {
+        // The emulator: its well-known account key signs; plain http is all Azurite speaks.
+        return await blob.generateSasUrl({ permissions, expiresOn });
+      }
+      // Azure: keys are disabled, so the app's identity asks for a delegation key covering just this window.
+      const startsOn = new Date(Date.now() - 5 * 60_000);
+      const key = await this.client.getUserDelegationKey(startsOn, expiresOn);
+      const sas = generateBlobSASQueryParameters(
+        {
+          containerName: ref.container,
+          blobName: ref.name,
+          permissions,
+          startsOn,
+          expiresOn,
+          protocol: SASProtocol.Https,
+        },
+        key,
+        this.client.accountName,
+      );
+      return `${blob.url}?${sas.toString()}`;
+    } catch (err) {
+      throw classifyStorageError(err, `read-only URL for blob ${describe(ref)}`);
+    }
   }
 
   async delete(ref: BlobRef): Promise<boolean> {

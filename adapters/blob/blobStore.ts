@@ -23,6 +23,12 @@ export interface BlobStore {
   read(ref: BlobRef): Promise<Buffer | undefined>;
   /** The blob's URL (whether it exists or not). */
   url(ref: BlobRef): string;
+  /**
+   * A read-only URL for this one blob that works without any other credential until `expiresOn` (https only in
+   * Azure): a user-delegation SAS signed with the app's identity, or an account-key SAS on the emulator. It IS a
+   * credential: hand it only to the job it is for, as a secure value; never log or show it.
+   */
+  readOnlyUrl(ref: BlobRef, expiresOn: Date): Promise<string>;
   /** Deletes the blob; false when there was none. */
   delete(ref: BlobRef): Promise<boolean>;
 }

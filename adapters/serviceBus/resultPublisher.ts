@@ -20,6 +20,8 @@ export interface JobSettledResult {
   exitCode?: number;
   /** Why it was requeued or dead-lettered (dead-letter reason / last error); never secret values. */
   reason?: string;
+  /** What the job reported in its callback (`output`, JSON up to 64 KB). */
+  output?: unknown;
   /** Orchestration instance id, so a consumer can look the run up in the status API. */
   instanceId?: string;
   /** For `Requeued`: when the next attempt's copy becomes visible on the queue. ISO-8601. */

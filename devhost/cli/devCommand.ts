@@ -1,3 +1,5 @@
+import { consoleLogSink } from '../functionsHost/hostLog';
+import { routeConsoleToHostLog } from '../functionsHost/appConsole';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LogLevel } from '@azure/functions';
 import type { AciQuota } from '../aci/aciQuota';
@@ -114,7 +116,10 @@ export function registerDevCommand(program: Command): void {
         ...['--blob-port', String(flags.blobPort), '--table-port', String(flags.tablePort)],
       ]);
       if (busy) throw new Error(`cannot start.\n${busy}`);
-      const stack = await startDevStack(options);
+      // Host, emulator, job and app lines in one format (the app logs through console, as in Azure).
+      const sink = consoleLogSink(flags.logLevel);
+      routeConsoleToHostLog(sink);
+      const stack = await startDevStack({ ...options, log: sink });
       // Handlers first: whoever waits for "ready" may signal right away.
       const stopped = new Promise<string>((resolve) => {
         let stoppingSince: number | undefined;

@@ -40,6 +40,7 @@ export function nextStepHint(
   const data = type === 'demo.hello' ? ` --data '{"name":"you"}'` : '';
   return (
     `Next, in another terminal: npx dispatcher send --type ${type}${data}${connection}\n` +
-    `  then: npx dispatcher watch <the id it printed>${api}   (Ctrl-C here stops the stack)`
+    `  then: npx dispatcher watch <the id it printed>${api}   (Ctrl-C here stops the stack)\n` +
+    `  or add --wait to send; the dashboard: ${stack.httpBase.replace(/\/api$/, '')}/`
   );
 }

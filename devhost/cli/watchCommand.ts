@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { EventJobView } from '../../functions/status/eventView';
+import { describeAttempts } from './eventOutcome';
 import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 /** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
@@ -44,7 +45,7 @@ export function formatJobsTable(jobs: readonly WatchedJob[]): string[] {
     j.phase,
     j.runtimeStatus,
     j.exitCode === null ? '-' : String(j.exitCode),
-    j.reason ?? '',
+    j.reason ?? (j.admission ? describeWaiting(j.admission) : ''),
   ]);
   const header = ['ROUTE', 'ATTEMPT', 'PHASE', 'STATUS', 'EXIT', 'REASON'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -54,6 +55,13 @@ export function formatJobsTable(jobs: readonly WatchedJob[]): string[] {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)];
+}
+
+/** `capacity on <subscription>/<region> since 10:41:07, 12 waiting` (admission, phase WaitingForCapacity). */
+export function describeWaiting(admission: NonNullable<WatchedJob['admission']>): string {
+  const since = admission.since.slice(11, 19);
+  const queue = admission.queueLength === null ? '' : `, ${admission.queueLength} waiting`;
+  return `capacity on ${admission.target} since ${since}${queue}`;
 }
 
 interface WatchFlags {
@@ -88,6 +96,16 @@ async function fetchJobs(
     jobs: body.jobs ?? [],
     ...(body.state === 'Rejected' && body.rejection ? { rejection: body.rejection } : {}),
   };
+}
+
+/** Fails with the stack-not-running message when a local status API refuses connections. */
+export async function assertApiReachable(base: string): Promise<void> {
+  try {
+    await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    if (isConnectionRefused(err) && isLocalUrl(base))
+      throw new Error(stackNotRunningMessage('status API', base, '--api'));
+  }
 }
 
 function isLocalUrl(base: string): boolean {
@@ -144,7 +162,8 @@ export function registerWatchCommand(program: Command): void {
               ? [`waiting for event ${eventId ?? ''}...`]
               : jobs.length === 0
                 ? ['no jobs yet']
-                : formatJobsTable(jobs);
+                : // Under the table: when each requeue's next attempt is due, each dead letter's reason and log tail.
+                  [...formatJobsTable(jobs), ...describeAttempts(jobs)];
         } catch (err) {
           // A local stack that is not (or no longer) running will not come back by itself: say so and stop.
           if (isConnectionRefused(err) && isLocalUrl(base))

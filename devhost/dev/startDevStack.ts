@@ -4,6 +4,7 @@ import type { LogLevel } from '@azure/functions';
 import type { AciQuota } from '../aci/aciQuota';
 import type { FaultRates } from '../aci/faultRates';
 import { parseImagesMap } from '../aci/loadImagesMap';
+import { jobOutputRecord } from './jobOutputLine';
 import { startAciEmulator, type RunningAciEmulator } from '../aci/startAciEmulator';
 import { trustEmulatorCertificate } from '../aci/trustEmulatorCertificate';
 import { DurableEngine } from '../durable/durableEngine';
@@ -206,7 +207,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       ...(options.imagePullTimeoutMs !== undefined ? { imagePullTimeoutMs: options.imagePullTimeoutMs } : {}),
       ...(options.aciQuota ? { quota: options.aciQuota } : {}),
       ...(options.aciFaults ? { faults: options.aciFaults } : {}),
-      log: (line: string) => log({ level: 'debug', message: `[aci] ${line}` }),
+      // A job's own output is the developer's business (info, prefixed by its route and attempt); the
+      // emulator's bookkeeping stays at debug.
+      log: (line: string) => log(jobOutputRecord(line) ?? { level: 'debug', message: `[aci] ${line}` }),
     };
     const aci = await superviseEmulator<RunningAciEmulator>(
       'ACI emulator',

@@ -1,5 +1,5 @@
 import { InvocationContext } from '@azure/functions';
-import type { InvocationContextInit, LogHandler } from '@azure/functions';
+import type { FunctionInput, InvocationContextInit, LogHandler } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock';
 import type { DurableCounters } from './durableTypes';
@@ -22,6 +22,8 @@ export class ActivityRunner {
     private readonly counters: DurableCounters,
     private readonly clock: Clock,
     private readonly logHandler: LogHandler,
+    /** The durableClient binding data (the engine's management API), for activities that declare that input. */
+    private readonly clientBinding: () => unknown = () => undefined,
   ) {}
 
   async run(item: ActivityWorkItem): Promise<HistoryEvent> {
@@ -39,7 +41,7 @@ export class ActivityRunner {
       }
       const result: unknown = await activity.handler(
         parseJsonText(item.inputJson),
-        this.createContext(activity.name, item),
+        this.createContext(activity.name, item, activity.extraInputs ?? []),
       );
       return taskCompletedEvent(item.seq, result, iso(this.clock.now()));
     } catch (error) {
@@ -51,7 +53,11 @@ export class ActivityRunner {
     }
   }
 
-  private createContext(name: string, item: ActivityWorkItem): InvocationContext {
+  private createContext(
+    name: string,
+    item: ActivityWorkItem,
+    extraInputs: FunctionInput[],
+  ): InvocationContext {
     const init: InvocationContextInit = {
       invocationId: randomUUID(),
       functionName: name,
@@ -59,10 +65,16 @@ export class ActivityRunner {
       triggerMetadata: { instanceId: item.instanceId },
       options: {
         trigger: { type: 'activityTrigger', name: `${name}Trigger` },
-        extraInputs: [],
+        extraInputs,
         extraOutputs: [],
       },
     };
-    return new InvocationContext(init);
+    const context = new InvocationContext(init);
+    // As the host binds it: an activity with a durableClient input can use df.getClient(context).
+    for (const input of extraInputs) {
+      if (input.type === 'durableClient' || input.type === 'orchestrationClient')
+        context.extraInputs.set(input, this.clientBinding());
+    }
+    return context;
   }
 }

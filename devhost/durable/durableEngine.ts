@@ -74,6 +74,10 @@ export class DurableEngine extends DurableRuntime {
     return this.requireApi().clientBindingData();
   }
 
+  protected override activityClientBinding(): unknown {
+    return this.httpApi?.clientBindingData();
+  }
+
   /** Status payload the way the extension's HTTP API serializes it. */
   managementPayload(instanceId: string, origin?: string): Record<string, string> {
     return this.requireApi().managementPayload(instanceId, origin);

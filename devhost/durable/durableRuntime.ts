@@ -1,3 +1,4 @@
+import type { FunctionInput } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry } from '../registrations/captureRegistrations';
 import { ActivityRunner } from './activityRunner';
@@ -77,7 +78,9 @@ export class DurableRuntime {
     });
     const outcomes = new InstanceOutcomes(store, timers, counters, clock);
     const planner = new TaskPlanner(settings, counters, logHandler);
-    const activities = new ActivityRunner(store, catalog, counters, clock, logHandler);
+    const activities = new ActivityRunner(store, catalog, counters, clock, logHandler, () =>
+      this.activityClientBinding(),
+    );
     const scheduler: WorkScheduler = new WorkScheduler(settings, counters, {
       hasPendingWork: (id) => store.hasPendingWork(id),
       runEpisode: (id): Promise<void> => episodes.run(id),
@@ -132,9 +135,17 @@ export class DurableRuntime {
     this.catalog.registerOrchestration(name, handler);
   }
 
-  /** `handler` is what `df.app.activity` gives app.generic: `(input, context) => Promise<result>`. */
-  registerActivity(name: string, handler: DurableFunctionHandler): void {
-    this.catalog.registerActivity(name, handler);
+  /**
+   * `handler` is what `df.app.activity` gives app.generic: `(input, context) => Promise<result>`; `extraInputs` as
+   * registered (a `durableClient` input is bound, so `df.getClient(context)` works inside the activity).
+   */
+  registerActivity(name: string, handler: DurableFunctionHandler, extraInputs: FunctionInput[] = []): void {
+    this.catalog.registerActivity(name, handler, extraInputs);
+  }
+
+  /** Binding data for an activity's durableClient input; the engine with its HTTP API provides it. */
+  protected activityClientBinding(): unknown {
+    return undefined;
   }
 
   /** `handler` is what `df.app.entity` gives app.generic: `(batch, context) => Promise<EntityState>`. */

@@ -1,3 +1,4 @@
+import type { FunctionInput } from '@azure/functions';
 import type { FunctionRegistry } from '../registrations/captureRegistrations';
 import type { DurableFunctionHandler } from './durableTypes';
 
@@ -5,6 +6,8 @@ export interface CatalogEntry {
   /** The name as registered (lookups ignore case, as the host's do). */
   name: string;
   handler: DurableFunctionHandler;
+  /** Extra inputs as registered (an activity's `durableClient` input is bound to the engine's client data). */
+  extraInputs?: FunctionInput[];
 }
 
 /** The orchestrator, activity and entity functions the engine can run, by case-insensitive name. */
@@ -19,8 +22,8 @@ export class FunctionCatalog {
   }
 
   /** `handler` is what `df.app.activity` gives app.generic: `(input, context) => Promise<result>`. */
-  registerActivity(name: string, handler: DurableFunctionHandler): void {
-    register(this.activities, 'activity', name, handler);
+  registerActivity(name: string, handler: DurableFunctionHandler, extraInputs: FunctionInput[] = []): void {
+    register(this.activities, 'activity', name, handler, extraInputs);
   }
 
   /** `handler` is what `df.app.entity` gives app.generic: `(batch, context) => Promise<EntityState>`. */
@@ -40,7 +43,7 @@ export class FunctionCatalog {
         this.registerOrchestration(registration.name, registration.handler);
         result.orchestrations.push(registration.name);
       } else if (registration.triggerType === 'activityTrigger') {
-        this.registerActivity(registration.name, registration.handler);
+        this.registerActivity(registration.name, registration.handler, registration.extraInputs);
         result.activities.push(registration.name);
       } else if (registration.triggerType === 'entityTrigger') {
         this.registerEntity(registration.name, registration.handler);
@@ -72,6 +75,7 @@ function register(
   kind: string,
   name: string,
   handler: DurableFunctionHandler,
+  extraInputs: FunctionInput[] = [],
 ): void {
   if (typeof name !== 'string' || name.trim() === '') {
     throw new TypeError(`register ${kind}: name must be a non-empty string`);
@@ -83,5 +87,5 @@ function register(
   if (map.has(key)) {
     throw new Error(`register ${kind}: a function named '${name}' is already registered`);
   }
-  map.set(key, { name, handler });
+  map.set(key, { name, handler, ...(extraInputs.length > 0 ? { extraInputs } : {}) });
 }

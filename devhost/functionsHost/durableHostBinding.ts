@@ -10,7 +10,8 @@ export function createDurableHostBinding(engine: DurableEngine): DurableHostBind
     register: async (registrations, log) => {
       for (const r of registrations) {
         if (r.triggerType === 'orchestrationTrigger') engine.registerOrchestration(r.name, r.handler);
-        else if (r.triggerType === 'activityTrigger') engine.registerActivity(r.name, r.handler);
+        else if (r.triggerType === 'activityTrigger')
+          engine.registerActivity(r.name, r.handler, r.extraInputs);
         else if (r.triggerType === 'entityTrigger') engine.registerEntity(r.name, r.handler);
         else
           log({

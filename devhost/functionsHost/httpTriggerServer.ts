@@ -64,6 +64,8 @@ export async function startHttpTriggerServer(options: {
   routePrefix?: string;
   functions: HttpFunctionBinding[];
   log: HostLogSink;
+  /** A path under the route prefix that `GET /` redirects to (the dashboard), instead of a 404. */
+  homepage?: string;
   /** Answered with 503 until ready() is called, so probes don't reach a half-started app. */
   isReady?: () => boolean;
   /** Built-in host endpoints (the Durable webhooks under /runtime/webhooks/durabletask): true when handled. */
@@ -84,6 +86,11 @@ export async function startHttpTriggerServer(options: {
     const method = (req.method ?? 'GET').toUpperCase();
     const lowerPath = path.toLowerCase();
     if (options.builtIn && lowerPath.startsWith('runtime/') && (await options.builtIn(req, res))) return;
+    if (path === '' && options.homepage !== undefined && (method === 'GET' || method === 'HEAD')) {
+      const target = `/${prefix === '' ? '' : `${prefix}/`}${options.homepage}${url.search}`;
+      res.writeHead(302, { location: target, 'content-type': 'text/plain' }).end(`See ${target}`);
+      return;
+    }
     const rest =
       prefix === ''
         ? path

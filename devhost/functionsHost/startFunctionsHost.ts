@@ -414,6 +414,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       port: options.httpPort ?? 7071,
       functions: httpBindings,
       log,
+      // The app's dashboard, when it has one, answers at the site root (the real host shows its own page there).
+      ...(httpBindings.some((b) => /^dashboard(\/|$)/i.test(b.route)) ? { homepage: 'dashboard/' } : {}),
       isReady: () => ready,
       builtIn: options.durable?.handleHttpRequest
         ? (req, res) => options.durable?.handleHttpRequest?.(req, res) ?? Promise.resolve(false)

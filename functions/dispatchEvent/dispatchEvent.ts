@@ -13,7 +13,7 @@ export const DISPATCH_EVENT_FUNCTION = 'dispatchEvent';
 export interface DispatchEventDeps {
   settings: Pick<
     Settings,
-    'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution' | 'signingKeys'
+    'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution' | 'signingKeys' | 'admission'
   >;
   routes: readonly ResolvedRoute[];
   eventQueue: EventQueue;
@@ -45,6 +45,7 @@ export function registerDispatchEvent({
       maxEventBytes: settings.maxEventBytes,
       pollsPerExecution: settings.pollsPerExecution,
       signer: new DispatchSigner(settings.signingKeys),
+      admission: settings.admission.enabled,
       eventQueue,
       ...(ledger ? { ledger } : {}),
       ...(metrics ? { metrics } : {}),

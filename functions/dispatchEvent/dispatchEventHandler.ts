@@ -57,6 +57,8 @@ export interface DispatchEventHandlerOptions {
   maxEventBytes: number;
   pollsPerExecution: number;
   signer: DispatchSigner;
+  /** DISPATCH_ADMISSION: orchestrations wait for a capacity slot before creating their job. */
+  admission?: boolean;
   /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
   eventQueue: EventQueue;
   /** Every delivery's outcome is recorded there before the message is settled (a failure redelivers it). */
@@ -70,6 +72,11 @@ export type DispatchEventHandler = (
   context: InvocationContext,
 ) => Promise<void>;
 
+/** The description's first part on one line (the log tail stays in the message's properties and the status API). */
+function oneLine(description: string): string {
+  return (description.split('\nLog tail:')[0] ?? '').replace(/\s*\n\s*/g, ' ');
+}
+
 /** Thrown in classic mode so the host abandons a marked copy until MaxDeliveryCount dead-letters it. */
 export class MarkedForDeadLetterError extends Error {
   constructor(
@@ -77,9 +84,11 @@ export class MarkedForDeadLetterError extends Error {
     readonly description: string,
   ) {
     super(
-      `message is marked for the dead-letter queue (${reason}); rejecting it until Service Bus dead-letters it: ${description}`,
+      `message is marked for the dead-letter queue (${reason}); rejecting it until Service Bus dead-letters it: ${oneLine(description)}`,
     );
     this.name = 'MarkedForDeadLetterError';
+    // An expected outcome, not a bug: the host logs each rejected delivery as this one line, without frames.
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 
@@ -222,7 +231,14 @@ function logResult(context: InvocationContext, result: DispatchResult): void {
     context.log(
       `dispatched: started [${started.join(', ')}]${duplicates.length ? `, duplicates [${duplicates.join(', ')}]` : ''}`,
     );
+  } else if (result.kind === 'dead-letter') {
+    const { identity, originalMessageId } = result.copy;
+    const subject = identity
+      ? `event ${identity.id} (source ${identity.source})`
+      : `message ${originalMessageId ?? '(no id)'}`;
+    context.warn(`dead-lettering ${subject} (${result.reason}): ${result.description}`);
   } else {
-    context.warn(`dead-lettering (${result.reason}): ${result.description}`);
+    // A marked copy: its warning was logged once when it was made; each rejected delivery is the host's one line.
+    context.debug(`rejecting a copy marked for the dead-letter queue (${result.reason})`);
   }
 }

@@ -43,6 +43,8 @@ export interface DispatchOptions {
   routes: readonly ResolvedRoute[];
   maxEventBytes: number;
   pollsPerExecution: number;
+  /** DISPATCH_ADMISSION, carried in every orchestration input. */
+  admission?: boolean;
   starter: InstanceStarter;
   /** Verifies the dispatch-* properties of the dispatcher's own copies (shared/signing). */
   signer: DispatchSigner;
@@ -101,10 +103,7 @@ export async function dispatchMessage(
     parsed?: ParsedEvent,
     mark?: DispatchMarks,
   ): DispatchResult => {
-    const who = parsed
-      ? `event ${eventLabel(parsed)}`
-      : `message ${messageIdText(message.messageId) ?? '(no id)'}`;
-    log(`${who}: ${reason}: ${description}`);
+    // Logged once, as a warning, by the trigger (logResult); no second line here.
     return {
       kind: 'dead-letter',
       reason,
@@ -192,6 +191,7 @@ export async function dispatchMessage(
       ...(resubmission > 0 ? { resubmission } : {}),
       pollsPerExecution: options.pollsPerExecution,
       ...(message.original ? { original: message.original } : {}),
+      ...(options.admission ? { admission: true } : {}),
     };
     try {
       await options.starter.start(instanceId, input);

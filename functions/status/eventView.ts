@@ -20,7 +20,6 @@ export interface EventStatusView {
 export interface EventJobView extends JobView {
   source?: string;
   settledAt?: string;
-  description?: string;
   /** The archived full log of the attempt (a plain blob URL). */
   logUrl?: string;
 }
@@ -110,9 +109,19 @@ function fromLedger(source: string, attempt: LedgerAttempt): EventJobView {
     createdTime: attempt.startedAt ?? at,
     lastUpdatedTime: at,
     reason: attempt.reason ?? null,
+    // The orchestration's view is gone (or not there yet): only the ledger's facts.
+    maxAttempts: null,
+    polls: 0,
+    deadline: null,
+    target: null,
+    description: attempt.description ?? null,
+    nextAttemptAt: null,
+    logTail: null,
+    // The ledger keeps outcomes, not outputs: a purged instance's output is only in its result event.
+    callback: null,
+    output: null,
     source,
     ...(attempt.settledAt !== undefined ? { settledAt: attempt.settledAt } : {}),
-    ...(attempt.description !== undefined ? { description: attempt.description } : {}),
     ...(attempt.logUrl !== undefined ? { logUrl: attempt.logUrl } : {}),
   };
 }

@@ -14,6 +14,8 @@ export interface InstanceSnapshot {
   instanceId: string;
   runtimeStatus: string;
   customStatus?: unknown;
+  /** The orchestration output once it completed (DispatchJobSettlement). */
+  output?: unknown;
   createdTime: Date | string;
   lastUpdatedTime: Date | string;
 }
@@ -41,6 +43,24 @@ export interface JobView {
   createdTime: string;
   lastUpdatedTime: string;
   reason: string | null;
+  maxAttempts: number | null;
+  polls: number;
+  /** ISO-8601: when the attempt's deadline falls. */
+  deadline: string | null;
+  /** `<resourceGroup>/<location>` where the job runs, once created. */
+  target: string | null;
+  /** Dead-letter description or the requeued copy's last error, once settled. */
+  description: string | null;
+  /** ISO-8601: when a requeued attempt's copy is due. */
+  nextAttemptAt: string | null;
+  /** The tail of the job's log collected before its group was deleted. */
+  logTail: string | null;
+  /** Callback routes: `waiting` or `received`; null for polled routes. */
+  callback: string | null;
+  /** What the job reported in its callback, once the attempt settled; null when it reported nothing. */
+  output: unknown;
+  /** Only while phase is WaitingForCapacity: the target, the queue there as last reported, and since when. */
+  admission?: { target: string; queueLength: number | null; since: string };
 }
 
 export interface RouteRef {
@@ -64,6 +84,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
 /** A job view of one instance, or undefined when the instance is not a dispatch job. */
 export function toJobView(instance: InstanceSnapshot): JobView | undefined {
   const custom = record(instance.customStatus);
+  const output = record(instance.output);
   const parsed = instanceIdPattern.exec(instance.instanceId)?.groups;
   const route = typeof custom?.route === 'string' ? custom.route : parsed?.route;
   const attempt =
@@ -89,7 +110,42 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     createdTime: iso(instance.createdTime),
     lastUpdatedTime: iso(instance.lastUpdatedTime),
     reason: typeof custom?.reason === 'string' ? custom.reason : null,
+    maxAttempts: typeof custom?.maxAttempts === 'number' ? custom.maxAttempts : null,
+    polls: typeof custom?.polls === 'number' ? custom.polls : 0,
+    deadline: text(custom?.deadline),
+    target: targetText(custom?.target),
+    description: text(output?.description),
+    nextAttemptAt: text(output?.scheduledEnqueueTime),
+    logTail: text(output?.logTail),
+    callback: typeof custom?.callback === 'string' ? custom.callback : null,
+    output: record(instance.output)?.output ?? null,
+    ...waitingFor(custom),
   };
+}
+
+function waitingFor(custom: Record<string, unknown> | undefined): Pick<JobView, 'admission'> {
+  const admission = record(custom?.admission);
+  if (custom?.phase !== 'WaitingForCapacity' || !admission) return {};
+  if (typeof admission.target !== 'string' || typeof admission.since !== 'string') return {};
+  return {
+    admission: {
+      target: admission.target,
+      queueLength: typeof admission.queueLength === 'number' ? admission.queueLength : null,
+      since: admission.since,
+    },
+  };
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function targetText(value: unknown): string | null {
+  const target = record(value);
+  if (!target) return null;
+  const group = text(target.resourceGroup);
+  const location = text(target.location);
+  return group === null ? location : location === null ? group : `${group}/${location}`;
 }
 
 /** Which event: `source` and `id`, or `id` alone (every source that used it). */

@@ -1,7 +1,8 @@
 // The app's own data in the app storage account: archived job logs (a blob container with a lifecycle rule
-// for retention) and the event ledger (a table). The app identity already holds Storage Blob Data Owner and
-// Storage Table Data Contributor on this account for the Functions runtime (rbac.bicep), which covers both;
-// no extra grant is made here.
+// for retention), claim-checked events (a container, also expiring) and the event ledger (a table). The app
+// identity already holds Storage Blob Data Owner and Storage Table Data Contributor on this account for the
+// Functions runtime (rbac.bicep), which covers all three, and, being account-level, generateUserDelegationKey
+// for the jobs' read-only event URLs; no extra grant is made here.
 
 @description('Required. Name of the existing app storage account.')
 param storageAccountName string
@@ -13,6 +14,14 @@ param jobLogsContainerName string = 'job-logs'
 @maxValue(36500)
 @description('Optional. Days a job log is kept before the lifecycle rule deletes it (DISPATCH_JOB_LOGS_RETENTION_DAYS).')
 param jobLogsRetentionDays int = 30
+
+@description('Optional. Blob container of claim-checked events (DISPATCH_EVENTS_CONTAINER): large events handed to jobs by read-only URL, and producers\' `dataref` data.')
+param eventsContainerName string = 'events'
+
+@minValue(1)
+@maxValue(36500)
+@description('Optional. Days a claim-checked event is kept; its URLs expire with the attempt anyway.')
+param eventsRetentionDays int = 7
 
 @description('Optional. Table of the event ledger (DISPATCH_LEDGER_TABLE).')
 param ledgerTableName string = 'dispatchledger'
@@ -29,6 +38,14 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 resource jobLogsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: jobLogsContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource eventsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: eventsContainerName
   properties: {
     publicAccess: 'None'
   }
@@ -74,6 +91,28 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
             }
           }
         }
+        {
+          name: 'expire-claim-checked-events'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${eventsContainer.name}/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: eventsRetentionDays
+                }
+              }
+            }
+          }
+        }
       ]
     }
   }
@@ -87,6 +126,9 @@ output tableServiceUri string = storageAccount.properties.primaryEndpoints.table
 
 @description('The job logs container name.')
 output jobLogsContainerName string = jobLogsContainer.name
+
+@description('The claim-checked events container name.')
+output eventsContainerName string = eventsContainer.name
 
 @description('The ledger table name.')
 output ledgerTableName string = ledgerTable.name

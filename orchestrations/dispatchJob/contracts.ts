@@ -6,7 +6,8 @@ import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import type { AttemptOutcome, DeadLetterReason } from './decideSettlement';
-import type { WatchState } from './dispatchJobInput';
+import type { WaitingInfo } from '../admission/acquireSlot';
+import type { HeldSlot, WatchState } from './dispatchJobInput';
 
 /*
  * What the orchestrator, its activities and the status API agree on: activity names, activity inputs and results
@@ -32,7 +33,19 @@ export const DispatchJobActivity = {
   publishResult: 'dispatchJob_publishResult',
 } as const;
 
+/** The external event the callback endpoint raises when the job reports that it has finished its work. */
+export const JOB_CALLBACK_EVENT = 'JobCallback';
+
+/** The callback event's data (JSON up to MAX_CALLBACK_OUTPUT_BYTES in `output`). */
+export interface JobCallbackData {
+  /** ISO-8601, when the endpoint accepted the callback. */
+  receivedAt: string;
+  /** The job's result, as it posted it; absent when the body had none. */
+  output?: unknown;
+}
+
 export type DispatchJobPhase =
+  | 'WaitingForCapacity'
   | 'Creating'
   | 'Watching'
   | 'Stopping'
@@ -64,10 +77,14 @@ export interface DispatchJobStatus {
   /** Where the job runs (primary or fallback), once created. */
   target?: JobTarget;
   execution: number;
+  /** Set on callback routes: `waiting` until the job's callback was taken, then `received` (tokens are one-shot). */
+  callback?: 'waiting' | 'received';
   /** The archived full log (a plain blob URL), once collected. */
   logUrl?: string;
   /** Why the log could not be archived (settling went on without it). */
   logArchiveError?: string;
+  /** With admission: what the attempt waits for (phase WaitingForCapacity) or waited for. */
+  admission?: WaitingInfo & { grantedAt?: string };
 }
 
 /** The orchestration output. */
@@ -87,6 +104,12 @@ export interface DispatchJobSettlement {
   /** ISO-8601, for a requeue. */
   scheduledEnqueueTime?: string;
   polls: number;
+  /** The job's log tail collected before its group was deleted (what the status API and dashboard show). */
+  logTail?: string;
+  /** What the job reported in its callback (`output`), when it did. */
+  output?: unknown;
+  /** ISO-8601, when the job's callback was accepted (callback routes). */
+  callbackAt?: string;
   /** The attempt's archived full log. */
   logUrl?: string;
 }
@@ -100,6 +123,10 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
+  /** ISO-8601: the attempt's deadline (a claim-check URL expires with it). */
+  deadline: string;
+  /** Callback routes: the attempt's deadline, from which the activity derives the token (nothing secret here). */
+  callback?: { deadline: string };
   /**
    * How long the attempt waited for a capacity slot before this create (the admission step sets it when its
    * wait ends, i.e. at the grant). The activity records it with the capacity-wait metric once the create
@@ -138,6 +165,8 @@ export interface SettlementUsage {
   memoryInGB: number;
 }
 
+/** A status read; after a callback, `awaitExitMs` lets the activity re-check briefly while the container stops. */
+export type JobStatusRequest = JobRef & { awaitExitMs?: number };
 /** Which attempt's log to collect, and where to archive it. */
 export interface CollectLogsInput extends JobRef {
   tailLines: number;
@@ -207,4 +236,6 @@ export interface AttemptProgress {
    * deleted before the attempt goes on (deleteAbandonedGroups).
    */
   abandoned?: JobTarget[];
+  /** An admission slot still held: released once the group is deleted. */
+  slot?: HeldSlot;
 }

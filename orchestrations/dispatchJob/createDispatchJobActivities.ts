@@ -8,6 +8,10 @@ import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { isCancellation, noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
+import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
+import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
+import { awaitJobExit } from './awaitJobExit';
+import { eventForJob, type ClaimCheckStore } from './eventForJob';
 import { archiveJobLog } from './archiveJobLog';
 import type {
   ActivityFailure,
@@ -17,16 +21,24 @@ import type {
   CreateJobResult,
   DeadLetterInput,
   JobRef,
+  JobStatusRequest,
   JobStatusResult,
   RequeueInput,
   SettlementNotice,
 } from './contracts';
+
+/** A claim-check URL outlives the attempt's deadline by this much (a job reading its event late is stopped anyway). */
+const CLAIM_CHECK_GRACE_MS = 10 * 60_000;
 
 export interface DispatchJobActivityDeps {
   jobProvider: JobProvider;
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Needed by callback routes: the key tokens are derived with and the app's callback base URL. */
+  callbacks?: { key: CallbackKey; baseUrl?: string };
+  /** The claim check: where large events are written for jobs and `dataref` data is read from. */
+  claimCheck?: ClaimCheckStore;
   /** Where whole job logs are archived; without it only the tail is collected. */
   jobLogs?: { blobStore: BlobStore; container: string };
   /** The event ledger, told each attempt's outcome. */
@@ -35,13 +47,15 @@ export interface DispatchJobActivityDeps {
   metrics?: DispatchMetrics;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
+  /** Warnings (an expected dead-letter); `log` when absent. */
+  warn?: (message: string) => void;
   /** The activities' clock (tests pass the virtual one). */
   now?: () => Date;
 }
 
 export interface DispatchJobActivities {
   createJob(input: CreateJobInput): Promise<CreateJobResult>;
-  getJobStatus(input: JobRef): Promise<JobStatusResult>;
+  getJobStatus(input: JobStatusRequest): Promise<JobStatusResult>;
   stopJob(input: JobRef): Promise<void>;
   collectLogs(input: CollectLogsInput): Promise<CollectedLogs>;
   deleteJob(input: JobRef): Promise<void>;
@@ -57,6 +71,7 @@ export interface DispatchJobActivities {
  */
 export function createDispatchJobActivities(deps: DispatchJobActivityDeps): DispatchJobActivities {
   const log = deps.log ?? (() => undefined);
+  const warn = deps.warn ?? log;
   const metrics = deps.metrics ?? noMetrics;
   const now = deps.now ?? (() => new Date());
   const failure = (err: unknown): ActivityFailure => {
@@ -72,6 +87,16 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
   };
   const rethrow = (err: unknown): never => {
     throw new Error(tagErrorMessage(err));
+  };
+  const callbackFor = (instanceId: string, deadline: string): { url: string; token: string } => {
+    const { key, baseUrl } = deps.callbacks ?? {};
+    if (!key || baseUrl === undefined) {
+      throw new PermanentProviderError(
+        `job ${instanceId}: the route wants a callback but the app has no callback ${key ? 'base URL (DISPATCH_CALLBACK_BASE_URL / WEBSITE_HOSTNAME)' : 'key'}`,
+      );
+    }
+    // Derived here, never passed in: the orchestration's history holds the deadline, not the token.
+    return { url: callbackUrlFor(baseUrl, instanceId), token: callbackToken(key, instanceId, deadline) };
   };
   return {
     async createJob(input) {
@@ -108,9 +133,16 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           secureEnv,
           eventDelivery: job.eventDelivery,
           ...(job.eventDelivery === 'file' ? { eventFilePath: job.filePath } : {}),
-          eventJson: input.eventJson,
+          ...(await eventForJob({
+            eventJson: input.eventJson,
+            delivery: job.eventDelivery,
+            instanceId: input.instanceId,
+            expiresOn: new Date(Date.parse(input.deadline) + CLAIM_CHECK_GRACE_MS),
+            ...(deps.claimCheck ? { store: deps.claimCheck } : {}),
+          }).then((e) => ('eventUrl' in e ? { eventJson: '', eventUrl: e.eventUrl } : e))),
           ...(job.identityResourceId ? { identityResourceId: job.identityResourceId } : {}),
           ...(job.registryServer ? { registryServer: job.registryServer } : {}),
+          ...(input.callback ? { callback: callbackFor(input.instanceId, input.callback.deadline) } : {}),
           ...(job.tags && Object.keys(job.tags).length > 0 ? { tags: job.tags } : {}),
           createdAt: now().toISOString(),
         };
@@ -131,7 +163,8 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     },
     async getJobStatus(input) {
       try {
-        const status = await deps.jobProvider.status(input.name, input.target);
+        const read = () => deps.jobProvider.status(input.name, input.target);
+        const status = await awaitJobExit(read, input.awaitExitMs ?? 0);
         if (input.route !== undefined && status.finishTime !== undefined && !status.permanentFailure) {
           metrics.detectionDelay(input.route, now().getTime() - Date.parse(status.finishTime));
         }
@@ -180,7 +213,10 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.eventQueue
         .sendDeadLetterCopy({ ...rest, identity: { source: eventSource, id: eventId } })
         .catch(rethrow);
-      log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
+      // The one line an expected dead-letter gets: reason and what happened (the log tail is in the status API).
+      warn(
+        `dead-lettering event ${input.eventId} (source ${input.eventSource}), route ${input.route}, attempt ${input.attempt} (${input.reason}): ${(input.description.split('\nLog tail:')[0] ?? '').replace(/\s*\n\s*/g, '; ')}`,
+      );
     },
     async publishResult({ result, outcome, usage }) {
       if (usage) {

@@ -72,5 +72,7 @@ function createRequest(
     job: input.route.job,
     eventJson: input.eventJson,
     target,
+    deadline: board.status.deadline,
+    ...(input.route.completion === 'callback' ? { callback: { deadline: board.status.deadline } } : {}),
   };
 }

@@ -17,7 +17,10 @@ export type AttemptOutcome =
   /** The container group vanished or could not be read any more. */
   | { kind: 'lost'; message: string }
   /** An operator cancelled the event; `by` says who, when they said. */
-  | { kind: 'cancelled'; by?: string };
+  | { kind: 'cancelled'; by?: string }
+
+  /** Admission: no capacity within the route's capacityWait (waiting is not an attempt: dead-lettered at once). */
+  | { kind: 'capacity-wait-expired'; waitedMs: number; capacityWait: string; target: string };
 
 export type DeadLetterReason =
   | 'JobFailed'
@@ -96,7 +99,24 @@ export function decideSettlement(outcome: AttemptOutcome, ctx: SettlementContext
         reason: 'Cancelled',
         summary: `cancelled by an operator${outcome.by ? ` (${outcome.by})` : ''}; the job was stopped and deleted`,
       };
+    case 'capacity-wait-expired':
+      return {
+        action: 'dead-letter',
+        reason: 'CapacityExhausted',
+        summary: `waited ${describeWait(outcome.waitedMs)} for capacity on ${outcome.target} (policy.capacityWait ${outcome.capacityWait}); no container group was created`,
+      };
   }
+}
+
+/** `6 h 0 min`, `12 min 30 s`, `45 s`: how long an attempt waited, for people. */
+export function describeWait(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return s > 0 ? `${m} min ${s} s` : `${m} min`;
+  return `${s} s`;
 }
 
 /** Service Bus keeps the description in an application property: keep it bounded. */

@@ -18,6 +18,8 @@ export interface DispatchJobInput {
   resubmission?: number;
   /** DISPATCH_POLLS_PER_EXECUTION: polls per execution before continueAsNew. */
   pollsPerExecution: number;
+  /** DISPATCH_ADMISSION: wait for a capacity slot before creating the job (docs/admission.md). */
+  admission?: boolean;
   /** Only present after continueAsNew: the job exists and is being watched. */
   watch?: WatchState;
   /** The producer's message (MessageId, CorrelationId, ...): the attempt's copies keep its envelope. */
@@ -48,6 +50,15 @@ export interface WatchState {
   execution: number;
   /** Whether an existing container group of that name was reused at creation. */
   reused: boolean;
+  /** Callback routes: what the job's callback said, once it came (carried across continueAsNew). */
+  callback?: { receivedAt: string; output?: unknown; atPoll?: number };
   /** ISO-8601: when the running job's log was last archived (see LOG_SNAPSHOT_EVERY_MS). */
   logSnapshotAt?: string;
+  /** The admission slot the job holds (released after its group is deleted). */
+  slot?: HeldSlot;
+}
+
+/** A granted admission slot: the ticket identifies it to the coordinator. */
+export interface HeldSlot {
+  ticket: number;
 }

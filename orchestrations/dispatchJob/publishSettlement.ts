@@ -40,6 +40,7 @@ export function* publishSettlement(
     ...(settlement.scheduledEnqueueTime !== undefined
       ? { nextAttemptAt: settlement.scheduledEnqueueTime }
       : {}),
+    ...(settlement.output !== undefined ? { output: settlement.output } : {}),
     instanceId: context.df.instanceId,
     ...(settlement.logUrl !== undefined ? { logUrl: settlement.logUrl } : {}),
     time: now,

@@ -9,6 +9,7 @@ import {
   type DispatchJobInput,
   type DispatchJobSettlement,
   type RequeueInput,
+  type WatchState,
 } from './contracts';
 import {
   deadLetterDescription,
@@ -17,6 +18,16 @@ import {
   type SettlementDecision,
 } from './decideSettlement';
 import type { StatusBoard } from './statusBoard';
+
+/** The output keeps at most this much of the log (Durable stores outputs in history and the instances table). */
+const MAX_OUTPUT_LOG_TAIL_CHARS = 4000;
+
+function clipLogTail(logTail: string): string {
+  const trimmed = logTail.trimEnd();
+  return trimmed.length <= MAX_OUTPUT_LOG_TAIL_CHARS
+    ? trimmed
+    : `…${trimmed.slice(trimmed.length - MAX_OUTPUT_LOG_TAIL_CHARS + 1)}`;
+}
 
 type SettlementBase = Omit<DispatchJobSettlement, 'outcome'>;
 
@@ -43,6 +54,8 @@ export function* settleEvent(
     ...(input.resubmission ? { resubmission: input.resubmission } : {}),
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
+    ...(logs.tail.trim() !== '' ? { logTail: clipLogTail(logs.tail) } : {}),
+    ...callbackFields(progress.watch?.callback),
     ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
       ? { exitCode: decision.exitCode }
@@ -115,4 +128,13 @@ function* deadLetter(
     );
   const outcome = decision.reason === 'Cancelled' ? 'Cancelled' : 'DeadLettered';
   return { ...base, outcome, reason: decision.reason, description };
+}
+
+/** What the job's callback reported, for the orchestration output and the result event. */
+function callbackFields(callback: WatchState['callback']): Pick<SettlementBase, 'output' | 'callbackAt'> {
+  if (!callback) return {};
+  return {
+    callbackAt: callback.receivedAt,
+    ...(callback.output !== undefined ? { output: callback.output } : {}),
+  };
 }

@@ -25,6 +25,7 @@ export class StatusBoard {
       deadline: watch?.deadline ?? new Date(now + route.policy.timeoutMs).toISOString(),
       ...(watch ? { target: watch.target } : {}),
       execution: watch?.execution ?? 1,
+      ...(route.completion === 'callback' ? { callback: watch?.callback ? 'received' : 'waiting' } : {}),
     };
     this.publish({});
   }

@@ -1,8 +1,10 @@
 import { ConfigError } from '../errors/dispatchErrors';
 import { parseSigningKey, type SigningKeys } from '../signing/signingKeys';
+import { readAdmissionSettings, type AdmissionSettings } from './admissionSettings';
 import { tryParseIsoDuration } from '../policy/isoDuration';
 import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
+import { readCallbackSettings, type CallbackSettings } from './readCallbackSettings';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
 /**
@@ -38,6 +40,8 @@ export interface Settings {
    * the app's own copies and keys their MessageIds. Never log this.
    */
   signingKeys: SigningKeys;
+  /** Job callbacks: the signing key (never logged) and the base URL jobs call back to. */
+  callbacks: CallbackSettings;
   /** The orphan sweeper: its timer schedule (NCRONTAB or hh:mm:ss) and grace period. */
   sweep: { schedule: string; graceMs: number };
   /** App Insights connection string (metrics export); absent offline, where metrics stay in-process. */
@@ -46,6 +50,8 @@ export interface Settings {
   storage: StorageSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
+  /** Capacity admission (DISPATCH_ADMISSION_*). */
+  admission: AdmissionSettings;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
   appSettings: Readonly<Record<string, string | undefined>>;
 }
@@ -178,6 +184,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   }
 
   const signingKeys = readSigningKeys(get, issues);
+  const callbacks = readCallbackSettings(get, issues, runningInAzure);
+  const admission = readAdmissionSettings(get, issues);
   const sweep = readSweep(get, issues);
   const appInsightsConnectionString = get('APPLICATIONINSIGHTS_CONNECTION_STRING');
   const storage = readStorageSettings(get, issues, runningInAzure);
@@ -205,10 +213,12 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
     signingKeys: signingKeys!,
+    callbacks,
     sweep,
     ...(appInsightsConnectionString !== undefined ? { appInsightsConnectionString } : {}),
     storage,
     runningInAzure,
+    admission,
     appSettings: Object.freeze(withoutSigningKeys(env)),
   };
 }

@@ -11,6 +11,8 @@ export interface StorageSettings {
   jobLogsRetentionDays: number;
   /** Table of the event ledger. */
   ledgerTable: string;
+  /** Blob container of claim-checked events: large events for jobs, and `dataref` data sent by producers. */
+  eventsContainer: string;
 }
 
 export type StorageConnectionSettings =
@@ -20,6 +22,7 @@ export type StorageConnectionSettings =
 export const DEFAULT_JOB_LOGS_CONTAINER = 'job-logs';
 export const DEFAULT_JOB_LOGS_RETENTION_DAYS = 30;
 export const DEFAULT_LEDGER_TABLE = 'dispatchledger';
+export const DEFAULT_EVENTS_CONTAINER = 'events';
 
 /** Azurite on its default ports; what Functions tooling means by local storage. */
 const LOCAL_DEFAULT = 'UseDevelopmentStorage=true';
@@ -37,6 +40,12 @@ export function readStorageSettings(
   if (!CONTAINER_NAME.test(jobLogsContainer)) {
     issues.push(
       `DISPATCH_JOB_LOGS_CONTAINER: expected a blob container name (3-63 lower-case letters, digits and single hyphens), got "${jobLogsContainer}"`,
+    );
+  }
+  const eventsContainer = get('DISPATCH_EVENTS_CONTAINER') ?? DEFAULT_EVENTS_CONTAINER;
+  if (!CONTAINER_NAME.test(eventsContainer)) {
+    issues.push(
+      `DISPATCH_EVENTS_CONTAINER: expected a blob container name (3-63 lower-case letters, digits and single hyphens), got "${eventsContainer}"`,
     );
   }
   const ledgerTable = get('DISPATCH_LEDGER_TABLE') ?? DEFAULT_LEDGER_TABLE;
@@ -61,6 +70,7 @@ export function readStorageSettings(
     jobLogsContainer,
     jobLogsRetentionDays,
     ledgerTable,
+    eventsContainer,
   };
 }
 

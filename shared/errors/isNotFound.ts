@@ -6,5 +6,9 @@ export function isNotFound(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { statusCode } = err as { statusCode?: unknown };
   if (typeof statusCode === 'number') return statusCode === 404;
-  return err instanceof Error && /\b404\b/.test(err.message);
+  // raiseEvent to a missing instance rejects with "No instance with ID '<id>' found." and no status.
+  return (
+    err instanceof Error &&
+    (/\b404\b/.test(err.message) || /^No instance with ID '.*' found\.$/.test(err.message))
+  );
 }

@@ -28,6 +28,8 @@ export interface ResolvedRoute {
     /** The route's `tags`, written on its container groups. */
     tags: Record<string, string>;
   };
+  /** `callback`: the job is given a callback URL and token, and polling falls back to the max interval. */
+  completion: 'poll' | 'callback';
   /** The primary target first, then the fallbacks in order; all fields filled in. */
   targets: JobTarget[];
   policy: {
@@ -38,8 +40,20 @@ export interface ResolvedRoute {
     backoff: BackoffPolicy;
     poll: PollPolicy;
     nonRetryableExitCodes: number[];
+    /** Callback routes: how often the job is polled as a safety net while no callback has come. */
+    callbackFallbackMs: number;
+    /** Admission: at most this many of the route's jobs at once; undefined = no cap. */
+    concurrency?: number;
+    /** Admission: higher first. */
+    priority: number;
+    /** As written; `capacityWaitMs` is what the orchestrator uses. */
+    capacityWait: string;
+    capacityWaitMs: number;
   };
 }
+
+/** A callback route polls only for jobs killed before they could call back: rarely, unless it says otherwise. */
+export const DEFAULT_CALLBACK_FALLBACK_MS = 10 * 60_000;
 
 /** Settings that fill in what a route leaves out (DISPATCH_DEFAULT_*, DISPATCH_JOB_IDENTITY_ID). */
 export interface RouteDefaults {
@@ -113,6 +127,7 @@ function resolveOne(
       ...(identity ? { identityResourceId: identity } : {}),
       tags: { ...route.tags },
     },
+    completion: route.completion,
     targets,
     policy: {
       timeout: policy.timeout,
@@ -125,6 +140,14 @@ function resolveOne(
       },
       poll: { initialMs: parseIsoDuration(policy.poll.initial), maxMs: parseIsoDuration(policy.poll.max) },
       nonRetryableExitCodes: [...policy.nonRetryableExitCodes],
+      callbackFallbackMs:
+        policy.poll.fallback !== undefined
+          ? parseIsoDuration(policy.poll.fallback)
+          : Math.max(parseIsoDuration(policy.poll.max), DEFAULT_CALLBACK_FALLBACK_MS),
+      ...(policy.concurrency !== undefined ? { concurrency: policy.concurrency } : {}),
+      priority: policy.priority,
+      capacityWait: policy.capacityWait,
+      capacityWaitMs: parseIsoDuration(policy.capacityWait),
     },
   };
 }

@@ -10,6 +10,8 @@ import { tryParseIsoDuration } from '../policy/isoDuration';
 export const MAX_ROUTE_NAME_LENGTH = 40;
 export const ROUTE_NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const DEFAULT_EVENT_FILE_PATH = '/mnt/dispatch/event.json';
+/** Default `policy.capacityWait`: a burst may wait this long for room in ACI before it is dead-lettered. */
+export const DEFAULT_CAPACITY_WAIT = 'PT6H';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const isoDuration = z
@@ -168,6 +170,11 @@ export const routeSchema = z.strictObject({
       })
       .optional(),
   }),
+  /**
+   * How the dispatcher learns that the job ended: `poll` (status reads at growing intervals) or `callback` (the
+   * job POSTs to DISPATCH_CALLBACK_URL; polling continues at the route's max interval as the fallback).
+   */
+  completion: z.enum(['poll', 'callback'], { error: 'expected "poll" or "callback"' }).default('poll'),
   target: targetSchema.default({ fallbacks: [] }),
   policy: z
     .strictObject({
@@ -193,6 +200,8 @@ export const routeSchema = z.strictObject({
         .strictObject({
           initial: isoDuration.default('PT5S'),
           max: isoDuration.default('PT1M'),
+          /** Callback routes only: the safety-net poll interval; default the larger of `max` and PT10M. */
+          fallback: isoDuration.optional(),
         })
         .default({ initial: 'PT5S', max: 'PT1M' }),
       nonRetryableExitCodes: z
@@ -200,6 +209,22 @@ export const routeSchema = z.strictObject({
           error: 'expected an array of integer exit codes',
         })
         .default([]),
+      /** At most this many jobs of the route hold capacity at once (over all its targets); unset = no cap. */
+      concurrency: z
+        .number({ error: 'expected an integer number of jobs' })
+        .int({ error: 'expected an integer number of jobs' })
+        .min(1, { error: 'expected at least 1' })
+        .max(10_000, { error: 'expected at most 10000' })
+        .optional(),
+      /** Waiting requests of higher priority are admitted first; equal priorities by arrival. */
+      priority: z
+        .number({ error: 'expected an integer priority' })
+        .int({ error: 'expected an integer priority' })
+        .min(-100, { error: 'expected at least -100' })
+        .max(100, { error: 'expected at most 100' })
+        .default(0),
+      /** How long an attempt may wait for capacity before it is dead-lettered CapacityExhausted. */
+      capacityWait: isoDuration.default(DEFAULT_CAPACITY_WAIT),
     })
     .default({
       timeout: 'PT1H',
@@ -207,6 +232,8 @@ export const routeSchema = z.strictObject({
       backoff: { initial: 'PT30S', factor: 2, max: 'PT10M' },
       poll: { initial: 'PT5S', max: 'PT1M' },
       nonRetryableExitCodes: [],
+      priority: 0,
+      capacityWait: DEFAULT_CAPACITY_WAIT,
     }),
 });
 

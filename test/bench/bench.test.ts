@@ -3,6 +3,8 @@ import { evaluateCostTargets, renderCostSection } from '../../bench/costReport';
 import { activityChainBinding, measureReplayCost } from '../../bench/replayCost';
 import { mergeResults, parseBenchArgs } from '../../bench/run';
 import { measureThroughput, renderThroughputSection, type LoadTestResult } from '../../bench/throughput';
+import { runCompletion } from '../../bench/completion';
+import { renderCompletionSection } from '../../bench/completionReport';
 
 // Smoke tests: every benchmark function runs at tiny sizes and returns numbers that make sense.
 
@@ -143,7 +145,7 @@ describe('command line and results file', () => {
     });
     const quiet = (): void => undefined;
     expect(() => parseBenchArgs(['--only', 'speed'], quiet)).toThrow(
-      /--only expects one of cost, throughput, replay/,
+      /--only expects one of cost, completion, throughput, replay, admission/,
     );
     expect(() => parseBenchArgs(['--events', '0'], quiet)).toThrow(/--events expects a positive integer/);
   });
@@ -155,5 +157,24 @@ describe('command line and results file', () => {
     expect(second).toContain('REPLAY-1');
     expect(second).toContain('_throughput: not run yet._');
     expect(mergeResults(second, new Map([['cost', 'COST-2']]))).not.toContain('COST-1');
+  });
+});
+
+describe('completion: polling vs callback', () => {
+  it('sees a callback job the instant it ends and polls a long one far less than the polled route', async () => {
+    // One after the other: each run registers the app's functions under the one registration capture.
+    const poll = await runCompletion('poll', 6 * 60 * MINUTE_MS);
+    const callback = await runCompletion('callback', 6 * 60 * MINUTE_MS);
+    expect(callback.detectionDelayMs).toBe(0);
+    // Polls at ..., then every 60 s: the job ends 17 s after a whole minute, so it is seen 43 s later at best.
+    expect(poll.detectionDelayMs).toBeGreaterThan(30_000);
+    expect(callback.episodes * 5).toBeLessThanOrEqual(poll.episodes);
+    expect(renderCompletionSection([poll, callback])).toContain('met');
+  });
+
+  it('runs the competent baseline with one execution per poll', async () => {
+    const run = await runCompletion('competent', 10 * MINUTE_MS);
+    expect(run.executions).toBe(run.activityCalls - 1);
+    expect(run.largestHistory).toBeLessThan(20);
   });
 });

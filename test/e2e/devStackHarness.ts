@@ -230,6 +230,8 @@ export interface SettledResult {
   nextAttemptAt?: string;
   /** The lifecycle CloudEvent's `time`: when the attempt settled. */
   time: string;
+  /** What the job reported in its callback. */
+  output?: unknown;
 }
 
 /** Lifecycle events on the results topic (peeked, so every test sees all of them). */

@@ -81,6 +81,7 @@ const DEPLOYED_SHAPES: Record<string, string> = {
   DispatchStorage__blobServiceUri: 'https://stexample.blob.core.windows.net/',
   DispatchStorage__tableServiceUri: 'https://stexample.table.core.windows.net/',
   DISPATCH_JOB_LOGS_CONTAINER: 'job-logs',
+  DISPATCH_EVENTS_CONTAINER: 'events',
   DISPATCH_LEDGER_TABLE: 'dispatchledger',
   // A Key Vault reference: the platform hands the app the secret the postprovision hook created (base64, 32 bytes).
   DISPATCH_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64'),

@@ -21,6 +21,31 @@ const base: JobSpec = {
 };
 
 describe('buildContainerGroup', () => {
+  test('a callback job gets its URL in clear and its token, like a claim-check URL, only as a secure value', () => {
+    const group = buildContainerGroup(
+      {
+        ...base,
+        eventDelivery: 'file',
+        eventUrl: 'https://acct.blob.core.windows.net/events/jobs/x.json?sig=s',
+        callback: { url: 'https://app/api/callbacks/thumbs-0123456789abcdef-a1', token: 'dcb1.t' },
+      },
+      target,
+    );
+    expect(group.containers[0]!.environmentVariables!.slice(2)).toEqual([
+      {
+        name: 'DISPATCH_EVENT_URL',
+        secureValue: 'https://acct.blob.core.windows.net/events/jobs/x.json?sig=s',
+      },
+      { name: 'DISPATCH_CALLBACK_URL', value: 'https://app/api/callbacks/thumbs-0123456789abcdef-a1' },
+      { name: 'DISPATCH_CALLBACK_TOKEN', secureValue: 'dcb1.t' },
+    ]);
+    // By URL, not also inline: no event volume.
+    expect(group.volumes).toBeUndefined();
+    expect(() => buildContainerGroup({ ...base, env: { DISPATCH_CALLBACK_TOKEN: 'x' } }, target)).toThrow(
+      /DISPATCH_CALLBACK_TOKEN is reserved for the dispatcher$/,
+    );
+  });
+
   test('env delivery: plain, secure and DISPATCH_EVENT as a secure value; no identity by default', () => {
     const group = buildContainerGroup(base, target);
     expect(group).toMatchObject({ location: 'westeurope', osType: 'Linux', restartPolicy: 'Never' });

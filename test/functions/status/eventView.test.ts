@@ -27,6 +27,15 @@ const live = (overrides: Partial<JobView>): JobView => ({
   createdTime: '2026-11-29T10:00:01.000Z',
   lastUpdatedTime: '2026-11-29T10:00:05.000Z',
   reason: null,
+  maxAttempts: null,
+  polls: 0,
+  deadline: null,
+  target: null,
+  description: null,
+  nextAttemptAt: null,
+  logTail: null,
+  callback: null,
+  output: null,
   ...overrides,
 });
 

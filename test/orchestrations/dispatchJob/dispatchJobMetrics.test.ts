@@ -104,6 +104,7 @@ describe('dispatchJob metrics', () => {
       job: route.job,
       eventJson: '{}',
       target: route.targets[0]!,
+      deadline: new Date(Date.now() + 3_600_000).toISOString(),
       capacityWaitMs: 42_000,
     });
     expect(created.ok).toBe(true);

@@ -27,6 +27,7 @@ describe('storage settings', () => {
     expect(loadSettings(local).storage).toEqual({
       connection: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
       jobLogsContainer: 'job-logs',
+      eventsContainer: 'events',
       jobLogsRetentionDays: 30,
       ledgerTable: 'dispatchledger',
     });
@@ -43,6 +44,7 @@ describe('storage settings', () => {
     expect(storage).toEqual({
       connection: { kind: 'connectionString', connectionString: azurite },
       jobLogsContainer: 'logs-2',
+      eventsContainer: 'events',
       jobLogsRetentionDays: 7,
       ledgerTable: 'Ledger2',
     });

@@ -10,6 +10,9 @@ describe('isNotFound', () => {
   test("the durable client's missing-instance error (status only in its message)", () => {
     expect(isNotFound(new Error('Webhook returned unexpected status code 404'))).toBe(true);
     expect(isNotFound(new Error('instance 4040 failed'))).toBe(false);
+    // raiseEvent to a missing instance: durable-functions' own wording, no status at all.
+    expect(isNotFound(new Error("No instance with ID 'hello-0123456789abcdef-a1' found."))).toBe(true);
+    expect(isNotFound(new Error('No instance with ID given'))).toBe(false);
   });
 
   test('anything else is not a 404', () => {

@@ -25,6 +25,8 @@ describe('loadRoutes', () => {
       backoff: { initial: 'PT30S', factor: 2, max: 'PT10M' },
       poll: { initial: 'PT5S', max: 'PT1M' },
       nonRetryableExitCodes: [],
+      priority: 0,
+      capacityWait: 'PT6H',
     });
     expect(routes[0]!.job.secretEnv).toEqual({
       STORAGE_KEY: { keyVaultSecret: 'thumbnail-storage-key' },
@@ -59,6 +61,11 @@ describe('loadRoutes', () => {
         expect.stringMatching(/^routes\[1\]\.target\.location: expected an Azure region name/),
         expect.stringMatching(
           /^routes\[1\]\.policy\.nonRetryableExitCodes\[0\]: expected an integer exit code/,
+        ),
+        expect.stringMatching(/^routes\[1\]\.policy\.concurrency: expected at least 1/),
+        expect.stringMatching(/^routes\[1\]\.policy\.priority: expected an integer priority/),
+        expect.stringMatching(
+          /^routes\[1\]\.policy\.capacityWait: expected an ISO-8601 duration.*got "six hours"$/,
         ),
         'routes[2].extra: unknown field',
         'routes[2].name: duplicate route name "ok-route" (first used by routes[1])',

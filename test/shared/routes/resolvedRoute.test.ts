@@ -27,7 +27,16 @@ describe('resolveRoutes', () => {
       backoff: { initialMs: 60_000, factor: 3, maxMs: 1_800_000 },
       poll: { initialMs: 10_000, maxMs: 120_000 },
       nonRetryableExitCodes: [2, 64],
+      // No fallback given: the larger of poll.max and ten minutes.
+      callbackFallbackMs: 600_000,
+      concurrency: 4,
+      priority: 5,
+      capacityWait: 'PT2H',
+      capacityWaitMs: 7_200_000,
     });
+    expect(thumbnails!.completion).toBe('poll');
+    expect(audit!.policy).toMatchObject({ priority: 0, capacityWait: 'PT6H', capacityWaitMs: 21_600_000 });
+    expect(audit!.policy.concurrency).toBeUndefined();
     expect(thumbnails!.job.registryServer).toBe('myregistry.azurecr.io');
     expect(thumbnails!.job.identityResourceId).toMatch(/userAssignedIdentities\/z$/);
     expect(audit!.targets).toEqual([
