@@ -91,8 +91,10 @@ it('resumes a running job across a restart of the stack and settles it exactly o
     expect(count(before, lines(': started '))).toBe(1);
     expect(count(after, lines(': started '))).toBe(0);
     expect(count(after, lines(': re-attached to the running container'))).toBe(1);
-    expect(count(output, lines('> working$'))).toBe(1);
-    expect(count(output, lines('> done$'))).toBe(1);
+    // The dev log shows a job's output like compose logs: `<route> a<attempt> <hash8> | <line>`.
+    const jobOutput = (text: string): RegExp => new RegExp(`e2e-restart a1 [0-9a-f]{8} \\| ${text}$`);
+    expect(count(output, jobOutput('working'))).toBe(1);
+    expect(count(output, jobOutput('done'))).toBe(1);
     expect(count(after, lines(': exited with code 0$'))).toBe(1);
   } finally {
     await client.close();
