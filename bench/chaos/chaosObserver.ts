@@ -26,12 +26,14 @@ export const dispatcherReasons: ReadonlySet<string> = new Set([
 /** One `dispatcher.job.settled` lifecycle event from the results topic. */
 export interface Settlement {
   eventId: string;
-  /** When the dispatcher publishes it (identity (source, id)); else resolved from the job runs. */
+  /** `eventSource`, once the dispatcher publishes it (identity (source, id)); else resolved from the job runs. */
   source?: string;
   route: string;
   attempt: number;
   outcome: string;
   reason?: string;
+  /** Present when the job ran to termination; absent when the attempt never had a job (create failed). */
+  exitCode?: number;
   instanceId?: string;
 }
 
@@ -50,7 +52,13 @@ export interface DeadLetter {
   propertyChars: number;
 }
 
+/**
+ * The body's bytes as they are on the wire: the SDK's `body` is JSON-parsed when the bytes happen to be JSON, so
+ * the raw AMQP data section is read when there is one.
+ */
 function bodyBytes(message: ServiceBusReceivedMessage): Buffer {
+  const raw = message._rawAmqpMessage as { bodyType?: string; body?: unknown };
+  if (raw.bodyType === 'data' && raw.body instanceof Uint8Array) return Buffer.from(raw.body);
   const body: unknown = message.body;
   if (Buffer.isBuffer(body)) return body;
   if (body instanceof Uint8Array) return Buffer.from(body);
@@ -128,7 +136,7 @@ export class ChaosObserver {
   }
 
   private recordSettlement(m: ServiceBusReceivedMessage): void {
-    let data: Partial<Settlement> & { source?: unknown };
+    let data: Partial<Settlement> & { eventSource?: unknown };
     try {
       data = (JSON.parse(bodyBytes(m).toString('utf8')) as { data: Partial<Settlement> }).data;
     } catch {
@@ -138,11 +146,12 @@ export class ChaosObserver {
     const key = String(m.messageId ?? `${data.eventId}:${data.route}:${data.attempt}:${data.outcome}`);
     this.settlements.set(key, {
       eventId: data.eventId,
-      ...(typeof data.source === 'string' ? { source: data.source } : {}),
+      ...(typeof data.eventSource === 'string' ? { source: data.eventSource } : {}),
       route: data.route,
       attempt: Number(data.attempt),
       outcome: String(data.outcome),
       ...(typeof data.reason === 'string' ? { reason: data.reason } : {}),
+      ...(typeof data.exitCode === 'number' ? { exitCode: data.exitCode } : {}),
       ...(typeof data.instanceId === 'string' ? { instanceId: data.instanceId } : {}),
     });
   }

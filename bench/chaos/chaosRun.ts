@@ -23,6 +23,10 @@ export interface ScenarioResult {
   requeued: number;
   deadLettered: Record<string, number>;
   lost: number;
+  /**
+   * Job runs beyond one per attempt: a group that ran more than once, plus a group that ran although its attempt
+   * settled without an exit code (create-failed), since the next attempt then runs the job again.
+   */
   extraRuns: number;
   /** Undefined when ARM could not be listed at the end (the ACI emulator was gone). */
   leakedGroups?: number;
@@ -246,6 +250,7 @@ export class ChaosRun {
     const runs = readRuns(this.runsFile);
     const { succeeded, deadLettered } = this.outcomes(runs);
     const lost = this.unsettled(runs);
+    const unaccounted = this.runsOfAttemptsWithoutJob(runs);
     const byReason: Record<string, number> = {};
     let foreign = 0;
     for (const d of this.observer.deadLetters.values()) {
@@ -256,6 +261,10 @@ export class ChaosRun {
     const details: string[] = [];
     if (lost.length > 0)
       details.push(`lost: ${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', ...' : ''}`);
+    if (unaccounted.length > 0)
+      details.push(
+        `ran although its attempt settled as never having had a job: ${unaccounted.slice(0, 5).join(', ')}`,
+      );
     if (runs.extraRuns > 0)
       details.push(`ran more than once per attempt: ${runs.groupsRunMoreThanOnce.slice(0, 5).join(', ')}`);
     if (leaked && leaked.length > 0) details.push(`leaked groups: ${leaked.slice(0, 5).join(', ')}`);
@@ -277,7 +286,7 @@ export class ChaosRun {
       requeued: [...this.observer.settlements.values()].filter((s) => s.outcome === 'Requeued').length,
       deadLettered: byReason,
       lost: lost.length,
-      extraRuns: runs.extraRuns,
+      extraRuns: runs.extraRuns + unaccounted.length,
       ...(leaked ? { leakedGroups: leaked.length } : {}),
       crashes: this.stack.crashes.length,
       deadLettersWithoutDispatcherReason: foreign,
@@ -291,6 +300,21 @@ export class ChaosRun {
     if (!this.options.keep) rmSync(this.workDir, { recursive: true, force: true });
     else this.log(`${this.options.scenario}: work dir kept at ${this.workDir}`);
     return result;
+  }
+
+  /**
+   * Groups whose job ran although the dispatcher settled that attempt with no exit code (create failed, so it
+   * requeued or dead-lettered believing nothing ran): the next attempt runs the job again, one run too many.
+   */
+  private runsOfAttemptsWithoutJob(runs: RunsSummary): string[] {
+    const settledByGroup = new Map<string, { exitCode?: number }>();
+    for (const s of this.observer.settlements.values())
+      if (s.instanceId !== undefined) settledByGroup.set(containerGroupNameFor(s.instanceId), s);
+    const groups = new Set(runs.runs.map((r) => r.group));
+    return [...groups].filter((g) => {
+      const settled = settledByGroup.get(g);
+      return settled !== undefined && settled.exitCode === undefined;
+    });
   }
 
   /** The expected event keys that recordRoute's job ran for (any attempt). */

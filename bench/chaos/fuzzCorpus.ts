@@ -20,7 +20,10 @@ export interface FuzzCase {
   message: ServiceBusMessage;
   /** The valid event the message carries and that must run (Succeeded) or be dead-lettered with a reason. */
   runs?: { source: string; id: string };
-  /** The id the message was built around: a run of it is a finding when the message must be rejected. */
+  /**
+   * The id the message was built around, when its body still contains it: a run of it is a finding when the
+   * message must be rejected, and so is a dead-letter queue without a copy that contains it.
+   */
   idHint?: string;
 }
 
@@ -172,7 +175,8 @@ export function fuzzCorpus(count: number, seed: number, prefix: string): FuzzCas
   const random = prng(seed);
   const cases: FuzzCase[] = [];
   let n = 0;
-  const nextId = (): string => `${prefix}-${n++}`;
+  // The trailing letter keeps one id from being a prefix of another (`-15x` vs `-152x`) when bodies are searched.
+  const nextId = (): string => `${prefix}-${n++}x`;
   const add = (
     kind: string,
     message: Omit<ServiceBusMessage, 'messageId'> & { messageId?: ServiceBusMessage['messageId'] },
