@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
 
 export interface EmulatorCertificate {
@@ -14,42 +14,67 @@ export interface EmulatorCertificate {
 const CA_FILE = 'aci-emulator-ca.pem';
 const SERVER_KEY_FILE = 'aci-emulator-server-key.pem';
 const SERVER_CERT_FILE = 'aci-emulator-server.pem';
+/** Names the generation directory in use; replaced by rename, so a reader sees an old or a new one, whole. */
+const CURRENT_FILE = 'current';
 const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
 
 export function defaultCertDir(): string {
   return path.join(os.tmpdir(), 'dispatcher-aci-emulator-tls');
 }
 
-function stillValid(certPem: string): boolean {
+function stillValid(cert: X509Certificate): boolean {
+  return new Date(cert.validTo).getTime() - Date.now() > RENEW_BEFORE_MS;
+}
+
+/** The generation `current` names, if it is complete, valid for a while yet, and its three files belong together. */
+function readCurrentGeneration(certDir: string): EmulatorCertificate | undefined {
   try {
-    return new Date(new X509Certificate(certPem).validTo).getTime() - Date.now() > RENEW_BEFORE_MS;
+    const generation = fs.readFileSync(path.join(certDir, CURRENT_FILE), 'utf8').trim();
+    if (!/^gen-[A-Za-z0-9]+$/.test(generation)) return undefined;
+    const dir = path.join(certDir, generation);
+    const caCertPath = path.join(dir, CA_FILE);
+    const found = {
+      caCertPem: fs.readFileSync(caCertPath, 'utf8'),
+      caCertPath,
+      serverKeyPem: fs.readFileSync(path.join(dir, SERVER_KEY_FILE), 'utf8'),
+      serverCertPem: fs.readFileSync(path.join(dir, SERVER_CERT_FILE), 'utf8'),
+    };
+    const ca = new X509Certificate(found.caCertPem);
+    const server = new X509Certificate(found.serverCertPem);
+    const consistent =
+      server.verify(ca.publicKey) && server.checkPrivateKey(createPrivateKey(found.serverKeyPem));
+    // Generations from before CA names were unique are replaced (see the CA name below).
+    const uniqueName = /CN=Dispatcher local ACI emulator CA [0-9a-f]{12}$/m.test(ca.subject);
+    return consistent && uniqueName && stillValid(ca) && stillValid(server) ? found : undefined;
   } catch {
-    return false;
+    // Missing, half-deleted by hand or unreadable: make a new generation.
+    return undefined;
   }
 }
 
 /**
  * A private CA and a server certificate for localhost / 127.0.0.1 / ::1 signed by it, cached in `certDir`
  * so that a CA once trusted (NODE_EXTRA_CA_CERTS) stays valid across emulator restarts.
+ *
+ * Safe for emulators starting at once in several processes: each generation is written whole into a fresh
+ * directory of its own (never rewritten), then published by renaming the one-line `current` pointer file.
+ * Before, the three files were renamed one by one into a shared directory, so two stacks starting together
+ * could each read a CA from one run and a server certificate from the other ("certificate signature failure").
+ * Concurrent first starts may each publish a generation; every caller gets one consistent set.
  */
 export async function loadOrCreateEmulatorCertificate(
   certDir = defaultCertDir(),
 ): Promise<EmulatorCertificate> {
-  const caCertPath = path.join(certDir, CA_FILE);
-  const keyPath = path.join(certDir, SERVER_KEY_FILE);
-  const certPath = path.join(certDir, SERVER_CERT_FILE);
-  if ([caCertPath, keyPath, certPath].every((file) => fs.existsSync(file))) {
-    const cached = {
-      caCertPem: fs.readFileSync(caCertPath, 'utf8'),
-      caCertPath,
-      serverKeyPem: fs.readFileSync(keyPath, 'utf8'),
-      serverCertPem: fs.readFileSync(certPath, 'utf8'),
-    };
-    if (stillValid(cached.caCertPem) && stillValid(cached.serverCertPem)) return cached;
-  }
+  const cached = readCurrentGeneration(certDir);
+  if (cached) return cached;
   const notBeforeDate = new Date(Date.now() - 3600 * 1000);
   const caNotAfter = new Date(notBeforeDate.getTime() + 5 * 365 * 24 * 3600 * 1000);
-  const ca = await generate([{ name: 'commonName', value: 'Dispatcher local ACI emulator CA' }], {
+  // A name of its own per generation: a process that trusts two emulator CAs (two stacks, a renewed cache, or
+  // test files sharing a jest worker, where the patched `tls` outlives each file) picks the issuer by name, and
+  // two CAs both named "Dispatcher local ACI emulator CA" made it check one's certificate against the other's
+  // key: "certificate signature failure", the flaky failure this fixes.
+  const caName = `Dispatcher local ACI emulator CA ${randomBytes(6).toString('hex')}`;
+  const ca = await generate([{ name: 'commonName', value: caName }], {
     keySize: 2048,
     algorithm: 'sha256',
     notBeforeDate,
@@ -80,13 +105,13 @@ export async function loadOrCreateEmulatorCertificate(
     ],
   });
   fs.mkdirSync(certDir, { recursive: true, mode: 0o700 });
-  // Write to temp names then rename: two emulators starting at once must not read half-written files.
-  const suffix = `.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(keyPath + suffix, server.private, { mode: 0o600 });
-  fs.writeFileSync(certPath + suffix, server.cert);
-  fs.writeFileSync(caCertPath + suffix, ca.cert);
-  fs.renameSync(keyPath + suffix, keyPath);
-  fs.renameSync(certPath + suffix, certPath);
-  fs.renameSync(caCertPath + suffix, caCertPath);
+  const dir = fs.mkdtempSync(path.join(certDir, 'gen-'));
+  const caCertPath = path.join(dir, CA_FILE);
+  fs.writeFileSync(path.join(dir, SERVER_KEY_FILE), server.private, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, SERVER_CERT_FILE), server.cert);
+  fs.writeFileSync(caCertPath, ca.cert);
+  const pointer = path.join(certDir, `${CURRENT_FILE}.${path.basename(dir)}.tmp`);
+  fs.writeFileSync(pointer, path.basename(dir));
+  fs.renameSync(pointer, path.join(certDir, CURRENT_FILE));
   return { caCertPem: ca.cert, caCertPath, serverKeyPem: server.private, serverCertPem: server.cert };
 }

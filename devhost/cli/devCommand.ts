@@ -2,8 +2,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LogLevel } from '@azure/functions';
 import type { AciQuota } from '../aci/aciQuota';
 import type { FaultRates } from '../aci/faultRates';
-import { startDevStack, type DevStackOptions } from '../dev/startDevStack';
+import { join } from 'node:path';
+import { defaultAppRoot, startDevStack, type DevStackOptions } from '../dev/startDevStack';
 import { ACI_FAULTS_HELP, ACI_QUOTA_HELP, aciQuotaArgument, faultRatesArgument } from './aciFlagParsers';
+import { nextStepHint } from './devNextStep';
+import { watchParent } from './watchParent';
 
 function port(value: string): number {
   const n = Number(value);
@@ -22,6 +25,15 @@ function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
+}
+
+/** bin/devPorts.js: plain JavaScript because `npm run dev` runs it before the build (one owner of the check). */
+async function describeBusyPorts(args: string[]): Promise<string | undefined> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const devPorts = require(join(defaultAppRoot(), 'bin', 'devPorts.js')) as {
+    describeBusyPorts(args: string[]): Promise<string | undefined>;
+  };
+  return devPorts.describeBusyPorts(args);
 }
 
 interface DevFlags {
@@ -90,33 +102,47 @@ export function registerDevCommand(program: Command): void {
         ...(flags.aciQuota ? { aciQuota: flags.aciQuota } : {}),
         ...(flags.aciFaults ? { aciFaults: flags.aciFaults } : {}),
       };
+      const busy = await describeBusyPorts([
+        ...['--port', String(flags.port), '--servicebus-port', String(flags.servicebusPort)],
+        ...['--aci-port', String(flags.aciPort)],
+      ]);
+      if (busy) throw new Error(`cannot start.\n${busy}`);
       const stack = await startDevStack(options);
       // Handlers first: whoever waits for "ready" may signal right away.
-      const stopped = new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string): void => {
-          if (stopping) {
-            process.stderr.write(`${signal} again: exiting without a clean shutdown\n`);
+      const stopped = new Promise<string>((resolve) => {
+        let stoppingSince: number | undefined;
+        const stop = (why: string): void => {
+          // Ctrl-C reaches this process twice: from the terminal (whole process group) and forwarded by npm.
+          if (stoppingSince !== undefined && Date.now() - stoppingSince < 1000) return;
+          if (stoppingSince !== undefined) {
+            process.stderr.write(`${why} again: exiting without a clean shutdown\n`);
             process.exit(130);
           }
-          stopping = true;
-          process.stderr.write(
-            `${signal}: stopping the dev stack...${flags.state ? ` (running jobs keep running; start again with --state ${flags.state} to resume them)` : ''}\n`,
-          );
-          stack.close().then(resolve, (err: unknown) => {
-            process.stderr.write(`shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
-            resolve();
-          });
+          stoppingSince = Date.now();
+          resolve(why);
         };
-        process.on('SIGINT', () => stop('SIGINT'));
-        process.on('SIGTERM', () => stop('SIGTERM'));
+        // SIGHUP: the terminal went away. All three reach this process directly under `npm run dev` (its script
+        // execs the CLI, so npm's forwarded signal is not swallowed by an intermediate shell).
+        for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+        watchParent(() => stop('parent process exited'));
       });
       process.stdout.write(
-        `Service Bus: ${stack.serviceBusConnectionString}\nHTTP: ${stack.httpBase}\nready\n`,
+        `Service Bus: ${stack.serviceBusConnectionString}\nHTTP: ${stack.httpBase}\nready\n${nextStepHint(stack, flags.routes)}\n`,
       );
-      await stopped;
+      const outcome = await Promise.race([stopped, stack.failed]);
+      const failure = outcome instanceof Error ? outcome : undefined;
+      process.stderr.write(
+        failure
+          ? `dispatcher dev: ${failure.message}\nstopping the dev stack after this failure...\n`
+          : `${outcome}: stopping the dev stack...${flags.state ? ` (running jobs keep running; start again with --state ${flags.state} to resume them)` : ''}\n`,
+      );
+      await stack.close().catch((err: unknown) => {
+        process.stderr.write(`shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      });
       // The app may hold clients it never closes (as in Azure, where the process is simply ended): exit.
-      await new Promise<void>((resolve) => process.stdout.write('stopped\n', () => resolve()));
-      process.exit(0);
+      await new Promise<void>((resolve) =>
+        process.stdout.write(failure ? 'stopped after a failure\n' : 'stopped\n', () => resolve()),
+      );
+      process.exit(failure ? 1 : 0);
     });
 }

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 import { registerDevCommand } from './devCommand';
 import { registerEmulateCommands } from './emulateCommands';
 import { registerSendCommand } from './sendCommand';
@@ -35,7 +35,33 @@ export function createProgram(): Command {
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError();
   for (const register of commandGroups) register(program);
+  checkRequiredOptionsAfterUnknownOnes(program);
   return program;
+}
+
+/**
+ * Commander checks required options BEFORE unknown ones, so a typo such as `send --typ demo.hello` was reported
+ * as a missing `--type` instead of as the unknown `--typ` with its "Did you mean --type?" suggestion. Required
+ * options are therefore checked in a preAction hook, which runs after commander's unknown-option check, with
+ * commander's own wording.
+ */
+function checkRequiredOptionsAfterUnknownOnes(program: Command): void {
+  const required = new Map<Command, Option[]>();
+  const visit = (command: Command): void => {
+    const options = command.options.filter((option) => option.mandatory);
+    for (const option of options) option.mandatory = false;
+    if (options.length > 0) required.set(command, options);
+    command.commands.forEach(visit);
+  };
+  visit(program);
+  program.hook('preAction', (_program, actionCommand) => {
+    for (const option of required.get(actionCommand) ?? [])
+      if (actionCommand.getOptionValue(option.attributeName()) === undefined)
+        actionCommand.error(`error: required option '${option.flags}' not specified`, {
+          code: 'commander.missingMandatoryOptionValue',
+          exitCode: 1,
+        });
+  });
 }
 
 /** Entry point of bin/dispatcher.js; `argv` is process.argv (node, script, ...args). */

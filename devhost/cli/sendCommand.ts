@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ServiceBusClient } from '@azure/service-bus';
+import { assertListening, localServiceBusEndpoint } from './stackNotRunning';
 
 /** The connection string of the emulator `dispatcher dev` starts by default (port 5672). */
 export const defaultDevConnectionString =
@@ -35,7 +36,10 @@ export function buildCloudEvent(
 /** Sends one CloudEvent to the dispatch queue; resolves to its id. The MessageId is the event id. */
 export async function sendEvent(options: SendEventOptions): Promise<string> {
   const event = buildCloudEvent(options);
-  const client = new ServiceBusClient(options.connectionString ?? defaultDevConnectionString);
+  const connectionString = options.connectionString ?? defaultDevConnectionString;
+  const local = localServiceBusEndpoint(connectionString);
+  if (local) await assertListening(local.host, local.port, 'Service Bus', '--connection');
+  const client = new ServiceBusClient(connectionString);
   try {
     const sender = client.createSender(options.queue ?? 'dispatch');
     await sender.sendMessages({

@@ -1,21 +1,29 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { JobView } from '../../functions/status/jobStatus';
+import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 /** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
 export type WatchedJob = JobView;
 
 const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
 
+/** Jobs of one (event, route) share their instance id up to `-a<attempt>` (`<route>-<hash>-a<n>`). */
+function eventRouteKey(job: WatchedJob): string {
+  return job.instanceId.replace(/-a\d+$/, '') || job.route;
+}
+
 /**
- * An event is settled when, for every route, the newest attempt has finished as Succeeded or DeadLettered
- * (a Requeued attempt has a successor coming) or its orchestration failed/was terminated.
+ * Settled when, for every (event, route) shown, the newest attempt has finished as Succeeded or DeadLettered
+ * (a Requeued attempt has a successor coming) or its orchestration failed/was terminated. The same rule serves
+ * `watch <eventId>` (one event) and bare `watch` (the newest jobs of any events).
  */
 export function isSettled(jobs: readonly WatchedJob[]): boolean {
   if (jobs.length === 0) return false;
   const latest = new Map<string, WatchedJob>();
   for (const job of jobs) {
-    const seen = latest.get(job.route);
-    if (!seen || job.attempt > seen.attempt) latest.set(job.route, job);
+    const key = eventRouteKey(job);
+    const seen = latest.get(key);
+    if (!seen || job.attempt > seen.attempt) latest.set(key, job);
   }
   return [...latest.values()].every(
     (job) =>
@@ -72,12 +80,20 @@ async function fetchJobs(
   return { status: response.status, jobs: body.jobs ?? [] };
 }
 
-/** `dispatcher watch [eventId]`: follows one event's jobs until they settle, or the newest jobs until Ctrl-C. */
+function isLocalUrl(base: string): boolean {
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(base).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** `dispatcher watch [eventId]`: follows one event's jobs, or the newest jobs, until they settle. */
 export function registerWatchCommand(program: Command): void {
   program
     .command('watch')
     .description(
-      "follow an event's jobs until they settle (exit 0 all succeeded, 2 something dead-lettered), or the newest jobs",
+      "follow an event's jobs, or the newest jobs, until they settle (exit 0 all succeeded, 2 something dead-lettered)",
     )
     .argument('[eventId]', 'the CloudEvent id printed by `dispatcher send`')
     .option('--api <base>', 'status API base URL', 'http://localhost:7071/api')
@@ -118,16 +134,17 @@ export function registerWatchCommand(program: Command): void {
                 ? ['no jobs yet']
                 : formatJobsTable(jobs);
         } catch (err) {
-          lines = [
-            `cannot reach ${url}: ${err instanceof Error ? err.message : String(err)} (is \`dispatcher dev\` running?)`,
-          ];
+          // A local stack that is not (or no longer) running will not come back by itself: say so and stop.
+          if (isConnectionRefused(err) && isLocalUrl(base))
+            throw new Error(stackNotRunningMessage('status API', base, '--api'));
+          lines = [`cannot reach ${url}: ${err instanceof Error ? err.message : String(err)}`];
         }
         if (tty)
           lines.push(
             `${new Date().toISOString().slice(11, 19)}  ${eventId ? `event ${eventId}` : 'newest jobs'}  (Ctrl-C to stop)`,
           );
         draw(lines);
-        if (eventId && isSettled(jobs)) {
+        if (isSettled(jobs)) {
           process.exitCode = jobs.some((j) => j.phase === 'DeadLettered' || j.runtimeStatus !== 'Completed')
             ? 2
             : 0;

@@ -44,6 +44,14 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // An emulator died and could not be restarted (see startDevStack): say so and end non-zero.
+  void stack.failed.then((err) => {
+    process.stderr.write(`dev stack failed: ${err.message}\n`);
+    stack.close().then(
+      () => process.exit(1),
+      () => process.exit(1),
+    );
+  });
 }
 
 main().catch((err: unknown) => {

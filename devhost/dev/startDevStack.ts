@@ -4,15 +4,19 @@ import type { LogLevel } from '@azure/functions';
 import type { AciQuota } from '../aci/aciQuota';
 import type { FaultRates } from '../aci/faultRates';
 import { parseImagesMap } from '../aci/loadImagesMap';
-import { startAciEmulator } from '../aci/startAciEmulator';
+import { startAciEmulator, type RunningAciEmulator } from '../aci/startAciEmulator';
 import { trustEmulatorCertificate } from '../aci/trustEmulatorCertificate';
 import { DurableEngine } from '../durable/durableEngine';
 import type { AppSettings } from '../functionsHost/appSettings';
 import { consoleLogSink, formatLogArgs, type HostLogSink } from '../functionsHost/hostLog';
 import { createDurableHostBinding } from '../functionsHost/durableHostBinding';
 import { startFunctionsHost } from '../functionsHost/startFunctionsHost';
-import { startServiceBusEmulator } from '../servicebus/startServiceBusEmulator';
+import {
+  startServiceBusEmulator,
+  type RunningServiceBusEmulator,
+} from '../servicebus/startServiceBusEmulator';
 import { freePort } from './freePort';
+import { superviseEmulator, type SupervisionEvents } from './superviseEmulator';
 import {
   emulatorProcessAvailable,
   startAciEmulatorProcess,
@@ -61,8 +65,21 @@ export interface DevStack {
   httpBase: string;
   armEndpoint: string;
   settings: AppSettings;
+  /**
+   * Resolves (never rejects) when the stack cannot go on: an emulator process died and was not restarted
+   * (no state dir, a crash loop, or its restart failed). The owner should close the stack and exit non-zero.
+   */
+  failed: Promise<Error>;
   /** Stops the host first (so no message is taken mid-shutdown), then the engine and both emulators. */
   close(): Promise<void>;
+}
+
+function withDeadline(work: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms; moving on`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The repository root: this file is devhost/dev/startDevStack.(ts|js), under dist/ once built. */
@@ -132,35 +149,74 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
 
   const emulatorsInProcess = options.emulatorsInProcess ?? !emulatorProcessAvailable();
   const closers: Array<() => Promise<void>> = [];
+  let brokenBy: Error | undefined;
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
       try {
-        await close();
+        // After an emulator died for good, a piece may wait on it (a receiver closing its link to a dead broker
+        // waits for the SDK's operation timeout, ~30 s): bound each step, the stack is going away anyway.
+        await (brokenBy ? withDeadline(close(), 5000, 'a shutdown step') : close());
       } catch (err) {
         log({ level: 'warning', message: `shutdown: ${err instanceof Error ? err.message : String(err)}` });
       }
     }
   };
+  let resolveFailed: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (resolveFailed = resolve));
+  const reportFailure = (error: Error): void => {
+    brokenBy ??= error;
+    resolveFailed(error);
+  };
+  // Each emulator process is supervised: restarted with its state when there is one, else the stack fails.
+  const supervision = <T>(): SupervisionEvents<T> => ({
+    warn: (message) => log({ level: 'warning', message: `[dev] ${message}` }),
+    restarted: () => undefined,
+    // The owner (dispatcher dev, devStackProcess) prints it and stops the stack.
+    fatal: reportFailure,
+  });
+  const policy = { restart: stateDir !== undefined };
   try {
-    const serviceBus = await (emulatorsInProcess ? startServiceBusEmulator : startServiceBusEmulatorProcess)({
-      port: options.serviceBusPort ?? 5672,
+    const serviceBusOptions = {
       config: options.serviceBusConfig ?? join(configDir, 'servicebus.Config.json'),
       stateDir: stateDir ? join(stateDir, 'servicebus') : undefined,
-      log: (line) => log({ level: 'debug', message: `[servicebus] ${line}` }),
-    });
+      log: (line: string) => log({ level: 'debug', message: `[servicebus] ${line}` }),
+    };
+    const serviceBus = await superviseEmulator<RunningServiceBusEmulator>(
+      'Service Bus emulator',
+      options.serviceBusPort ?? 5672,
+      (port, onUnexpectedExit) =>
+        emulatorsInProcess
+          ? startServiceBusEmulator({ ...serviceBusOptions, port })
+          : startServiceBusEmulatorProcess({ ...serviceBusOptions, port, onUnexpectedExit }),
+      policy,
+      supervision(),
+    );
     closers.push(() => serviceBus.close());
 
-    const aci = await (emulatorsInProcess ? startAciEmulator : startAciEmulatorProcess)({
-      port: options.aciPort ?? 0,
+    const aciOptions = {
       images: loadDevImages(options.imagesFile ?? join(configDir, 'images.json'), appRoot),
       ...(stateDir ? { stateDir: join(stateDir, 'aci') } : {}),
       ...(options.imagePullTimeoutMs !== undefined ? { imagePullTimeoutMs: options.imagePullTimeoutMs } : {}),
       ...(options.aciQuota ? { quota: options.aciQuota } : {}),
       ...(options.aciFaults ? { faults: options.aciFaults } : {}),
-      log: (line) => log({ level: 'debug', message: `[aci] ${line}` }),
-    });
+      log: (line: string) => log({ level: 'debug', message: `[aci] ${line}` }),
+    };
+    const aci = await superviseEmulator<RunningAciEmulator>(
+      'ACI emulator',
+      options.aciPort ?? 0,
+      (port, onUnexpectedExit) =>
+        emulatorsInProcess
+          ? startAciEmulator({ ...aciOptions, port })
+          : startAciEmulatorProcess({ ...aciOptions, port, onUnexpectedExit }),
+      policy,
+      {
+        ...supervision(),
+        // A concurrent stack may have renewed the cached CA meanwhile: trust the one the new process serves.
+        restarted: (emulator) => trustEmulatorCertificateInProcess(emulator.caCertPem, log),
+      },
+    );
     closers.push(() => aci.close());
-    trustEmulatorCertificateInProcess(aci.caCertPem, log);
+    trustEmulatorCertificateInProcess(aci.current().caCertPem, log);
 
     // Known before the host listens: the Durable webhook URLs carry it.
     const httpPort = options.httpPort === 0 ? await freePort() : (options.httpPort ?? 7071);
@@ -169,7 +225,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       FUNCTIONS_WORKER_RUNTIME: 'node',
       AzureWebJobsStorage: 'UseDevelopmentStorage=true',
       DURABLE_TASK_HUB: 'dispatcherlocal',
-      ServiceBusConnection: serviceBus.connectionString,
+      ServiceBusConnection: serviceBus.current().connectionString,
       DISPATCH_QUEUE_NAME: 'dispatch',
       DISPATCH_ROUTES_FILE: routesFile,
       DISPATCH_SETTLEMENT_MODE: 'classic',
@@ -177,7 +233,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       DISPATCH_DEFAULT_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
       DISPATCH_DEFAULT_RESOURCE_GROUP: 'dispatcher-jobs',
       DISPATCH_DEFAULT_LOCATION: 'westeurope',
-      ARM_ENDPOINT: aci.endpoint,
+      ARM_ENDPOINT: aci.current().endpoint,
       ARM_CREDENTIAL: 'emulator',
       // Core Tools sets it; durable-functions otherwise rewrites webhook URLs to localhost:7071.
       WEBSITE_HOSTNAME: `localhost:${httpPort}`,
@@ -204,10 +260,11 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
 
     let closed: Promise<void> | undefined;
     return {
-      serviceBusConnectionString: serviceBus.connectionString,
+      serviceBusConnectionString: serviceBus.current().connectionString,
       httpBase: host.httpBaseUrl,
-      armEndpoint: aci.endpoint,
+      armEndpoint: aci.current().endpoint,
       settings,
+      failed,
       close: () => (closed ??= closeAll()),
     };
   } catch (err) {

@@ -22,8 +22,20 @@ export type EmulatorProcessReport = { ready: Record<string, unknown> } | { faile
 export interface EmulatorProcess {
   /** What the emulator reported once listening (its RunningXxx object without close). */
   ready: Record<string, unknown>;
+  pid: number;
   /** Asks the emulator to close (passing `options` to its close()) and waits for the process to exit. */
   close(options?: unknown): Promise<void>;
+}
+
+export interface EmulatorProcessSettings {
+  log?: (line: string) => void;
+  closeTimeoutMs?: number;
+  /**
+   * Called once if the process ends after it was ready and before close() was asked for (killed, crashed),
+   * with what happened, e.g. `aci emulator process 1234 exited unexpectedly (SIGKILL)`. The stack's supervisor
+   * uses it to restart the emulator or to stop the stack (startDevStack).
+   */
+  onUnexpectedExit?: (description: string) => void;
 }
 
 const entry = join(__dirname, 'emulatorProcess.js');
@@ -48,7 +60,7 @@ export function emulatorProcessAvailable(): boolean {
 export async function startEmulatorProcess(
   kind: EmulatorKind,
   options: object,
-  settings: { log?: (line: string) => void; closeTimeoutMs?: number } = {},
+  settings: EmulatorProcessSettings = {},
 ): Promise<EmulatorProcess> {
   if (!emulatorProcessAvailable())
     throw new Error(
@@ -79,8 +91,15 @@ export async function startEmulatorProcess(
     throw err;
   });
   let closing: Promise<void> | undefined;
+  child.once('exit', (code, signal) => {
+    if (closing === undefined)
+      settings.onUnexpectedExit?.(
+        `${kind} emulator process ${child.pid} exited unexpectedly (${signal ?? `exit code ${code}`})`,
+      );
+  });
   return {
     ready,
+    pid: child.pid ?? 0,
     close: (closeOptions?: unknown) =>
       (closing ??= (async () => {
         if (!running()) return;
@@ -96,15 +115,17 @@ export async function startEmulatorProcess(
   };
 }
 
-type WithoutLog<T> = Omit<T, 'log'> & { log?: (line: string) => void };
+/** An emulator's options in a child process: `log` gets its lines over IPC; `onUnexpectedExit` as above. */
+type WithoutLog<T> = Omit<T, 'log'> & Pick<EmulatorProcessSettings, 'log' | 'onUnexpectedExit'>;
 
 /** startAciEmulator's contract, with the emulator in a child process (see startEmulatorProcess). */
 export async function startAciEmulatorProcess(
   options: WithoutLog<AciEmulatorOptions> = {},
 ): Promise<RunningAciEmulator> {
-  const { log, ...rest } = options;
+  const { log, onUnexpectedExit, ...rest } = options;
   const child = await startEmulatorProcess('aci', rest, {
     ...(log ? { log } : {}),
+    ...(onUnexpectedExit ? { onUnexpectedExit } : {}),
     // Containers get killGraceMs between SIGTERM and SIGKILL when the emulator stops them.
     closeTimeoutMs: (options.killGraceMs ?? 2000) + 13_000,
   });
@@ -116,10 +137,13 @@ export async function startAciEmulatorProcess(
 export async function startServiceBusEmulatorProcess(
   options: WithoutLog<ServiceBusEmulatorOptions>,
 ): Promise<RunningServiceBusEmulator> {
-  const { log, ...rest } = options;
+  const { log, onUnexpectedExit, ...rest } = options;
   if (rest.config === undefined || typeof rest.config !== 'string')
     throw new Error('startServiceBusEmulatorProcess: options.config must be the path of a Config.json');
-  const child = await startEmulatorProcess('servicebus', rest, log ? { log } : {});
+  const child = await startEmulatorProcess('servicebus', rest, {
+    ...(log ? { log } : {}),
+    ...(onUnexpectedExit ? { onUnexpectedExit } : {}),
+  });
   const ready = child.ready as Omit<RunningServiceBusEmulator, 'close'>;
   return { ...ready, close: () => child.close() };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve, sep } from 'node:path';
 import { InvocationContext, type FunctionOutput, type HttpRequest, type LogLevel } from '@azure/functions';
-import { ServiceBusClient } from '@azure/service-bus';
+import { RetryMode, ServiceBusClient } from '@azure/service-bus';
 import { createRegistry, loadApp, type FunctionRegistration } from '../registrations/captureRegistrations';
 import { findAppFiles } from './appFiles';
 import {
@@ -34,6 +34,18 @@ import {
 } from './settlementServer';
 import { parseTimerSchedule } from './timerSchedule';
 import { createWorkerResourceFactory } from './workerResourceFactory';
+
+/**
+ * The trigger's reconnect policy: that of the real host's Service Bus extension (.NET ServiceBusRetryOptions
+ * defaults: exponential from 0.8 s, at most 60 s apart). The JS SDK's default is a fixed 30 s wait, so after a
+ * restart of the Service Bus emulator (dispatcher dev --state restarts a dead one) the local host took
+ * ~30 s to take messages again.
+ */
+const hostTriggerRetryOptions = {
+  mode: RetryMode.Exponential,
+  retryDelayInMs: 800,
+  maxRetryDelayInMs: 60_000,
+};
 
 /** What the host needs from a Durable engine: run the app's durable functions, hand out client data. */
 export interface DurableHostBinding {
@@ -269,7 +281,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       const connectionString = resolveServiceBusConnection(stringOption(t.connection), settings, where);
       let client = triggerClients.get(connectionString);
       if (!client) {
-        client = new ServiceBusClient(connectionString);
+        client = new ServiceBusClient(connectionString, { retryOptions: hostTriggerRetryOptions });
         triggerClients.set(connectionString, client);
       }
       let entity: ServiceBusEntity;

@@ -100,6 +100,29 @@ describe('dispatcher CLI', () => {
     expect(watched.stdout).toMatch(/e2e-fail\s+2\s+DeadLettered/);
   });
 
+  it("dev prints the next step to try after ready, with the stack's own connection and API", () => {
+    const after = devOutput.slice(devOutput.indexOf('\nready\n'));
+    expect(after).toContain(`npx dispatcher send --type e2e.ok --connection '${connection}'`);
+    expect(after).toContain(`npx dispatcher watch <the id it printed> --api ${api}`);
+  });
+
+  it('bare watch exits when the newest jobs it shows have settled', () => {
+    // The events above have settled; one of them was dead-lettered.
+    const watched = run(['watch', '--api', api, '--interval', '0.5', '--timeout', '45']);
+    expect(watched.status).toBe(2);
+    expect(watched.stdout).toMatch(/^e2e-ok\s+1\s+Succeeded/m);
+  });
+
+  it('an unknown option is reported as unknown, with a suggestion, before a missing required one', () => {
+    const typo = run(['send', '--typ', 'demo.hello', '--connection', connection]);
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toContain("unknown option '--typ'");
+    expect(typo.stderr).toContain('Did you mean --type?');
+    const missing = run(['send', '--connection', connection]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("required option '--type <type>' not specified");
+  });
+
   it('send rejects bad data with the reason', () => {
     const bad = run(['send', '--type', 't', '--data', '{nope', '--connection', connection]);
     expect(bad.status).toBe(1);
@@ -128,6 +151,19 @@ describe('dispatcher CLI', () => {
     dev?.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(devOutput).toMatch(/SIGTERM: stopping the dev stack\.\.\.\n[\s\S]*^stopped$/m);
+  });
+
+  it('send and watch against the stopped stack say it is not running and how to start it', () => {
+    const sent = run(['send', '--type', 'e2e.ok', '--connection', connection]);
+    expect(sent.status).toBe(1);
+    expect(sent.stderr).toMatch(
+      /the local dispatcher stack is not running: nothing answers at localhost:\d+/,
+    );
+    expect(sent.stderr).toContain('npm run dev');
+    expect(sent.stderr).not.toMatch(/^dispatcher: ECONNREFUSED/m);
+    const watched = run(['watch', 'cli-event-1', '--api', api, '--timeout', '20']);
+    expect(watched.status).toBe(1);
+    expect(watched.stderr).toContain(`nothing answers at ${api} (status API)`);
   });
 
   it('--help describes every command', () => {

@@ -15,12 +15,16 @@ export const e2eRoutesFile = join(repoRoot, 'test', 'fixtures', 'e2e', 'routes.j
 const entry = join(repoRoot, 'dist', 'devhost', 'dev', 'devStackProcess.js');
 
 export interface RunningStack {
+  /** The stack process (devStackProcess.js). */
+  pid: number;
   connectionString: string;
   httpBase: string;
   /** Everything the stack logged (stderr), for failure messages. */
   output(): string;
   /** SIGTERM: a clean Ctrl-C style stop. */
   stop(): Promise<void>;
+  /** Resolves with the exit code when the stack process ends (by itself or by stop()). */
+  exited: Promise<number | null>;
 }
 
 type StackOptions = Omit<DevStackOptions, 'log'>;
@@ -50,7 +54,7 @@ export async function launchDevStack(
     stderr += chunk.toString();
     if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<{ serviceBusConnectionString: string; httpBase: string }>(
     (resolve, reject) => {
       let stdout = '';
@@ -74,9 +78,11 @@ export async function launchDevStack(
     },
   );
   return {
+    pid: child.pid ?? 0,
     connectionString: ready.serviceBusConnectionString,
     httpBase: ready.httpBase,
     output: () => stderr,
+    exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

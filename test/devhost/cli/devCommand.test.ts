@@ -82,9 +82,12 @@ describe('dispatcher dev --aci-quota / --aci-faults', () => {
           });
           child.once('exit', (code) => reject(new Error(`dispatcher dev exited with ${code}:\n${output}`)));
         });
-        // The emulator's CA is cached in its default certificate folder.
-        const ca = path.join(os.tmpdir(), 'dispatcher-aci-emulator-tls', 'aci-emulator-ca.pem');
-        trustEmulatorCertificate(fs.readFileSync(ca, 'utf8'));
+        // The emulator's CA is cached in its default certificate folder (the generation `current` names).
+        const certDir = path.join(os.tmpdir(), 'dispatcher-aci-emulator-tls');
+        const generation = fs.readFileSync(path.join(certDir, 'current'), 'utf8').trim();
+        trustEmulatorCertificate(
+          fs.readFileSync(path.join(certDir, generation, 'aci-emulator-ca.pem'), 'utf8'),
+        );
         const client = new ContainerInstanceManagementClient(
           credential,
           '00000000-0000-0000-0000-000000000000',

@@ -75,7 +75,9 @@ describe('startEmulatorProcess', () => {
       const status = await new Promise<number>((resolve, reject) => {
         const req = request(
           `${emulator.endpoint}/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/missing?api-version=2023-05-01`,
-          { ca: emulator.caCertPem, headers: { authorization: 'Bearer emulator' } },
+          // agent: false: https.globalAgent's options win over a request's, and a test file that ran earlier in
+          // this jest worker may have set its `ca` (trustEmulatorCertificate): only this emulator's CA must count.
+          { ca: emulator.caCertPem, agent: false, headers: { authorization: 'Bearer emulator' } },
           (res) => {
             res.resume();
             resolve(res.statusCode ?? 0);

@@ -72,6 +72,21 @@ function single(): ServiceBusReceivedMessage {
   return context.messages;
 }
 
+/**
+ * The extension logs every failed settlement call with console.error before rejecting. In the tests that expect
+ * a failure that line is captured and asserted (returned by the getter) instead of printed in the test report.
+ */
+function expectExtensionErrorLog(): () => string {
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  return () => {
+    const text = spy.mock.calls
+      .map((args) => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '))
+      .join('\n');
+    spy.mockRestore();
+    return text;
+  };
+}
+
 describe('Settlement gRPC service (host side of @azure/functions-extensions-servicebus)', () => {
   it('hands the function the message decoded by the extension', () => {
     const message = single();
@@ -102,14 +117,18 @@ describe('Settlement gRPC service (host side of @azure/functions-extensions-serv
   });
 
   it('reports the extension 0.2.0-preview limitation: a plain-string reason fails to serialise', async () => {
+    const logged = expectExtensionErrorLog();
     await expect(context.actions.deadletter(single(), undefined, 'InvalidEvent', 'x')).rejects.toThrow(
       /serializ/i,
     );
     expect(calls).toEqual([]);
+    expect(logged()).toMatch(/^Deadletter request failed:/);
   });
 
   it('answers NOT_FOUND for a lock token it does not hold', async () => {
     held.release(lockToken);
+    const logged = expectExtensionErrorLog();
     await expect(context.actions.complete(single())).rejects.toThrow(/no message with lock token/);
+    expect(logged()).toMatch(/^Complete request failed:/);
   });
 });
