@@ -14,6 +14,7 @@ import { ServiceBusEventQueue } from '../adapters/serviceBus/serviceBusEventQueu
 import { ServiceBusResultPublisher } from '../adapters/serviceBus/serviceBusResultPublisher';
 import { AciJobProvider } from '../adapters/aci/aciJobProvider';
 import type { AdapterLogger } from '../adapters/adapterLogger';
+import { DispatchSigner } from '../shared/signing/dispatchSigner';
 import { SecretEnvResolver, type SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 
 /**
@@ -74,7 +75,12 @@ export function createServices(
 
   const eventQueue =
     overrides.eventQueue ??
-    new ServiceBusEventQueue({ client: sharedClient(), queueName: settings.queueName, logger });
+    new ServiceBusEventQueue({
+      client: sharedClient(),
+      queueName: settings.queueName,
+      signer: new DispatchSigner(settings.signingKeys),
+      logger,
+    });
   const resultPublisher =
     overrides.resultPublisher ??
     (settings.resultsTopic !== undefined

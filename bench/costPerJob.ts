@@ -5,6 +5,7 @@ import { VirtualClock } from '../devhost/durable/clock';
 import { registerFunctions } from '../app/registerFunctions';
 import { DispatchJobActivity } from '../orchestrations/dispatchJob/contracts';
 import { DEFAULT_POLLS_PER_EXECUTION, loadSettings } from '../shared/config/loadSettings';
+import { generateSigningKey } from '../shared/signing/signingKeys';
 import {
   DISPATCH_JOB_ORCHESTRATOR,
   type DispatchJobInput,
@@ -43,6 +44,7 @@ export const BENCH_ROUTE_TIMEOUT = 'PT48H';
 /** The app's settings for the bench: only the Service Bus connection is required, and nothing connects to it. */
 const BENCH_SETTINGS = loadSettings({
   DURABLE_TASK_HUB: 'bench',
+  DISPATCH_SIGNING_KEY: generateSigningKey(),
   ServiceBusConnection:
     'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;',
 });
@@ -222,7 +224,8 @@ async function runOne(
   budgetMs: number,
 ): Promise<CostRun> {
   const eventId = `bench-${monitor}-${jobMs}`;
-  const instanceId = instanceIdFor(route.name, eventId, 1) + (monitor === 'naive' ? '-naive' : '');
+  const instanceId =
+    instanceIdFor(route.name, { source: '/bench', id: eventId }, 1) + (monitor === 'naive' ? '-naive' : '');
   const jobName = containerGroupNameFor(instanceId);
   b.provider.planJob(jobName, jobMs);
   const event = { id: eventId, type: 'bench.job', source: '/bench' };

@@ -8,8 +8,12 @@ export type SettlementOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered';
 
 export interface JobSettledResult {
   eventId: string;
+  /** With `eventId`, the event's identity. */
+  eventSource: string;
   route: string;
   attempt: number;
+  /** Resubmission generation; absent for the original delivery. */
+  resubmission?: number;
   outcome: SettlementOutcome;
   /** Exit code of the first termination, when the job ran to termination. */
   exitCode?: number;

@@ -39,15 +39,18 @@ export class ServiceBusResultPublisher implements ResultPublisher {
   }
 
   async publish(result: JobSettledResult): Promise<void> {
-    const id = settledMessageId(result.eventId, result.route, result.attempt);
+    const identity = { source: result.eventSource, id: result.eventId };
+    const id = settledMessageId(identity, result.route, result.attempt, result.resubmission);
     const data: Record<string, unknown> = {
       eventId: result.eventId,
+      eventSource: result.eventSource,
       route: result.route,
       attempt: result.attempt,
       outcome: result.outcome,
     };
     if (result.exitCode !== undefined) data['exitCode'] = result.exitCode;
     if (result.reason !== undefined) data['reason'] = result.reason;
+    if (result.resubmission !== undefined) data['resubmission'] = result.resubmission;
     if (result.instanceId !== undefined) data['instanceId'] = result.instanceId;
     if (result.nextAttemptAt !== undefined) data['nextAttemptAt'] = result.nextAttemptAt;
     const event = {

@@ -15,6 +15,7 @@ import {
   startServiceBusEmulator,
   type RunningServiceBusEmulator,
 } from '../servicebus/startServiceBusEmulator';
+import { devSigningKey } from './devSigningKey';
 import { freePort } from './freePort';
 import { superviseEmulator, type SupervisionEvents } from './superviseEmulator';
 import {
@@ -233,6 +234,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       DISPATCH_DEFAULT_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
       DISPATCH_DEFAULT_RESOURCE_GROUP: 'dispatcher-jobs',
       DISPATCH_DEFAULT_LOCATION: 'westeurope',
+      DISPATCH_SIGNING_KEY: devSigningKey(stateDir),
       ARM_ENDPOINT: aci.current().endpoint,
       ARM_CREDENTIAL: 'emulator',
       // Core Tools sets it; durable-functions otherwise rewrites webhook URLs to localhost:7071.

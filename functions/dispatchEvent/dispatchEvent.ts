@@ -2,13 +2,17 @@ import * as df from 'durable-functions';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { Settings } from '../../shared/config/loadSettings';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
+import { DispatchSigner } from '../../shared/signing/dispatchSigner';
 import { createDispatchEventHandler } from './dispatchEventHandler';
 
 /** The Service Bus trigger: one orchestration per (event, route); poison and unroutable events dead-lettered. */
 export const DISPATCH_EVENT_FUNCTION = 'dispatchEvent';
 
 export interface DispatchEventDeps {
-  settings: Pick<Settings, 'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution'>;
+  settings: Pick<
+    Settings,
+    'queueName' | 'settlementMode' | 'maxEventBytes' | 'pollsPerExecution' | 'signingKeys'
+  >;
   routes: readonly ResolvedRoute[];
   eventQueue: EventQueue;
 }
@@ -29,6 +33,7 @@ export function registerDispatchEvent({ settings, routes, eventQueue }: Dispatch
       routes,
       maxEventBytes: settings.maxEventBytes,
       pollsPerExecution: settings.pollsPerExecution,
+      signer: new DispatchSigner(settings.signingKeys),
       eventQueue,
     }),
   });

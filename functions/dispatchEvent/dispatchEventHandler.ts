@@ -5,6 +5,8 @@ import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
+import { eventMessageFromServiceBus } from '../../shared/events/eventMessageFromServiceBus';
+import type { DispatchSigner } from '../../shared/signing/dispatchSigner';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
 import {
   dispatchMessage,
@@ -28,7 +30,10 @@ export interface MessageActions {
 /** The parts of a ServiceBusReceivedMessage the dispatcher reads. */
 export interface SdkMessage {
   body: unknown;
+  contentType?: string;
   applicationProperties?: Record<string, unknown>;
+  /** rhea's decoded message: the raw data section (eventMessageFromServiceBus). */
+  _rawAmqpMessage?: { body?: unknown };
   messageId?: unknown;
   deliveryCount?: number;
   lockToken?: string;
@@ -45,6 +50,7 @@ export interface DispatchEventHandlerOptions {
   routes: readonly ResolvedRoute[];
   maxEventBytes: number;
   pollsPerExecution: number;
+  signer: DispatchSigner;
   /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
   eventQueue: EventQueue;
 }
@@ -82,11 +88,14 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     if (options.settlementMode === 'sdk') {
       const { message, actions } = sdkMessage(trigger);
       try {
+        // The raw bytes of the data section: the extension's body is already decoded lossily.
+        const { body, contentType } = eventMessageFromServiceBus(message);
         const result = await dispatchMessage(
           {
-            body: message.body,
+            body,
+            ...(contentType !== undefined ? { contentType } : {}),
             applicationProperties: message.applicationProperties ?? {},
-            ...(typeof message.messageId === 'string' ? { messageId: message.messageId } : {}),
+            messageId: message.messageId,
             ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
           },
           dispatchOptions,
@@ -150,9 +159,11 @@ function classicMessage(trigger: unknown, context: InvocationContext): InboundMe
   const props = meta.applicationProperties ?? meta.userProperties;
   return {
     body: trigger,
+    ...(typeof meta.contentType === 'string' ? { contentType: meta.contentType } : {}),
     applicationProperties:
       typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {},
-    ...(typeof meta.messageId === 'string' ? { messageId: meta.messageId } : {}),
+    // Any type: the worker JSON-parses a numeric id into a number (messageIdText reads them alike).
+    messageId: meta.messageId,
     ...(typeof meta.deliveryCount === 'number' ? { deliveryCount: meta.deliveryCount } : {}),
   };
 }

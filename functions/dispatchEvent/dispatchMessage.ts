@@ -1,17 +1,30 @@
 import { InvalidEventError } from '../../shared/errors/dispatchErrors';
-import { parseCloudEvent } from '../../shared/events/parseCloudEvent';
-import { DispatchProperty, type DeadLetterCopyRequest } from '../../adapters/serviceBus/eventQueue';
-import { deadLetterMessageId, instanceIdFor, poisonMessageId } from '../../shared/naming/dispatchNames';
-import { matchRoutes } from '../../shared/routes/matchRoutes';
+import type { ParsedEvent } from '../../shared/events/cloudEvent';
+import { jsonTextOf } from '../../shared/events/jsonTextOf';
+import { parseEventMessage } from '../../shared/events/parseEventMessage';
+import type { DeadLetterCopyRequest } from '../../adapters/serviceBus/eventQueue';
+import { instanceIdFor } from '../../shared/naming/dispatchNames';
+import { messageIdText } from '../../shared/naming/messageIdText';
+import { routeMatches, matchRoutes } from '../../shared/routes/matchRoutes';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
+import {
+  POISON_IDENTITY,
+  type DispatchMarks,
+  type DispatchSigner,
+  type EventIdentity,
+  type MarksReading,
+} from '../../shared/signing/dispatchSigner';
 import type { DispatchJobInput } from '../../orchestrations/dispatchJob/dispatchJobInput';
+import { copyableProperties } from './copyableProperties';
 
 /** A message as the trigger received it, independent of how the host delivered it. */
 export interface InboundMessage {
-  /** Parsed JSON, a string or bytes (see parseCloudEvent). */
+  /** Bytes (SDK binding: the raw AMQP data section), a string, or the value the host JSON-parsed. */
   body: unknown;
+  contentType?: string;
   applicationProperties: Readonly<Record<string, unknown>>;
-  messageId?: string;
+  /** Any AMQP type: string, number, Long, bytes (see messageIdText). */
+  messageId?: unknown;
   deliveryCount?: number;
 }
 
@@ -28,18 +41,17 @@ export interface DispatchOptions {
   maxEventBytes: number;
   pollsPerExecution: number;
   starter: InstanceStarter;
+  /** Verifies the dispatch-* properties of the dispatcher's own copies (shared/signing). */
+  signer: DispatchSigner;
   log?: (message: string) => void;
 }
 
+export type RejectionReason = 'InvalidEvent' | 'NoRoute';
+
 export type DispatchResult =
-  /** Poison or unroutable: dead-letter this message (directly, or via a marked copy in classic mode). */
-  | {
-      kind: 'dead-letter';
-      reason: 'InvalidEvent' | 'NoRoute';
-      description: string;
-      copy: DeadLetterCopyRequest;
-    }
-  /** A marked copy sent earlier by the dispatcher: it must end in the dead-letter queue. */
+  /** Poison, untrusted or unroutable: dead-letter this message (directly, or via a marked copy in classic mode). */
+  | { kind: 'dead-letter'; reason: RejectionReason; description: string; copy: DeadLetterCopyRequest }
+  /** A marked copy signed by the dispatcher: it must end in the dead-letter queue. */
   | { kind: 'marked'; reason: string; description: string }
   | { kind: 'dispatched'; instances: DispatchedInstance[] };
 
@@ -52,93 +64,99 @@ export interface DispatchedInstance {
 }
 
 /**
- * The trigger's decision for one message (pure apart from the starter): reject marked copies, dead-letter
- * poison and unroutable events, otherwise start one orchestration per matching route (or the one route a
- * requeued copy names), skipping instances that already exist.
+ * The trigger's decision for one message (pure apart from the starter). The body is read FIRST, within the size
+ * and depth limits, and any failure to read it is poison (`InvalidEvent`), never an exception that would loop
+ * the message. Then the dispatch-* properties: honoured only under a valid signature for this event's
+ * (source, id); present but not validly signed, the message is rejected (`InvalidEvent`, saying so). A signed
+ * route must still match the event and a signed attempt stay within the route's maxAttempts. Otherwise one
+ * orchestration per matching route (or the one route a copy names) starts, unless it already exists.
  */
 export async function dispatchMessage(
   message: InboundMessage,
   options: DispatchOptions,
 ): Promise<DispatchResult> {
   const log = options.log ?? (() => undefined);
-  const props = normaliseProperties(message.applicationProperties);
-
-  // Checked before the body: a marked copy of a poison message must not be judged (and copied) again.
-  const markedReason = propertyText(props.get(DispatchProperty.deadLetterReason));
-  if (markedReason !== undefined && markedReason !== '') {
-    return {
-      kind: 'marked',
-      reason: markedReason,
-      description: propertyText(props.get(DispatchProperty.deadLetterDescription)) ?? '',
-    };
-  }
-
-  const bodyText = bodyAsText(message.body);
-  const poison = (error: InvalidEventError): DispatchResult => {
-    const description = error.message;
-    log(`message ${message.messageId ?? '(no id)'} is not a valid event: ${description}`);
+  const props = message.applicationProperties ?? {};
+  const reject = (
+    reason: RejectionReason,
+    description: string,
+    parsed?: ParsedEvent,
+    mark?: DispatchMarks,
+  ): DispatchResult => {
+    const who = parsed
+      ? `event ${eventLabel(parsed)}`
+      : `message ${messageIdText(message.messageId) ?? '(no id)'}`;
+    log(`${who}: ${reason}: ${description}`);
     return {
       kind: 'dead-letter',
-      reason: 'InvalidEvent',
+      reason,
       description,
-      copy: {
-        body: bodyText,
-        reason: 'InvalidEvent',
-        description,
-        messageId: poisonMessageId(bodyText, message.messageId),
-      },
+      copy: deadLetterCopy(message, reason, description, parsed, mark),
     };
   };
 
-  let attempt = 1;
-  const rawAttempt = props.get(DispatchProperty.attempt);
-  if (rawAttempt !== undefined) {
-    const n = typeof rawAttempt === 'number' ? rawAttempt : Number(propertyText(rawAttempt));
-    if (!Number.isInteger(n) || n < 1) {
-      return poison(
-        new InvalidEventError(
-          `${DispatchProperty.attempt}: expected a positive integer, got ${JSON.stringify(rawAttempt)}`,
-          DispatchProperty.attempt,
-        ),
-      );
-    }
-    attempt = n;
-  }
-  const routeName = propertyText(props.get(DispatchProperty.route));
-
-  let parsed;
+  let parsed: ParsedEvent;
   try {
-    parsed = parseCloudEvent(message.body, { maxEventBytes: options.maxEventBytes });
+    parsed = parseEventMessage(
+      {
+        body: message.body,
+        ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
+        applicationProperties: props,
+      },
+      { maxEventBytes: options.maxEventBytes },
+    );
   } catch (err) {
-    if (err instanceof InvalidEventError) return poison(err);
-    throw err;
+    // Checked only now: a marked copy of a poison message carries a mark signed for no event.
+    const marked = markedCopy(options.signer.read(POISON_IDENTITY, props));
+    return marked ?? reject('InvalidEvent', parseFailure(err));
   }
   const { event } = parsed;
+  const identity: EventIdentity = { source: event.source, id: event.id };
+
+  const reading = options.signer.read(identity, props);
+  if (reading.kind === 'untrusted') {
+    return reject(
+      'InvalidEvent',
+      `${reading.reason}; application properties named dispatch-* are reserved for the dispatcher's own signed copies`,
+      parsed,
+    );
+  }
+  const marked = markedCopy(reading);
+  if (marked) return marked;
+  const marks = reading.kind === 'signed' ? reading.marks : {};
+  const attempt = marks.attempt ?? 1;
+  const resubmission = marks.resubmission ?? 0;
 
   let routes: readonly ResolvedRoute[];
-  if (routeName !== undefined) {
-    const route = options.routes.find((r) => r.name === routeName);
-    if (!route) {
-      const description = `route "${routeName}" named by this copy (attempt ${attempt}) is no longer in the routes file`;
-      return noRoute(description, event.id, bodyText, parsed.json, routeName, attempt);
+  if (marks.route !== undefined) {
+    const route = options.routes.find((r) => r.name === marks.route);
+    const copy = `route "${marks.route}" named by this copy (attempt ${attempt})`;
+    if (!route) return reject('NoRoute', `${copy} is no longer in the routes file`, parsed, marks);
+    if (!routeMatches(route, event)) {
+      return reject('NoRoute', `${copy} does not match the event (${matchText(event)})`, parsed, marks);
+    }
+    if (attempt > route.policy.maxAttempts) {
+      return reject(
+        'InvalidEvent',
+        `${copy} is beyond the route's maxAttempts of ${route.policy.maxAttempts}`,
+        parsed,
+        marks,
+      );
     }
     routes = [route];
   } else {
     routes = matchRoutes(options.routes, event);
-    if (routes.length === 0) {
-      const description =
-        `no route matches type ${JSON.stringify(event.type)}, source ${JSON.stringify(event.source)}` +
-        (event.subject !== undefined ? `, subject ${JSON.stringify(event.subject)}` : '');
-      return noRoute(description, event.id, bodyText, parsed.json);
-    }
+    if (routes.length === 0) return reject('NoRoute', `no route matches ${matchText(event)}`, parsed);
   }
 
   const instances: DispatchedInstance[] = [];
   for (const route of routes) {
-    const instanceId = instanceIdFor(route.name, event.id, attempt);
+    const instanceId = instanceIdFor(route.name, identity, attempt, resubmission);
     const dispatched = { route: route.name, attempt, instanceId };
     if (await options.starter.exists(instanceId)) {
-      log(`event ${event.id}: instance ${instanceId} already exists (duplicate delivery), not started again`);
+      log(
+        `event ${eventLabel(parsed)}: instance ${instanceId} already exists (duplicate delivery), not started again`,
+      );
       instances.push({ ...dispatched, started: false });
       continue;
     }
@@ -152,6 +170,7 @@ export async function dispatchMessage(
       },
       eventJson: parsed.json,
       attempt,
+      ...(resubmission > 0 ? { resubmission } : {}),
       pollsPerExecution: options.pollsPerExecution,
     };
     try {
@@ -159,64 +178,78 @@ export async function dispatchMessage(
     } catch (err) {
       // A concurrent delivery may have started it between the check and the start.
       if (await options.starter.exists(instanceId)) {
-        log(`event ${event.id}: instance ${instanceId} was started concurrently (duplicate delivery)`);
+        log(
+          `event ${eventLabel(parsed)}: instance ${instanceId} was started concurrently (duplicate delivery)`,
+        );
         instances.push({ ...dispatched, started: false });
         continue;
       }
       throw err;
     }
-    log(`event ${event.id}: started ${instanceId} (route ${route.name}, attempt ${attempt})`);
+    log(`event ${eventLabel(parsed)}: started ${instanceId} (route ${route.name}, attempt ${attempt})`);
     instances.push({ ...dispatched, started: true });
   }
   return { kind: 'dispatched', instances };
-
-  function noRoute(
-    description: string,
-    eventId: string,
-    body: string,
-    json: string,
-    route?: string,
-    forAttempt?: number,
-  ): DispatchResult {
-    log(`event ${eventId}: ${description}`);
-    return {
-      kind: 'dead-letter',
-      reason: 'NoRoute',
-      description,
-      copy: {
-        body: body === '' ? json : body,
-        eventId,
-        ...(route !== undefined ? { route, attempt: forAttempt ?? 1 } : {}),
-        reason: 'NoRoute',
-        description,
-        messageId: deadLetterMessageId(eventId, route, forAttempt),
-      },
-    };
-  }
 }
 
-/** The host camel-cases property names (first letter only); ours are lower-case already, but be lenient. */
-function normaliseProperties(props: Readonly<Record<string, unknown>>): Map<string, unknown> {
-  const map = new Map<string, unknown>();
-  for (const [key, value] of Object.entries(props ?? {})) map.set(key.toLowerCase(), value);
-  return map;
+function markedCopy(reading: MarksReading): DispatchResult | undefined {
+  if (reading.kind !== 'signed' || reading.marks.deadLetterReason === undefined) return undefined;
+  return {
+    kind: 'marked',
+    reason: reading.marks.deadLetterReason,
+    description: reading.notes.deadLetterDescription ?? '',
+  };
 }
 
-/** Property values may arrive JSON-parsed by the worker (numbers, booleans) or as Dates. */
-function propertyText(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value;
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return value.toString();
-  return JSON.stringify(value);
+/** Whatever reading the body threw is the body's fault: a message must never loop because of its content. */
+function parseFailure(err: unknown): string {
+  if (err instanceof InvalidEventError) return err.message;
+  const error = err instanceof Error ? err : new Error(String(err));
+  return `body: could not be read (${error.name}: ${error.message.slice(0, 200)})`;
 }
 
-/** The body as text for copies: resent unchanged when it was text, re-serialised when the host parsed it. */
-export function bodyAsText(body: unknown): string {
-  if (typeof body === 'string') return body;
-  if (body instanceof Uint8Array)
-    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+function deadLetterCopy(
+  message: InboundMessage,
+  reason: RejectionReason,
+  description: string,
+  parsed: ParsedEvent | undefined,
+  mark: DispatchMarks | undefined,
+): DeadLetterCopyRequest {
+  const { properties, dropped } = copyableProperties(message.applicationProperties ?? {});
+  const originalMessageId = messageIdText(message.messageId);
+  return {
+    body: copyBody(message.body, parsed),
+    ...(parsed ? { identity: { source: parsed.event.source, id: parsed.event.id } } : {}),
+    ...(mark?.route !== undefined ? { route: mark.route, attempt: mark.attempt ?? 1 } : {}),
+    ...(mark?.resubmission !== undefined ? { resubmission: mark.resubmission } : {}),
+    reason,
+    description:
+      dropped > 0 ? `${description} (${dropped} of the message's properties not copied)` : description,
+    ...(originalMessageId !== undefined ? { originalMessageId } : {}),
+    ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
+    originalProperties: properties,
+  };
+}
+
+/**
+ * The copy's body: the original bytes or text when the trigger had them (a readable binary-mode event is
+ * written in its structured form instead, so the copy stands alone), the JSON text of a body the host parsed.
+ */
+function copyBody(body: unknown, parsed: ParsedEvent | undefined): string | Uint8Array {
+  if (parsed && parsed.mode === 'binary') return parsed.json;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (parsed) return parsed.json;
   if (body === undefined || body === null) return '';
-  return JSON.stringify(body) ?? '';
+  return jsonTextOf(body);
+}
+
+function matchText(event: ParsedEvent['event']): string {
+  return (
+    `type ${JSON.stringify(event.type)}, source ${JSON.stringify(event.source)}` +
+    (event.subject !== undefined ? `, subject ${JSON.stringify(event.subject)}` : '')
+  );
+}
+
+function eventLabel(parsed: ParsedEvent): string {
+  return `${parsed.event.id} (source ${parsed.event.source})`;
 }

@@ -2,7 +2,11 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { findEventJobs, type RouteRef } from './jobStatus';
 
-/** `GET /api/events/{eventId}`: every job (one per route and attempt) the event started; 404 when none. */
+/**
+ * `GET /api/events/{eventId}?source=<source>`: every job (one per route, generation and attempt) the event
+ * started; 404 when none. Without `source`, answered when one source used that id, 409 (with the sources) when
+ * several did: CloudEvents ids are unique only within a source.
+ */
 export const EVENT_STATUS_FUNCTION = 'eventStatus';
 
 export type EventStatusHandler = (
@@ -16,10 +20,31 @@ export function createEventStatus(routes: readonly RouteRef[]): EventStatusHandl
     const eventId = request.params.eventId ?? '';
     if (eventId === '')
       return { status: 400, jsonBody: { error: 'eventId: expected the CloudEvent id in the path' } };
-    const jobs = await findEventJobs(df.getClient(context), routes, eventId);
-    if (jobs.length === 0)
-      return { status: 404, jsonBody: { error: `no jobs for event '${eventId}'`, eventId } };
-    return { status: 200, jsonBody: { eventId, jobs } };
+    const source = request.query.get('source') ?? undefined;
+    if (source === '')
+      return {
+        status: 400,
+        jsonBody: { error: 'source: expected the CloudEvent source, or no source parameter' },
+      };
+    const found = await findEventJobs(df.getClient(context), routes, {
+      id: eventId,
+      ...(source ? { source } : {}),
+    });
+    if (found.kind === 'ambiguous') {
+      return {
+        status: 409,
+        jsonBody: {
+          error: `event id '${eventId}' was used by ${found.sources.length} sources; ask with ?source=<source>`,
+          eventId,
+          sources: found.sources,
+        },
+      };
+    }
+    if (found.kind === 'none') {
+      const which = source !== undefined ? ` from source '${source}'` : '';
+      return { status: 404, jsonBody: { error: `no jobs for event '${eventId}'${which}`, eventId } };
+    }
+    return { status: 200, jsonBody: { eventId, source: found.source, jobs: found.jobs } };
   };
 }
 

@@ -25,8 +25,13 @@ export interface StatusReader {
 
 export interface JobView {
   instanceId: string;
+  /** The event's identity; null before the instance first ran (no customStatus yet). */
+  eventId: string | null;
+  eventSource: string | null;
   route: string;
   attempt: number;
+  /** Resubmission generation (0: the original delivery). */
+  resubmission: number;
   /** The orchestration's phase (Creating, Watching, ..., Succeeded, Requeued, DeadLettered); `Pending` before it ran. */
   phase: string;
   runtimeStatus: string;
@@ -42,7 +47,8 @@ export interface RouteRef {
   maxAttempts: number;
 }
 
-const instanceIdPattern = /^(?<route>[a-z0-9]+(?:-[a-z0-9]+)*)-(?<hash>[0-9a-f]{16})-a(?<attempt>\d+)$/;
+const instanceIdPattern =
+  /^(?<route>[a-z0-9]+(?:-[a-z0-9]+)*)-(?<hash>[0-9a-f]{16})(?:-g(?<generation>\d+))?-a(?<attempt>\d+)$/;
 
 function iso(value: Date | string): string {
   return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
@@ -66,10 +72,15 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
         ? Number(parsed.attempt)
         : undefined;
   if (route === undefined || attempt === undefined) return undefined;
+  const generation =
+    typeof custom?.resubmission === 'number' ? custom.resubmission : Number(parsed?.generation ?? 0);
   return {
     instanceId: instance.instanceId,
+    eventId: typeof custom?.eventId === 'string' ? custom.eventId : null,
+    eventSource: typeof custom?.eventSource === 'string' ? custom.eventSource : null,
     route,
     attempt,
+    resubmission: generation,
     phase: typeof custom?.phase === 'string' ? custom.phase : 'Pending',
     runtimeStatus: instance.runtimeStatus,
     exitCode: typeof custom?.exitCode === 'number' ? custom.exitCode : null,
@@ -80,33 +91,67 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
   };
 }
 
+/** Which event: `source` and `id`, or `id` alone (answered when only one source used that id). */
+export interface EventQuery {
+  id: string;
+  source?: string;
+}
+
+export type EventJobs =
+  | { kind: 'found'; source: string; jobs: JobView[] }
+  | { kind: 'none' }
+  /** Several sources sent events with this id: the caller must say which. */
+  | { kind: 'ambiguous'; sources: string[] };
+
 /**
- * Every job of one event: for each route, attempts 1, 2, ... by their deterministic instance ids until one
- * does not exist (attempt n+1 is only started by attempt n's requeued copy). Ordered by route, then attempt.
+ * Every job of one event. With a source, by deterministic instance ids: for each route, attempts 1, 2, ... until
+ * one does not exist (attempt n+1 is only started by attempt n's requeued copy), in generation 0 and every
+ * resubmission generation after it that has a first attempt. With the id alone, by scanning the instances'
+ * customStatus (eventId, eventSource). Ordered by route, generation, attempt.
  */
 export async function findEventJobs(
   reader: StatusReader,
   routes: readonly RouteRef[],
-  eventId: string,
-): Promise<JobView[]> {
+  query: EventQuery,
+): Promise<EventJobs> {
+  if (query.source === undefined) return findById(reader, query.id);
+  const identity = { source: query.source, id: query.id };
   const perRoute = await Promise.all(
     routes.map(async (route) => {
       const jobs: JobView[] = [];
-      for (let attempt = 1; attempt <= Math.max(1, route.maxAttempts); attempt++) {
-        let instance: InstanceSnapshot;
-        try {
-          instance = await reader.getStatus(instanceIdFor(route.name, eventId, attempt));
-        } catch (err) {
-          if (isNotFound(err)) break;
-          throw err;
+      for (let generation = 0; ; generation++) {
+        const before = jobs.length;
+        for (let attempt = 1; attempt <= Math.max(1, route.maxAttempts); attempt++) {
+          let instance: InstanceSnapshot;
+          try {
+            instance = await reader.getStatus(instanceIdFor(route.name, identity, attempt, generation));
+          } catch (err) {
+            if (isNotFound(err)) break;
+            throw err;
+          }
+          const view = toJobView(instance);
+          if (view) jobs.push(view);
         }
-        const view = toJobView(instance);
-        if (view) jobs.push(view);
+        if (generation > 0 && jobs.length === before) break;
       }
       return jobs;
     }),
   );
-  return perRoute.flat();
+  const jobs = perRoute.flat();
+  return jobs.length === 0 ? { kind: 'none' } : { kind: 'found', source: query.source, jobs };
+}
+
+async function findById(reader: StatusReader, id: string): Promise<EventJobs> {
+  const jobs = (await reader.getStatusAll())
+    .map(toJobView)
+    .filter((job): job is JobView => job !== undefined && job.eventId === id && job.eventSource !== null);
+  const sources = [...new Set(jobs.map((job) => job.eventSource!))].sort();
+  if (sources.length === 0) return { kind: 'none' };
+  if (sources.length > 1) return { kind: 'ambiguous', sources };
+  jobs.sort(
+    (a, b) => a.route.localeCompare(b.route) || a.resubmission - b.resubmission || a.attempt - b.attempt,
+  );
+  return { kind: 'found', source: sources[0]!, jobs };
 }
 
 export interface JobQuery {

@@ -39,7 +39,11 @@ export interface DispatchJobStatus {
   phase: DispatchJobPhase;
   route: string;
   eventId: string;
+  /** With `eventId`, the event's identity (CloudEvents ids are unique only within a source). */
+  eventSource: string;
   attempt: number;
+  /** Resubmission generation; absent for the original delivery. */
+  resubmission?: number;
   maxAttempts: number;
   containerGroup: string;
   exitCode?: number;
@@ -57,7 +61,9 @@ export interface DispatchJobSettlement {
   outcome: 'Succeeded' | 'Requeued' | 'DeadLettered';
   route: string;
   eventId: string;
+  eventSource: string;
   attempt: number;
+  resubmission?: number;
   containerGroup: string;
   exitCode?: number;
   reason?: DeadLetterReason;
@@ -101,8 +107,10 @@ export interface JobRef {
 export interface RequeueInput {
   body: string;
   eventId: string;
+  eventSource: string;
   route: string;
   attempt: number;
+  resubmission?: number;
   lastError: string;
   /** ISO-8601 (activity inputs are JSON). */
   scheduledEnqueueTime: string;
@@ -111,8 +119,10 @@ export interface RequeueInput {
 export interface DeadLetterInput {
   body: string;
   eventId: string;
+  eventSource: string;
   route: string;
   attempt: number;
+  resubmission?: number;
   reason: string;
   description: string;
 }
@@ -125,4 +135,9 @@ export interface AttemptProgress {
   target?: JobTarget;
   /** Set once the attempt has ended. */
   outcome?: AttemptOutcome;
+  /**
+   * Other targets a create was sent to: the group may exist there if ARM lost a create's response, so it is
+   * deleted before the attempt goes on (deleteAbandonedGroups).
+   */
+  abandoned?: JobTarget[];
 }

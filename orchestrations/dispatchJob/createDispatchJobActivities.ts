@@ -1,10 +1,10 @@
-import { PermanentProviderError } from '../../shared/errors/dispatchErrors';
+import { InvalidEventError, PermanentProviderError } from '../../shared/errors/dispatchErrors';
+import { MAX_ENV_EVENT_BYTES } from '../../shared/events/eventLimits';
 import { classifyError, tagErrorMessage } from '../../shared/errors/classifyError';
 import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { JobSettledResult, ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
-import { deadLetterMessageId } from '../../shared/naming/dispatchNames';
 import type {
   ActivityFailure,
   CreateJobInput,
@@ -60,6 +60,13 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     async createJob(input) {
       try {
         const { job } = input;
+        const eventBytes = Buffer.byteLength(input.eventJson, 'utf8');
+        if (job.eventDelivery === 'env' && eventBytes > MAX_ENV_EVENT_BYTES) {
+          throw new InvalidEventError(
+            `event is ${eventBytes} bytes, more than the ${MAX_ENV_EVENT_BYTES} bytes one environment variable can hold; route ${input.route} delivers it as DISPATCH_EVENT: set job.eventDelivery to "file" for events this large`,
+            'body',
+          );
+        }
         const secretNames = Object.keys(job.secretEnv);
         let secureEnv: Record<string, string> = {};
         if (secretNames.length > 0) {
@@ -123,16 +130,23 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.jobProvider.delete(input.name, input.target).catch(rethrow);
     },
     async requeueEvent(input) {
+      const { eventId, eventSource, ...rest } = input;
       await deps.eventQueue
-        .requeue({ ...input, scheduledEnqueueTime: new Date(input.scheduledEnqueueTime) })
+        .requeue({
+          ...rest,
+          identity: { source: eventSource, id: eventId },
+          scheduledEnqueueTime: new Date(input.scheduledEnqueueTime),
+        })
         .catch(rethrow);
       log(
         `event ${input.eventId}: requeued for route ${input.route}, attempt ${input.attempt} at ${input.scheduledEnqueueTime}`,
       );
     },
     async deadLetterEvent(input) {
-      const messageId = deadLetterMessageId(input.eventId, input.route, input.attempt);
-      await deps.eventQueue.sendDeadLetterCopy({ ...input, messageId }).catch(rethrow);
+      const { eventId, eventSource, ...rest } = input;
+      await deps.eventQueue
+        .sendDeadLetterCopy({ ...rest, identity: { source: eventSource, id: eventId } })
+        .catch(rethrow);
       log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
     },
     async publishResult(input) {

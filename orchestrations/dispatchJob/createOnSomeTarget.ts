@@ -22,7 +22,13 @@ export function* createOnSomeTarget(
   const { route } = input;
   let lastMessage = 'no target configured';
   let allCapacity = true;
+  const tried: JobTarget[] = [];
+  const others = (target?: JobTarget): { abandoned?: JobTarget[] } => {
+    const rest = tried.filter((t) => t !== target);
+    return rest.length > 0 ? { abandoned: rest } : {};
+  };
   for (const target of route.targets) {
+    tried.push(target);
     for (let tryNo = 1; ; tryNo++) {
       const result = (yield context.df.callActivity(
         DispatchJobActivity.createJob,
@@ -32,13 +38,14 @@ export function* createOnSomeTarget(
         const { created } = result;
         board.publish({ phase: 'Watching', target: created.target });
         const watch = { target: created.target, deadline: board.status.deadline, polls: 0, execution: 1 };
-        return { watch: { ...watch, reused: created.reused }, target: created.target };
+        return { watch: { ...watch, reused: created.reused }, target: created.target, ...others(target) };
       }
       lastMessage = `${target.location}: ${result.message}`;
       if (result.class === 'permanent' || result.class === 'invalid-event' || result.class === 'config') {
         // A permanent failure may leave a half-created group behind: clean-up deletes it.
-        const reason = result.reason ?? 'PermanentError';
-        return { target, outcome: { kind: 'permanent', reason, message: lastMessage } };
+        const reason =
+          result.reason ?? (result.class === 'invalid-event' ? 'InvalidEvent' : 'PermanentError');
+        return { target, outcome: { kind: 'permanent', reason, message: lastMessage }, ...others(target) };
       }
       if (result.class === 'capacity') break;
       allCapacity = false;
@@ -47,7 +54,7 @@ export function* createOnSomeTarget(
     }
   }
   const message = `could not create the job on any of ${route.targets.length} target(s); last error: ${lastMessage}`;
-  return { outcome: { kind: 'create-failed', capacity: allCapacity, message } };
+  return { outcome: { kind: 'create-failed', capacity: allCapacity, message }, ...others() };
 }
 
 function createRequest(

@@ -23,6 +23,8 @@ export type DeadLetterReason =
   | 'NonRetryableExitCode'
   | 'ImagePullFailed'
   | 'PermanentError'
+  /** The event cannot be handed to the job (e.g. too big for an environment variable). */
+  | 'InvalidEvent'
   | 'CreateFailed'
   | 'CapacityExhausted'
   | 'JobLost';

@@ -13,6 +13,8 @@ export interface DispatchJobInput {
   eventJson: string;
   /** 1-based. */
   attempt: number;
+  /** Resubmission generation (`dispatch-resubmission`); absent for the original delivery. */
+  resubmission?: number;
   /** DISPATCH_POLLS_PER_EXECUTION: polls per execution before continueAsNew. */
   pollsPerExecution: number;
   /** Only present after continueAsNew: the job exists and is being watched. */

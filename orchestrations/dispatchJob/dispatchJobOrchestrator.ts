@@ -3,6 +3,7 @@ import type { Step } from './callWithRetry';
 import { cleanUpJob } from './cleanUpJob';
 import type { AttemptProgress, DispatchJobInput, DispatchJobSettlement } from './contracts';
 import { createOnSomeTarget } from './createOnSomeTarget';
+import { deleteAbandonedGroups } from './deleteAbandonedGroups';
 import { publishSettlement } from './publishSettlement';
 import { settleEvent } from './settleEvent';
 import { StatusBoard } from './statusBoard';
@@ -22,6 +23,7 @@ export function* dispatchJobOrchestrator(
   let progress: AttemptProgress = input.watch
     ? { watch: input.watch, target: input.watch.target }
     : yield* createOnSomeTarget(context, input, board);
+  const leftovers = yield* deleteAbandonedGroups(context, progress.abandoned ?? [], board);
   if (progress.watch && !progress.outcome) {
     const watched = yield* watchJob(context, input, progress.watch, board);
     if (watched === CONTINUED_AS_NEW) return undefined;
@@ -29,7 +31,7 @@ export function* dispatchJobOrchestrator(
   }
   const outcome = progress.outcome ?? { kind: 'lost', message: 'no outcome recorded' };
 
-  const logTail = yield* cleanUpJob(context, progress, board);
+  const logTail = [yield* cleanUpJob(context, progress, board), ...leftovers].join('\n').trim();
   const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logTail, board);
   yield* publishSettlement(context, settlement, board);
   return settlement;

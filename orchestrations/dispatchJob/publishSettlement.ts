@@ -14,8 +14,10 @@ export function* publishSettlement(
     settlement.reason ?? (settlement.outcome === 'Requeued' ? settlement.description : undefined);
   const result: JobSettledResult = {
     eventId: settlement.eventId,
+    eventSource: settlement.eventSource,
     route: settlement.route,
     attempt: settlement.attempt,
+    ...(settlement.resubmission ? { resubmission: settlement.resubmission } : {}),
     outcome: settlement.outcome,
     ...(settlement.exitCode !== undefined ? { exitCode: settlement.exitCode } : {}),
     ...(reason !== undefined ? { reason } : {}),

@@ -37,7 +37,9 @@ export function* settleEvent(
   const base: SettlementBase = {
     route: route.name,
     eventId: input.event.id,
+    eventSource: input.event.source,
     attempt,
+    ...(input.resubmission ? { resubmission: input.resubmission } : {}),
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
@@ -61,8 +63,10 @@ function* requeue(
   const request: RequeueInput = {
     body: input.eventJson,
     eventId: input.event.id,
+    eventSource: input.event.source,
     route: route.name,
     attempt: attempt + 1,
+    ...(input.resubmission ? { resubmission: input.resubmission } : {}),
     lastError: decision.lastError,
     scheduledEnqueueTime: scheduled,
   };
@@ -91,8 +95,10 @@ function* deadLetter(
   const request: DeadLetterInput = {
     body: input.eventJson,
     eventId: input.event.id,
+    eventSource: input.event.source,
     route: route.name,
     attempt,
+    ...(input.resubmission ? { resubmission: input.resubmission } : {}),
     reason: decision.reason,
     description,
   };

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/dispatchErrors';
+import { parseSigningKey, type SigningKeys } from '../signing/signingKeys';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
@@ -30,6 +31,11 @@ export interface Settings {
   armCredential: ArmCredentialKind;
   azureClientId?: string;
   keyVaultUri?: string;
+  /**
+   * DISPATCH_SIGNING_KEY (+ DISPATCH_SIGNING_KEY_PREVIOUS during a rotation): signs the dispatch-* properties of
+   * the app's own copies and keys their MessageIds. Never log this.
+   */
+  signingKeys: SigningKeys;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
@@ -163,6 +169,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     );
   }
 
+  const signingKeys = readSigningKeys(get, issues);
+
   if (issues.length > 0) {
     throw new ConfigError(`invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, issues);
   }
@@ -185,9 +193,42 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     armCredential: armCredential as ArmCredentialKind,
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
+    signingKeys: signingKeys!,
     runningInAzure,
-    appSettings: Object.freeze({ ...env }),
+    appSettings: Object.freeze(withoutSigningKeys(env)),
   };
+}
+
+/** Route `secretEnv` may read app settings: the signing keys are not among them (a job must never hold them). */
+function withoutSigningKeys(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      ([name]) => name !== 'DISPATCH_SIGNING_KEY' && name !== 'DISPATCH_SIGNING_KEY_PREVIOUS',
+    ),
+  );
+}
+
+function readSigningKeys(
+  get: (name: string) => string | undefined,
+  issues: string[],
+): SigningKeys | undefined {
+  const currentText = get('DISPATCH_SIGNING_KEY');
+  const previousText = get('DISPATCH_SIGNING_KEY_PREVIOUS');
+  if (currentText === undefined) {
+    issues.push(
+      'DISPATCH_SIGNING_KEY: required, expected base64 of at least 32 random bytes (in Azure a Key Vault reference; `dispatcher dev` generates one)',
+    );
+  }
+  const current =
+    currentText !== undefined ? parseSigningKey('DISPATCH_SIGNING_KEY', currentText) : undefined;
+  const previous =
+    previousText !== undefined ? parseSigningKey('DISPATCH_SIGNING_KEY_PREVIOUS', previousText) : undefined;
+  if (current && 'issue' in current) issues.push(current.issue);
+  if (previous && 'issue' in previous) issues.push(previous.issue);
+  if (!current || !('key' in current)) return undefined;
+  return { current: current.key, ...(previous && 'key' in previous ? { previous: previous.key } : {}) };
 }
 
 function readServiceBus(

@@ -13,8 +13,9 @@ export function containerGroupNameFor(instanceId: string): string {
     .replace(/-{2,}/g, '-')
     .replace(/^-+|-+$/g, '');
   if (clean.length <= MAX_CONTAINER_GROUP_NAME) return clean || 'dispatch-job';
-  // Keep the tail (hash + attempt) that makes the name unique; shorten the route part.
-  const tail = /-[0-9a-f]{16}-a\d+$/.exec(clean)?.[0] ?? clean.slice(-(MAX_CONTAINER_GROUP_NAME - 1));
+  // Keep the tail (hash, generation, attempt) that makes the name unique; shorten the route part.
+  const tail =
+    /-[0-9a-f]{16}(?:-g\d+)?-a\d+$/.exec(clean)?.[0] ?? clean.slice(-(MAX_CONTAINER_GROUP_NAME - 1));
   const head = clean.slice(0, MAX_CONTAINER_GROUP_NAME - tail.length).replace(/-+$/, '');
   return `${head}${tail}`.replace(/^-+/, '');
 }

@@ -1,3 +1,4 @@
+import { settledMessageId } from '../../shared/naming/dispatchNames';
 import { join } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import {
@@ -6,6 +7,8 @@ import {
 } from '../../devhost/servicebus/startServiceBusEmulator';
 import { EmulatorCredential } from '../../adapters/azure/emulatorCredential';
 import { loadSettings } from '../../shared/config/loadSettings';
+import { TEST_SIGNING_KEY } from '../support/testSigner';
+import { DispatchSigner } from '../../shared/signing/dispatchSigner';
 import { ConfigError } from '../../shared/errors/dispatchErrors';
 import type { JobProvider } from '../../adapters/aci/jobProvider';
 import { ServiceBusEventQueue } from '../../adapters/serviceBus/serviceBusEventQueue';
@@ -81,6 +84,7 @@ beforeAll(async () => {
     ARM_CREDENTIAL: 'emulator',
     KEY_VAULT_URI: 'https://example.vault.azure.net',
     FROM_SETTINGS: 'app-setting-value',
+    DISPATCH_SIGNING_KEY: TEST_SIGNING_KEY,
   };
 });
 
@@ -107,7 +111,7 @@ describe('createServices', () => {
 
       await services.eventQueue.requeue({
         body: '{"id":"e1"}',
-        eventId: 'e1',
+        identity: { source: '/s', id: 'e1' },
         route: 'r',
         attempt: 2,
         lastError: 'x',
@@ -115,6 +119,7 @@ describe('createServices', () => {
       });
       await services.resultPublisher!.publish({
         eventId: 'e1',
+        eventSource: '/s',
         route: 'r',
         attempt: 1,
         outcome: 'Requeued',
@@ -129,11 +134,19 @@ describe('createServices', () => {
       const queued = await client
         .createReceiver('dispatch', { receiveMode: 'receiveAndDelete' })
         .receiveMessages(5, { maxWaitTimeInMs: 1000 });
-      expect(queued.map((m) => m.messageId)).toEqual(['e1:r:2']);
+      expect(queued.map((m) => m.messageId)).toEqual([
+        new DispatchSigner({ current: Buffer.from(TEST_SIGNING_KEY, 'base64') }).messageId(
+          'requeue',
+          { source: '/s', id: 'e1' },
+          ['r', 2, 0],
+        ),
+      ]);
       const published = await client
         .createReceiver('results', 'all', { receiveMode: 'receiveAndDelete' })
         .receiveMessages(5, { maxWaitTimeInMs: 1000 });
-      expect(published.map((m) => m.messageId)).toEqual(['e1:r:1:settled']);
+      expect(published.map((m) => m.messageId)).toEqual([
+        settledMessageId({ source: '/s', id: 'e1' }, 'r', 1),
+      ]);
     } finally {
       await client.close();
     }

@@ -2,8 +2,11 @@ import type { CreatedJob, JobProvider, JobSpec, JobStatus, JobTarget } from '../
 
 /** How one scripted job behaves, in virtual time. */
 export interface JobScript {
-  /** Thrown by successive create() calls, in order, before a create succeeds; `location` limits one to a target. */
-  createErrors?: { error: Error; location?: string }[];
+  /**
+   * Thrown by successive create() calls, in order, before a create succeeds; `location` limits one to a target.
+   * `processed`: ARM created the group and then the response was lost (the job exists and runs).
+   */
+  createErrors?: { error: Error; location?: string; processed?: boolean }[];
   /** Terminates this long after creation (default 10 s). */
   runMs?: number;
   /** Exit code of the first termination (default 0). */
@@ -37,7 +40,12 @@ export class ScriptedJobProvider implements JobProvider {
     location: string;
     atMs: number;
   }[] = [];
-  private readonly pendingErrors = new Map<string, { error: Error; location?: string }[]>();
+  private readonly pendingErrors = new Map<
+    string,
+    { error: Error; location?: string; processed?: boolean }[]
+  >();
+  /** Groups created per name (a run of the job each), whatever the caller was told. */
+  readonly runs = new Map<string, number>();
 
   constructor(
     private readonly now: () => number,
@@ -46,19 +54,32 @@ export class ScriptedJobProvider implements JobProvider {
 
   create(spec: JobSpec, target: JobTarget): Promise<CreatedJob> {
     this.record('create', spec.name, target);
-    const existing = this.jobs.get(spec.name);
-    if (existing && !existing.deleted) return Promise.resolve({ target: existing.target, reused: true });
     const script = this.scriptFor(spec);
     if (!this.pendingErrors.has(spec.name))
       this.pendingErrors.set(spec.name, [...(script.createErrors ?? [])]);
     const queue = this.pendingErrors.get(spec.name)!;
     const index = queue.findIndex((e) => e.location === undefined || e.location === target.location);
+    const live = this.find(spec.name, target);
     if (index >= 0) {
       const [next] = queue.splice(index, 1);
+      if (next!.processed && !live) this.start(spec, target, script);
       return Promise.reject(next!.error);
     }
-    this.jobs.set(spec.name, { spec, target, createdAtMs: this.now(), deleted: false, script });
+    if (live) return Promise.resolve({ target: live.target, reused: true });
+    this.start(spec, target, script);
     return Promise.resolve({ target, reused: false });
+  }
+
+  private start(spec: JobSpec, target: JobTarget, script: JobScript): void {
+    const job = { spec, target, createdAtMs: this.now(), deleted: false, script };
+    this.jobs.set(spec.name, job);
+    this.groups.push(job);
+    this.runs.set(spec.name, (this.runs.get(spec.name) ?? 0) + 1);
+  }
+
+  /** Groups that still exist (not deleted), as `<name>@<location>`. */
+  liveGroups(): string[] {
+    return this.groups.filter((j) => !j.deleted).map((j) => `${j.spec.name}@${j.target.location}`);
   }
 
   status(name: string, target: JobTarget): Promise<JobStatus> {
@@ -100,7 +121,8 @@ export class ScriptedJobProvider implements JobProvider {
 
   delete(name: string, target: JobTarget): Promise<void> {
     this.record('delete', name, target);
-    const job = this.jobs.get(name);
+    // A group lives in one resource group and region: deleting the name elsewhere leaves it alone.
+    const job = this.find(name, target);
     if (job) job.deleted = true;
     return Promise.resolve();
   }
@@ -111,6 +133,19 @@ export class ScriptedJobProvider implements JobProvider {
 
   private record(op: ScriptedJobProvider['calls'][number]['op'], name: string, target: JobTarget): void {
     this.calls.push({ op, name, location: target.location, atMs: this.now() });
+  }
+
+  /** Every group ever created, on any target (`jobs` holds the latest per name). */
+  private readonly groups: ScriptedJob[] = [];
+
+  private find(name: string, target: JobTarget): ScriptedJob | undefined {
+    return this.groups.find(
+      (j) =>
+        j.spec.name === name &&
+        !j.deleted &&
+        j.target.location === target.location &&
+        j.target.resourceGroup === target.resourceGroup,
+    );
   }
 
   private require(name: string): ScriptedJob {

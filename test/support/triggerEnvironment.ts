@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { loadSettings, type Settings } from '../../shared/config/loadSettings';
+import { TEST_SIGNING_KEY } from './testSigner';
 
 /** App settings for tests (the trigger fixture's routes), validated by the real loader as the entry does. */
 export function triggerSettings(overrides: Record<string, string> = {}): Settings {
@@ -14,6 +15,7 @@ export function triggerSettings(overrides: Record<string, string> = {}): Setting
     DISPATCH_DEFAULT_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
     DISPATCH_DEFAULT_RESOURCE_GROUP: 'rg-jobs',
     DISPATCH_DEFAULT_LOCATION: 'westeurope',
+    DISPATCH_SIGNING_KEY: TEST_SIGNING_KEY,
     ...overrides,
   });
 }

@@ -5,6 +5,8 @@ import {
 } from '../../../devhost/servicebus/startServiceBusEmulator';
 import { PermanentProviderError } from '../../../shared/errors/dispatchErrors';
 import { DispatchProperty } from '../../../adapters/serviceBus/eventQueue';
+import { POISON_IDENTITY } from '../../../shared/signing/dispatchSigner';
+import { testSigner } from '../../support/testSigner';
 import { maxLastErrorLength, ServiceBusEventQueue } from '../../../adapters/serviceBus/serviceBusEventQueue';
 
 const queueProperties = {
@@ -83,13 +85,14 @@ describe('ServiceBusEventQueue against the Service Bus emulator', () => {
     const queue = new ServiceBusEventQueue({
       connection: { connectionString: emulator.connectionString },
       queueName: 'requeue',
+      signer: testSigner,
     });
     try {
       const scheduledEnqueueTime = new Date(Date.now() + 1500);
       const longError = `exit code 3: ${'x'.repeat(5000)}`;
       await queue.requeue({
         body: cloudEvent,
-        eventId: 'evt-1',
+        identity: { source: '/tests', id: 'evt-1' },
         route: 'thumbnails',
         attempt: 2,
         lastError: longError,
@@ -101,13 +104,22 @@ describe('ServiceBusEventQueue against the Service Bus emulator', () => {
       expect(later).toHaveLength(1);
       const { message, at } = later[0]!;
       expect(at).toBeGreaterThanOrEqual(scheduledEnqueueTime.getTime());
-      expect(message.messageId).toBe('evt-1:thumbnails:2');
+      expect(message.messageId).toBe(
+        testSigner.messageId('requeue', { source: '/tests', id: 'evt-1' }, ['thumbnails', 2, 0]),
+      );
       expect(message.contentType).toBe('application/cloudevents+json');
       // Byte-for-byte the original body, in a data section (not a JSON-encoded string).
       expect(Buffer.isBuffer(message.body)).toBe(true);
       expect((message.body as Buffer).toString('utf8')).toBe(cloudEvent);
       expect(message.applicationProperties?.[DispatchProperty.route]).toBe('thumbnails');
       expect(message.applicationProperties?.[DispatchProperty.attempt]).toBe(2);
+      // The trigger will trust this copy: its marks verify for the event's identity.
+      expect(
+        testSigner.read({ source: '/tests', id: 'evt-1' }, message.applicationProperties!),
+      ).toMatchObject({
+        kind: 'signed',
+        marks: { route: 'thumbnails', attempt: 2 },
+      });
       const lastError = message.applicationProperties?.[DispatchProperty.lastError] as string;
       expect(lastError.length).toBe(maxLastErrorLength);
       expect(lastError.startsWith('exit code 3: xxx')).toBe(true);
@@ -117,11 +129,16 @@ describe('ServiceBusEventQueue against the Service Bus emulator', () => {
     }
   });
 
-  test('a second identical requeue is removed by duplicate detection; the next attempt is not', async () => {
-    const queue = new ServiceBusEventQueue({ client, queueName: 'dupes' });
+  test('a second identical requeue is removed by duplicate detection; the next attempt is not; a sender cannot occupy its id', async () => {
+    // Issue 11, finding 2: a message sent first under the old predictable id suppressed the real requeue.
+    const sender = client.createSender('dupes');
+    await sender.sendMessages({ body: 'squatter', messageId: 'evt-2:thumbnails:2' });
+    await sender.close();
+    const queue = new ServiceBusEventQueue({ client, queueName: 'dupes', signer: testSigner });
+    const identity = { source: '/tests', id: 'evt-2' };
     const request = {
       body: cloudEvent,
-      eventId: 'evt-2',
+      identity,
       route: 'thumbnails',
       attempt: 2,
       lastError: 'boom',
@@ -133,33 +150,42 @@ describe('ServiceBusEventQueue against the Service Bus emulator', () => {
     await queue.close();
 
     const got = await receiveAll('dupes', 2500);
-    expect(got.map((g) => g.message.messageId).sort()).toEqual(['evt-2:thumbnails:2', 'evt-2:thumbnails:3']);
+    expect(got.map((g) => g.message.messageId).sort()).toEqual(
+      [
+        'evt-2:thumbnails:2',
+        testSigner.messageId('requeue', identity, ['thumbnails', 2, 0]),
+        testSigner.messageId('requeue', identity, ['thumbnails', 3, 0]),
+      ].sort(),
+    );
   });
 
-  test('dead-letter copies carry reason, description, route, attempt and the given MessageId', async () => {
-    const queue = new ServiceBusEventQueue({ client, queueName: 'deadletter' });
+  test('dead-letter copies carry signed reason, route, attempt, the description, keyed MessageIds and the original bytes and bounded properties', async () => {
+    const queue = new ServiceBusEventQueue({ client, queueName: 'deadletter', signer: testSigner });
+    const identity = { source: '/tests', id: 'evt-3' };
+    const poisonBytes = Buffer.from([0x7b, 0xff, 0xfe]);
     try {
       await queue.sendDeadLetterCopy({
         body: cloudEvent,
-        eventId: 'evt-3',
+        identity,
         route: 'thumbnails',
         attempt: 3,
         reason: 'MaxAttemptsExceeded',
         description: `attempt 3 of 3 failed: ${'y'.repeat(6000)}`,
-        messageId: 'evt-3:thumbnails:3:dead-letter',
       });
       await queue.sendDeadLetterCopy({
-        body: '{"not": json',
+        body: poisonBytes,
         reason: 'InvalidEvent',
         description: 'json@12: unexpected token',
-        messageId: 'invalid:abc',
+        originalMessageId: '42',
+        contentType: 'text/plain',
+        originalProperties: { tenant: 'a', 'dispatch-signature': 'not theirs' },
       });
-      // Same MessageId again: duplicate detection drops it.
+      // The same poison message again: duplicate detection drops it.
       await queue.sendDeadLetterCopy({
-        body: '{"not": json',
+        body: poisonBytes,
         reason: 'InvalidEvent',
         description: 'again',
-        messageId: 'invalid:abc',
+        originalMessageId: '42',
       });
     } finally {
       await queue.close();
@@ -168,7 +194,7 @@ describe('ServiceBusEventQueue against the Service Bus emulator', () => {
     const got = await receiveAll('deadletter', 1500);
     expect(got).toHaveLength(2);
     const byId = new Map(got.map((g) => [g.message.messageId, g.message]));
-    const marked = byId.get('evt-3:thumbnails:3:dead-letter')!;
+    const marked = byId.get(testSigner.messageId('dead-letter', identity, ['thumbnails', 3, 0]))!;
     expect(marked.applicationProperties).toMatchObject({
       [DispatchProperty.deadLetterReason]: 'MaxAttemptsExceeded',
       [DispatchProperty.route]: 'thumbnails',
@@ -179,22 +205,29 @@ describe('ServiceBusEventQueue against the Service Bus emulator', () => {
     expect(marked.contentType).toBe('application/cloudevents+json');
     expect((marked.body as Buffer).toString('utf8')).toBe(cloudEvent);
 
-    const poison = byId.get('invalid:abc')!;
-    expect(poison.applicationProperties).toEqual({
+    expect(testSigner.read(identity, marked.applicationProperties!)).toMatchObject({ kind: 'signed' });
+
+    const poison = byId.get(testSigner.poisonMessageId('42', poisonBytes))!;
+    expect(poison.applicationProperties).toMatchObject({
+      tenant: 'a',
       [DispatchProperty.deadLetterReason]: 'InvalidEvent',
       [DispatchProperty.deadLetterDescription]: 'json@12: unexpected token',
     });
-    expect(poison.contentType).toBeUndefined();
-    expect((poison.body as Buffer).toString('utf8')).toBe('{"not": json');
+    expect(testSigner.read(POISON_IDENTITY, poison.applicationProperties!)).toMatchObject({
+      kind: 'signed',
+      marks: { deadLetterReason: 'InvalidEvent' },
+    });
+    expect(poison.contentType).toBe('text/plain');
+    expect(poison.body).toEqual(poisonBytes);
   });
 
   test('sending to a queue that does not exist is a permanent error naming the operation', async () => {
-    const queue = new ServiceBusEventQueue({ client, queueName: 'no-such-queue' });
+    const queue = new ServiceBusEventQueue({ client, queueName: 'no-such-queue', signer: testSigner });
     try {
       const error = await queue
         .requeue({
           body: cloudEvent,
-          eventId: 'evt-4',
+          identity: { source: '/tests', id: 'evt-4' },
           route: 'r',
           attempt: 2,
           lastError: 'x',
@@ -206,18 +239,19 @@ describe('ServiceBusEventQueue against the Service Bus emulator', () => {
         );
       expect(error).toBeInstanceOf(PermanentProviderError);
       expect((error as PermanentProviderError).code).toBe('MessagingEntityNotFound');
-      expect((error as Error).message).toContain('requeue evt-4:r:2 to no-such-queue');
+      expect((error as Error).message).toContain('requeue requeue:');
+      expect((error as Error).message).toContain('to no-such-queue');
     } finally {
       await queue.close();
     }
   });
 
   test('bad requests are rejected before anything is sent', async () => {
-    const queue = new ServiceBusEventQueue({ client, queueName: 'requeue' });
+    const queue = new ServiceBusEventQueue({ client, queueName: 'requeue', signer: testSigner });
     await expect(
       queue.requeue({
         body: cloudEvent,
-        eventId: 'e',
+        identity: { source: '/s', id: 'e' },
         route: 'r',
         attempt: 1,
         lastError: '',
@@ -227,7 +261,7 @@ describe('ServiceBusEventQueue against the Service Bus emulator', () => {
     await expect(
       queue.requeue({
         body: cloudEvent,
-        eventId: 'e',
+        identity: { source: '/s', id: 'e' },
         route: 'r',
         attempt: 2,
         lastError: '',

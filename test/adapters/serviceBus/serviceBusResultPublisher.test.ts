@@ -1,4 +1,5 @@
 import { ServiceBusClient } from '@azure/service-bus';
+import { settledMessageId } from '../../../shared/naming/dispatchNames';
 import {
   startServiceBusEmulator,
   type RunningServiceBusEmulator,
@@ -60,6 +61,7 @@ test('publishes one dispatcher.job.settled CloudEvent per settlement; a replayed
   try {
     const settled = {
       eventId: 'evt-9',
+      eventSource: '/tests',
       route: 'thumbnails',
       attempt: 2,
       outcome: 'DeadLettered' as const,
@@ -71,6 +73,7 @@ test('publishes one dispatcher.job.settled CloudEvent per settlement; a replayed
     await publisher.publish(settled);
     await publisher.publish({
       eventId: 'evt-10',
+      eventSource: '/tests',
       route: 'thumbnails',
       attempt: 1,
       outcome: 'Succeeded',
@@ -89,10 +92,11 @@ test('publishes one dispatcher.job.settled CloudEvent per settlement; a replayed
     messages.push(...(await receiver.receiveMessages(10, { maxWaitTimeInMs: 300 })));
   await receiver.close();
 
-  expect(messages.map((m) => m.messageId)).toEqual([
-    'evt-9:thumbnails:2:settled',
-    'evt-10:thumbnails:1:settled',
-  ]);
+  const ids = [
+    settledMessageId({ source: '/tests', id: 'evt-9' }, 'thumbnails', 2),
+    settledMessageId({ source: '/tests', id: 'evt-10' }, 'thumbnails', 1),
+  ];
+  expect(messages.map((m) => m.messageId)).toEqual(ids);
   const first = messages[0]!;
   expect(first.contentType).toBe('application/cloudevents+json');
   expect(first.applicationProperties).toMatchObject({
@@ -101,7 +105,7 @@ test('publishes one dispatcher.job.settled CloudEvent per settlement; a replayed
   });
   expect(JSON.parse((first.body as Buffer).toString('utf8'))).toEqual({
     specversion: '1.0',
-    id: 'evt-9:thumbnails:2:settled',
+    id: ids[0],
     source: '/dispatcher',
     type: jobSettledEventType,
     subject: 'thumbnails',
@@ -109,6 +113,7 @@ test('publishes one dispatcher.job.settled CloudEvent per settlement; a replayed
     datacontenttype: 'application/json',
     data: {
       eventId: 'evt-9',
+      eventSource: '/tests',
       route: 'thumbnails',
       attempt: 2,
       outcome: 'DeadLettered',
@@ -122,6 +127,7 @@ test('publishes one dispatcher.job.settled CloudEvent per settlement; a replayed
   };
   expect(second.data).toEqual({
     eventId: 'evt-10',
+    eventSource: '/tests',
     route: 'thumbnails',
     attempt: 1,
     outcome: 'Succeeded',

@@ -1,5 +1,5 @@
 import { InvocationContext } from '@azure/functions';
-import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { createInvocationContextWithDurableClient } from '../../../devhost/durable/createInvocationContextWithDurableClient';
 import { triggerBodyFor, triggerMetadataFor } from '../../../devhost/functionsHost/serviceBusMessageData';
 import type { FunctionRegistration } from '../../../devhost/registrations/captureRegistrations';
@@ -14,6 +14,8 @@ import { ServiceBusEventQueue } from '../../../adapters/serviceBus/serviceBusEve
 import { startDispatchJobHarness, type DispatchJobHarness } from '../../support/dispatchJobHarness';
 import { triggerSettings } from '../../support/triggerEnvironment';
 import { dispatchQueueConfig } from '../../support/serviceBusTestConfig';
+import { testSigner } from '../../support/testSigner';
+import { messageIdText } from '../../../shared/naming/messageIdText';
 
 /*
  * The Service Bus trigger (classic settlement) as registerFunctions registers it, called with InvocationContexts
@@ -34,7 +36,7 @@ const logs: string[] = [];
 beforeAll(async () => {
   emulator = await startServiceBusEmulator({ port: 0, config });
   sb = new ServiceBusClient(emulator.connectionString);
-  eventQueue = new ServiceBusEventQueue({ client: sb, queueName: 'dispatch' });
+  eventQueue = new ServiceBusEventQueue({ client: sb, queueName: 'dispatch', signer: testSigner });
   harness = await startDispatchJobHarness({
     scriptFor: () => ({ neverEnds: true }),
     settings: triggerSettings({
@@ -79,15 +81,38 @@ function invoke(body: unknown, triggerMetadata: Record<string, unknown> = {}): P
   return Promise.resolve(trigger.handler(body, context));
 }
 
-async function receiveOne(): Promise<ServiceBusReceivedMessage> {
+const T = (id: string, source = '/tests') => ({ source, id });
+
+/** Sends a message to the queue with the SDK and invokes the trigger with it as the host delivers it. */
+async function deliver(message: ServiceBusMessage): Promise<ServiceBusReceivedMessage> {
+  const sender = sb.createSender('dispatch');
+  await sender.sendMessages(message);
+  await sender.close();
+  const id = messageIdText(message.messageId);
+  const received = await receiveOne((m) => messageIdText(m.messageId) === id);
+  await invoke(triggerBodyFor(received), triggerMetadataFor(received));
+  return received;
+}
+
+/** Messages received while looking for another one; receiveOne hands them out first. */
+const pending: ServiceBusReceivedMessage[] = [];
+
+async function receiveOne(
+  wanted: (message: ServiceBusReceivedMessage) => boolean = () => true,
+): Promise<ServiceBusReceivedMessage> {
+  const index = pending.findIndex(wanted);
+  if (index >= 0) return pending.splice(index, 1)[0]!;
   const receiver = sb.createReceiver('dispatch', {
     receiveMode: 'receiveAndDelete',
     skipParsingBodyAsJson: true,
   });
   try {
-    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
-    if (!message) throw new Error('no dead-letter copy arrived');
-    return message;
+    for (;;) {
+      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3_000 });
+      if (!message) throw new Error('no dead-letter copy arrived');
+      if (wanted(message)) return message;
+      pending.push(message);
+    }
   } finally {
     await receiver.close();
   }
@@ -118,7 +143,7 @@ describe('dispatchEvent trigger (classic settlement)', () => {
 
   it('starts one orchestration for a valid event, with the deterministic instance id', async () => {
     await invoke(event());
-    const id = instanceIdFor('hello', 'evt-1', 1);
+    const id = instanceIdFor('hello', T('evt-1'), 1);
     const status = await harness.client.getStatus(id);
     expect(status.name).toBe('dispatchJob');
     expect(status.customStatus).toMatchObject({ route: 'hello', eventId: 'evt-1', attempt: 1 });
@@ -131,7 +156,7 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     await invoke(JSON.stringify(event()));
     await invoke(Buffer.from(JSON.stringify(event())));
     expect(harness.engine.counters.orchestrationsStarted).toBe(before);
-    const id = instanceIdFor('hello', 'evt-1', 1);
+    const id = instanceIdFor('hello', T('evt-1'), 1);
     expect(logs.filter((l) => l.includes(`instance ${id} already exists (duplicate delivery)`))).toHaveLength(
       3,
     );
@@ -140,9 +165,9 @@ describe('dispatchEvent trigger (classic settlement)', () => {
   it('fans out to every matching route', async () => {
     await invoke(event({ id: 'evt-fan', source: '/audited/x' }));
     for (const route of ['hello', 'audit']) {
-      expect((await harness.client.getStatus(instanceIdFor(route, 'evt-fan', 1))).customStatus).toMatchObject(
-        { route, eventId: 'evt-fan' },
-      );
+      expect(
+        (await harness.client.getStatus(instanceIdFor(route, T('evt-fan', '/audited/x'), 1))).customStatus,
+      ).toMatchObject({ route, eventId: 'evt-fan' });
     }
   });
 
@@ -180,21 +205,23 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     );
   });
 
-  it('runs a requeued copy for its one route and attempt only', async () => {
+  it('runs a signed requeued copy for its one route and attempt only', async () => {
     const before = harness.engine.counters.orchestrationsStarted;
+    const identity = T('evt-rq', '/audited/y');
     await invoke(event({ id: 'evt-rq', source: '/audited/y' }), {
-      applicationProperties: { 'dispatch-route': 'audit', 'dispatch-attempt': 2 },
+      applicationProperties: testSigner.properties(identity, { route: 'audit', attempt: 2 }),
     });
     expect(harness.engine.counters.orchestrationsStarted).toBe(before + 1);
-    expect((await harness.client.getStatus(instanceIdFor('audit', 'evt-rq', 2))).customStatus).toMatchObject({
+    expect((await harness.client.getStatus(instanceIdFor('audit', identity, 2))).customStatus).toMatchObject({
       route: 'audit',
       attempt: 2,
+      eventSource: '/audited/y',
     });
   });
 
-  it('dead-letters a requeued copy whose route is gone (NoRoute)', async () => {
+  it('dead-letters a signed copy whose route is gone (NoRoute)', async () => {
     await invoke(event({ id: 'evt-gone' }), {
-      applicationProperties: { 'dispatch-route': 'removed', 'dispatch-attempt': '3' },
+      applicationProperties: testSigner.properties(T('evt-gone'), { route: 'removed', attempt: 3 }),
     });
     await expectDeadLetterCopy(
       'NoRoute',
@@ -202,9 +229,76 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     );
   });
 
-  it('dead-letters a copy with a malformed attempt number (InvalidEvent)', async () => {
-    await invoke(event({ id: 'evt-bad-attempt' }), { applicationProperties: { 'dispatch-attempt': 'two' } });
-    await expectDeadLetterCopy('InvalidEvent', 'dispatch-attempt: expected a positive integer, got "two"');
+  // Issue 11, finding 1: a sender steered the dispatcher through the properties it trusts on its own copies.
+  it.each([
+    ['runs another route', { 'dispatch-route': 'audit' }],
+    ['skips every retry', { 'dispatch-attempt': 99 }],
+    ['dead-letters a valid event', { 'dispatch-dead-letter-reason': 'JobFailed' }],
+  ])(
+    'does not let a sender that %s steer it: the event is rejected with the reason, nothing runs',
+    async (_what, props) => {
+      const before = harness.engine.counters.orchestrationsStarted;
+      await deliver({
+        body: Buffer.from(JSON.stringify(event({ id: `forged-${Object.keys(props)[0]}` }))),
+        messageId: `forged-${Object.keys(props)[0]}`,
+        applicationProperties: props,
+      });
+      await expectDeadLetterCopy('InvalidEvent', /reserved for the dispatcher's own signed copies$/);
+      expect(harness.engine.counters.orchestrationsStarted).toBe(before);
+    },
+  );
+
+  // Issue 11, finding 4: identity is (source, id).
+  it('runs two events with the same id from different sources; a duplicate of the second does not run', async () => {
+    const before = harness.engine.counters.orchestrationsStarted;
+    await invoke(event({ id: 'evt-shared', source: '/one' }));
+    await invoke(event({ id: 'evt-shared', source: '/two' }));
+    await invoke(event({ id: 'evt-shared', source: '/two' }));
+    expect(harness.engine.counters.orchestrationsStarted).toBe(before + 2);
+    for (const source of ['/one', '/two']) {
+      expect(
+        (await harness.client.getStatus(instanceIdFor('hello', T('evt-shared', source), 1))).customStatus,
+      ).toMatchObject({
+        eventId: 'evt-shared',
+        eventSource: source,
+      });
+    }
+  });
+
+  // Issue 11, finding 5: poison handling holes, each through the SDK, the emulator and the host's delivery.
+  it('dead-letters a 10 KB event with 5,000 levels of nesting as InvalidEvent, keeping its bytes', async () => {
+    const deep = `{"specversion":"1.0","id":"evt-deep","source":"/tests","type":"demo.hello","data":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const settings = triggerSettings({ DISPATCH_MAX_EVENT_BYTES: '16384' });
+    expect(Buffer.byteLength(deep)).toBeLessThan(settings.maxEventBytes);
+    await deliver({ body: Buffer.from(deep), messageId: 'deep' });
+    const copy = await expectDeadLetterCopy(
+      'InvalidEvent',
+      /^body: nesting level 65 is deeper than the limit of 64|^body: 10/,
+    );
+    expect(copy.body).toEqual(Buffer.from(deep));
+  });
+
+  it('yields one dead-letter copy per poison message, even for numeric MessageIds and equal bodies', async () => {
+    const first = await deliver({ body: Buffer.from('{oops'), messageId: 1001 });
+    await deliver({ body: Buffer.from('{oops'), messageId: 1002 });
+    const copies = [await receiveOne(), await receiveOne()];
+    expect(copies.map((c): unknown => c.body)).toEqual([Buffer.from('{oops'), Buffer.from('{oops')]);
+    expect(new Set(copies.map((c) => c.messageId)).size).toBe(2);
+    // A redelivery of the same message yields the same copy, which duplicate detection drops.
+    await invoke(triggerBodyFor(first), triggerMetadataFor(first));
+    await expect(receiveOne()).rejects.toThrow('no dead-letter copy arrived');
+  });
+
+  it('copies a bounded, sanitised subset of the sender properties (no 60,000-character property)', async () => {
+    await deliver({
+      body: Buffer.from('{oops'),
+      messageId: 'big-props',
+      applicationProperties: { tenant: 'acme', huge: 'x'.repeat(60_000) },
+    });
+    const copy = await receiveOne();
+    expect(copy.applicationProperties?.['tenant']).toBe('acme');
+    expect((copy.applicationProperties?.['huge'] as string).length).toBe(512);
+    expect(JSON.stringify(copy.applicationProperties).length).toBeLessThan(16_384);
   });
 
   it('rejects a marked copy on every delivery (so MaxDeliveryCount dead-letters it), as the host delivers it', async () => {

@@ -5,6 +5,7 @@ import { instanceIdFor } from '../../../shared/naming/dispatchNames';
 import { startDispatchJobHarness, type DispatchJobHarness } from '../../support/dispatchJobHarness';
 import { RecordingMessageActions } from '../../support/recordingMessageActions';
 import { triggerSettings } from '../../support/triggerEnvironment';
+import { testSigner } from '../../support/testSigner';
 
 /*
  * The registered trigger in `sdk` settlement mode. The host side (gRPC settlement service) belongs to the local
@@ -40,10 +41,13 @@ async function deliver(
   body: unknown,
   applicationProperties: Record<string, unknown> = {},
   beforeInvoke?: () => Promise<void>,
+  raw?: Buffer,
 ) {
   const actions = new RecordingMessageActions();
   const message: SdkMessage = {
     body,
+    // As rhea decodes a data section: what eventMessageFromServiceBus reads instead of the lossy body.
+    ...(raw ? { _rawAmqpMessage: { body: { typecode: 0x75, content: raw } } } : {}),
     applicationProperties,
     messageId: `m-${++lock}`,
     deliveryCount: 1,
@@ -79,7 +83,10 @@ describe('dispatchEvent trigger (sdk settlement)', () => {
   it('completes the message after starting the orchestration', async () => {
     const result = await deliver(JSON.stringify(event()));
     expect(result).toEqual({ settlements: [{ action: 'complete', lockToken: 'lock-1' }], error: undefined });
-    expect((await harness.client.getStatus(instanceIdFor('hello', 'evt-1', 1))).customStatus).toMatchObject({
+    expect(
+      (await harness.client.getStatus(instanceIdFor('hello', { source: '/tests', id: 'evt-1' }, 1)))
+        .customStatus,
+    ).toMatchObject({
       route: 'hello',
     });
   });
@@ -115,12 +122,14 @@ describe('dispatchEvent trigger (sdk settlement)', () => {
   });
 
   it('dead-letters a marked copy (from an orchestration) with the reason it carries', async () => {
-    const result = await deliver(JSON.stringify(event({ id: 'evt-failed' })), {
-      'dispatch-route': 'hello',
-      'dispatch-attempt': 3,
-      'dispatch-dead-letter-reason': 'JobFailed',
-      'dispatch-dead-letter-description': 'route hello, attempt 3/3: container exited with code 1',
-    });
+    const result = await deliver(
+      JSON.stringify(event({ id: 'evt-failed' })),
+      testSigner.properties(
+        { source: '/tests', id: 'evt-failed' },
+        { route: 'hello', attempt: 3, deadLetterReason: 'JobFailed' },
+        { deadLetterDescription: 'route hello, attempt 3/3: container exited with code 1' },
+      ),
+    );
     expect(result.settlements).toEqual([
       {
         action: 'deadletter',
@@ -133,13 +142,39 @@ describe('dispatchEvent trigger (sdk settlement)', () => {
   });
 
   it('starts a requeued copy for its route and attempt', async () => {
-    const result = await deliver(JSON.stringify(event({ id: 'evt-rq' })), {
-      'dispatch-route': 'hello',
-      'dispatch-attempt': 2,
-    });
+    const identity = { source: '/tests', id: 'evt-rq' };
+    const result = await deliver(
+      JSON.stringify(event({ id: 'evt-rq' })),
+      testSigner.properties(identity, { route: 'hello', attempt: 2 }),
+    );
     expect(result.settlements[0]).toMatchObject({ action: 'complete' });
-    expect((await harness.client.getStatus(instanceIdFor('hello', 'evt-rq', 2))).customStatus).toMatchObject({
+    expect((await harness.client.getStatus(instanceIdFor('hello', identity, 2))).customStatus).toMatchObject({
       attempt: 2,
+    });
+  });
+
+  it('dead-letters an unsigned dead-letter mark as untrusted instead of obeying it', async () => {
+    const result = await deliver(JSON.stringify(event({ id: 'evt-forged' })), {
+      'dispatch-dead-letter-reason': 'JobFailed',
+    });
+    expect(result.settlements[0]).toMatchObject({
+      action: 'deadletter',
+      reason: 'InvalidEvent',
+      description: expect.stringMatching(/without dispatch-signature/) as unknown,
+    });
+  });
+
+  it('rejects invalid UTF-8 in the raw body that the extension decoded with replacement characters', async () => {
+    const raw = Buffer.concat([
+      Buffer.from('{"specversion":"1.0","id":"evt-utf8","source":"/tests","type":"demo.hello","data":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    const result = await deliver(raw.toString('utf8'), {}, undefined, raw);
+    expect(result.settlements[0]).toMatchObject({
+      action: 'deadletter',
+      reason: 'InvalidEvent',
+      description: expect.stringMatching(/UTF-8/) as unknown,
     });
   });
 

@@ -26,6 +26,9 @@ interface FakeJobInput {
 
 let engine: DurableEngine;
 
+const SOURCE = '/s';
+const idOf = (eventId: string, source = SOURCE) => ({ source, id: eventId });
+
 function status(
   route: string,
   eventId: string,
@@ -33,14 +36,17 @@ function status(
   phase: string,
   extra: Record<string, unknown> = {},
 ): FakeJobInput {
+  const source = typeof extra.eventSource === 'string' ? extra.eventSource : SOURCE;
+  const generation = typeof extra.resubmission === 'number' ? extra.resubmission : 0;
   return {
     status: {
       phase,
       route,
       eventId,
+      eventSource: source,
       attempt,
       maxAttempts: 2,
-      containerGroup: instanceIdFor(route, eventId, attempt),
+      containerGroup: instanceIdFor(route, idOf(eventId, source), attempt, generation),
       polls: 1,
       deadline: '2026-01-01T00:00:00Z',
       ...extra,
@@ -63,7 +69,10 @@ beforeAll(async () => {
   engine.registerFromRegistry(registry);
   await engine.start();
   const start = (route: string, eventId: string, attempt: number, input: FakeJobInput): Promise<unknown> => {
-    const id = engine.startNew('fakeJob', { instanceId: instanceIdFor(route, eventId, attempt), input });
+    const source = input.status.eventSource as string;
+    const generation = (input.status.resubmission as number | undefined) ?? 0;
+    const instanceId = instanceIdFor(route, idOf(eventId, source), attempt, generation);
+    const id = engine.startNew('fakeJob', { instanceId, input });
     return input.hold ? engine.waitForInstance(id, { statuses: ['Running'] }) : engine.waitForInstance(id);
   };
   await start(
@@ -80,6 +89,15 @@ beforeAll(async () => {
   );
   await start('e2e-fan-a', 'ev-2', 1, { ...status('e2e-fan-a', 'ev-2', 1, 'Watching'), hold: true });
   await start('e2e-fan-b', 'ev-2', 1, status('e2e-fan-b', 'ev-2', 1, 'Succeeded', { exitCode: 0 }));
+  // The same id from two sources (two events), and a resubmission of the second.
+  await start('e2e-fail', 'ev-3', 1, status('e2e-fail', 'ev-3', 1, 'Succeeded', { eventSource: '/one' }));
+  await start('e2e-fail', 'ev-3', 1, status('e2e-fail', 'ev-3', 1, 'DeadLettered', { eventSource: '/two' }));
+  await start(
+    'e2e-fail',
+    'ev-3',
+    1,
+    status('e2e-fail', 'ev-3', 1, 'Succeeded', { eventSource: '/two', resubmission: 1 }),
+  );
 });
 
 afterAll(async () => {
@@ -92,10 +110,11 @@ function context(): InvocationContext {
   });
 }
 
-async function get(eventId: string): Promise<{ status?: number; body: unknown }> {
+async function get(eventId: string, source?: string): Promise<{ status?: number; body: unknown }> {
+  const query = source !== undefined ? `?source=${encodeURIComponent(source)}` : '';
   const request = new HttpRequest({
     method: 'GET',
-    url: `http://localhost/api/events/${eventId}`,
+    url: `http://localhost/api/events/${eventId}${query}`,
     params: { eventId },
   });
   const response = await eventStatus(request, context());
@@ -108,15 +127,19 @@ describe('GET /api/events/{eventId}', () => {
     expect(code).toBe(200);
     expect(body).toEqual({
       eventId: 'ev-1',
+      source: SOURCE,
       jobs: [
         expect.objectContaining({
-          instanceId: instanceIdFor('e2e-fail', 'ev-1', 1),
+          instanceId: instanceIdFor('e2e-fail', idOf('ev-1'), 1),
+          eventId: 'ev-1',
+          eventSource: SOURCE,
+          resubmission: 0,
           route: 'e2e-fail',
           attempt: 1,
           phase: 'Requeued',
           runtimeStatus: 'Completed',
           exitCode: 3,
-          containerGroup: instanceIdFor('e2e-fail', 'ev-1', 1),
+          containerGroup: instanceIdFor('e2e-fail', idOf('ev-1'), 1),
           reason: 'JobFailed: exit 3',
           createdTime: expect.stringMatching(/^\d{4}-/) as string,
           lastUpdatedTime: expect.stringMatching(/^\d{4}-/) as string,
@@ -136,6 +159,35 @@ describe('GET /api/events/{eventId}', () => {
     expect(jobs.map((j) => [j.route, j.phase, j.runtimeStatus, j.exitCode])).toEqual([
       ['e2e-fan-a', 'Watching', 'Running', null],
       ['e2e-fan-b', 'Succeeded', 'Completed', 0],
+    ]);
+  });
+
+  it('asks by source and id; by id alone only when one source used it (409 naming the sources otherwise)', async () => {
+    const bySource = await get('ev-1', SOURCE);
+    expect(bySource.status).toBe(200);
+    expect((bySource.body as { jobs: unknown[] }).jobs).toHaveLength(2);
+    expect((await get('ev-1', '/elsewhere')).status).toBe(404);
+
+    expect(await get('ev-3')).toEqual({
+      status: 409,
+      body: {
+        error: "event id 'ev-3' was used by 2 sources; ask with ?source=<source>",
+        eventId: 'ev-3',
+        sources: ['/one', '/two'],
+      },
+    });
+    const one = await get('ev-3', '/one');
+    expect((one.body as { jobs: Array<{ phase: string }> }).jobs.map((j) => j.phase)).toEqual(['Succeeded']);
+    // The resubmitted generation is part of the event's history.
+    const two = await get('ev-3', '/two');
+    expect(
+      (two.body as { jobs: Array<{ phase: string; resubmission: number }> }).jobs.map((j) => [
+        j.resubmission,
+        j.phase,
+      ]),
+    ).toEqual([
+      [0, 'DeadLettered'],
+      [1, 'Succeeded'],
     ]);
   });
 

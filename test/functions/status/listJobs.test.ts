@@ -35,11 +35,12 @@ beforeAll(async () => {
   ];
   for (const [route, eventId, attempt, phase] of jobs) {
     const id = engine.startNew('fakeJob', {
-      instanceId: instanceIdFor(route, eventId, attempt),
+      instanceId: instanceIdFor(route, { source: '/s', id: eventId }, attempt),
       input: {
         phase,
         route,
         eventId,
+        eventSource: '/s',
         attempt,
         maxAttempts: 3,
         containerGroup: 'g',

@@ -34,7 +34,7 @@ afterEach(async () => {
 
 async function run(route: ResolvedRoute, script: JobScript, attempt = 1, pollsPerExecution = 20) {
   harness = await startDispatchJobHarness({ scriptFor: () => script });
-  const instanceId = instanceIdFor(route.name, EVENT.id, attempt);
+  const instanceId = instanceIdFor(route.name, EVENT, attempt);
   harness.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
     instanceId,
     input: inputFor(route, attempt, pollsPerExecution),
@@ -72,6 +72,7 @@ describe('dispatchJob orchestration', () => {
       phase: 'Succeeded',
       route: 'hello',
       eventId: 'evt-1',
+      eventSource: '/tests',
       attempt: 1,
       maxAttempts: 3,
       containerGroup: name,
@@ -114,7 +115,7 @@ describe('dispatchJob orchestration', () => {
     expect(h.queue.requeues).toEqual([
       {
         body: EVENT_JSON,
-        eventId: 'evt-1',
+        identity: { source: '/tests', id: 'evt-1' },
         route: 'hello',
         attempt: 3,
         lastError: 'JobFailed: container exited with code 2',
@@ -157,11 +158,10 @@ describe('dispatchJob orchestration', () => {
     const copy = h.queue.deadLetterCopies[0]!;
     expect(copy).toMatchObject({
       body: EVENT_JSON,
-      eventId: 'evt-1',
+      identity: { source: '/tests', id: 'evt-1' },
       route: 'hello',
       attempt: 3,
       reason: 'JobFailed',
-      messageId: 'evt-1:hello:3:dead-letter',
     });
     expect(copy.description).toContain(
       `route hello, attempt 3/3, container group ${name}: container exited with code 1; no attempts left (3/3)`,
@@ -265,10 +265,75 @@ describe('dispatchJob orchestration', () => {
       'westeurope',
       'northeurope',
     ]);
-    expect(h.provider.calls.filter((c) => c.op !== 'create').every((c) => c.location === 'northeurope')).toBe(
-      true,
-    );
+    // Elsewhere only the (idempotent) delete of a group a lost create response could have left.
+    expect(
+      h.provider.calls.filter((c) => c.op !== 'create' && c.location !== 'northeurope').map((c) => c.op),
+    ).toEqual(['delete']);
     expect(customStatus.target?.location).toBe('northeurope');
+  });
+
+  // Issue 11, finding 3: a create whose response ARM lost ran the job and leaked its group.
+  it('deletes the group a lost create response left behind before requeueing a create-failed attempt', async () => {
+    const lost = () => ({
+      error: new TransientProviderError('ARM 500 (response lost)', 'InternalServerError'),
+    });
+    const { h, name, settlement } = await run(route, {
+      runMs: 3_600_000,
+      createErrors: [{ ...lost(), processed: true }, lost(), lost(), lost()],
+    });
+    expect(h.provider.count('create')).toBe(4);
+    expect(settlement).toMatchObject({ outcome: 'Requeued' });
+    expect(h.queue.requeues[0]!.lastError).toMatch(
+      /^CreateFailed: could not create the job on any of 1 target/,
+    );
+    // One run (ARM processed the first PUT), and its group is gone before the copy for attempt 2 is sent.
+    expect(h.provider.runs.get(name)).toBe(1);
+    expect(h.provider.liveGroups()).toEqual([]);
+    const deletedAt = h.provider.calls.find((c) => c.op === 'delete')!.atMs;
+    expect(h.queue.requeues[0]!.scheduledEnqueueTime.getTime()).toBeGreaterThanOrEqual(deletedAt);
+  });
+
+  it('deletes the group on a target it failed over from, and watches the job on the one it created it on', async () => {
+    const r = testRoute({
+      name: 'fallback',
+      target: { location: 'westeurope', fallbacks: [{ location: 'northeurope' }] },
+    });
+    const lost = (processed = false) => ({
+      error: new TransientProviderError('ARM 500', 'InternalServerError'),
+      location: 'westeurope',
+      processed,
+    });
+    const { h, name, settlement } = await run(r, {
+      runMs: 1_000,
+      createErrors: [lost(true), lost(), lost(), lost()],
+    });
+    expect(settlement.outcome).toBe('Succeeded');
+    const deletes = h.provider.calls.filter((c) => c.op === 'delete').map((c) => c.location);
+    expect(deletes).toEqual(['westeurope', 'northeurope']);
+    expect(h.provider.liveGroups()).toEqual([]);
+    // The westeurope group was deleted before the first poll of the northeurope job.
+    const firstPoll = h.provider.calls.find((c) => c.op === 'status')!;
+    expect(firstPoll.location).toBe('northeurope');
+    expect(h.provider.calls.find((c) => c.op === 'delete')!.atMs).toBeLessThanOrEqual(firstPoll.atMs);
+    // ARM did start the westeurope group; failing over cannot undo that, deleting it at once stops it early.
+    expect(h.provider.runs.get(name)).toBe(2);
+  });
+
+  it('dead-letters an event too big for an environment variable as InvalidEvent, without creating anything', async () => {
+    harness = await startDispatchJobHarness({ scriptFor: () => ({ runMs: 1_000 }) });
+    const big = JSON.stringify({ specversion: '1.0', ...EVENT, data: 'x'.repeat(140 * 1024) });
+    const instanceId = instanceIdFor(route.name, EVENT, 1);
+    harness.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
+      instanceId,
+      input: { ...inputFor(route), eventJson: big },
+    });
+    await harness.engine.runUntilIdle();
+    const status = await harness.engine.waitForInstance(instanceId);
+    expect(status.output).toMatchObject({ outcome: 'DeadLettered', reason: 'InvalidEvent' });
+    expect(harness.queue.deadLetterCopies[0]!.description).toMatch(
+      /more than the 131056 bytes one environment variable can hold; route hello delivers it as DISPATCH_EVENT: set job.eventDelivery to "file"/,
+    );
+    expect(harness.provider.runs.size).toBe(0);
   });
 
   it('requeues (CapacityExhausted) when every target is out of capacity', async () => {
@@ -306,7 +371,7 @@ describe('dispatchJob orchestration', () => {
 
   it('shows where the job is in customStatus while it runs', async () => {
     harness = await startDispatchJobHarness({ scriptFor: () => ({ runMs: 600_000 }) });
-    const instanceId = instanceIdFor(route.name, EVENT.id, 1);
+    const instanceId = instanceIdFor(route.name, EVENT, 1);
     harness.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input: inputFor(route) });
     await harness.clock.advance(60_000);
     const status = await harness.client.getStatus(instanceId);

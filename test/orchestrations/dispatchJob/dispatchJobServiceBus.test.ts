@@ -1,4 +1,5 @@
 import { ServiceBusClient } from '@azure/service-bus';
+import { testSigner } from '../../support/testSigner';
 import {
   startServiceBusEmulator,
   type RunningServiceBusEmulator,
@@ -53,7 +54,7 @@ async function runOnce(
   maxAttempts: number,
 ): Promise<DispatchJobSettlement> {
   const route = testRoute({ name: 'hello', policy: { maxAttempts } });
-  const instanceId = instanceIdFor('hello', EVENT.id, attempt);
+  const instanceId = instanceIdFor('hello', EVENT, attempt);
   h.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
     instanceId,
     input: { route, event: EVENT, eventJson: EVENT_JSON, attempt, pollsPerExecution: 20 },
@@ -81,6 +82,7 @@ describe('dispatchJob settlement over Service Bus', () => {
     queue = new ServiceBusEventQueue({
       connection: { connectionString: emulator.connectionString },
       queueName: 'dispatch',
+      signer: testSigner,
     });
     harness = await startDispatchJobHarness({
       scriptFor: () => ({ runMs: 1_000, exitCode: 7 }),
@@ -90,12 +92,17 @@ describe('dispatchJob settlement over Service Bus', () => {
     expect(settlement.outcome).toBe('Requeued');
     const [copy, ...rest] = await receiveAll();
     expect(rest).toEqual([]);
-    expect(copy!.messageId).toBe('evt-sb:hello:2');
+    expect(copy!.messageId).toBe(testSigner.messageId('requeue', EVENT, ['hello', 2, 0]));
     expect(Buffer.from(copy!.body as Buffer).toString('utf8')).toBe(EVENT_JSON);
     expect(copy!.applicationProperties).toMatchObject({
       [DispatchProperty.route]: 'hello',
       [DispatchProperty.attempt]: 2,
       [DispatchProperty.lastError]: 'JobFailed: container exited with code 7',
+    });
+    // The copy the trigger will receive verifies for the event's identity.
+    expect(testSigner.read(EVENT, copy!.applicationProperties!)).toMatchObject({
+      kind: 'signed',
+      marks: { route: 'hello', attempt: 2 },
     });
     expect(copy!.scheduledEnqueueTimeUtc?.toISOString()).toBe(settlement.scheduledEnqueueTime);
   });
@@ -104,6 +111,7 @@ describe('dispatchJob settlement over Service Bus', () => {
     queue = new ServiceBusEventQueue({
       connection: { connectionString: emulator.connectionString },
       queueName: 'dispatch',
+      signer: testSigner,
     });
     harness = await startDispatchJobHarness({
       scriptFor: () => ({ runMs: 1_000, exitCode: 7, output: 'boom' }),
@@ -111,7 +119,7 @@ describe('dispatchJob settlement over Service Bus', () => {
     });
     await runOnce(harness, 2, 2);
     const [copy] = await receiveAll();
-    expect(copy!.messageId).toBe('evt-sb:hello:2:dead-letter');
+    expect(copy!.messageId).toBe(testSigner.messageId('dead-letter', EVENT, ['hello', 2, 0]));
     expect(copy!.applicationProperties?.[DispatchProperty.deadLetterReason]).toBe('JobFailed');
     expect(copy!.applicationProperties?.[DispatchProperty.deadLetterDescription]).toMatch(
       /^route hello, attempt 2\/2, container group hello-[0-9a-f]{16}-a2: container exited with code 7; no attempts left \(2\/2\)\nLog tail:\nboom$/,
@@ -158,7 +166,7 @@ describe('dispatchJob lifecycle events', () => {
     expect(published).toEqual([]);
     expect(harness.log).toContain('result for event evt-sb not published: topic unavailable');
     harness.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
-      instanceId: instanceIdFor('hello', EVENT.id, 3),
+      instanceId: instanceIdFor('hello', EVENT, 3),
       input: {
         route: testRoute({ name: 'hello' }),
         event: EVENT,
@@ -171,12 +179,13 @@ describe('dispatchJob lifecycle events', () => {
     expect(published).toEqual([
       {
         eventId: 'evt-sb',
+        eventSource: EVENT.source,
         route: 'hello',
         attempt: 3,
         outcome: 'DeadLettered',
         exitCode: 7,
         reason: 'JobFailed',
-        instanceId: instanceIdFor('hello', EVENT.id, 3),
+        instanceId: instanceIdFor('hello', EVENT, 3),
         time: expect.any(String) as unknown,
       },
     ]);

@@ -1,5 +1,9 @@
 import { ConfigError } from '../../../shared/errors/dispatchErrors';
 import { loadSettings } from '../../../shared/config/loadSettings';
+import { TEST_SIGNING_KEY } from '../../support/testSigner';
+
+const KEY_ISSUE =
+  'DISPATCH_SIGNING_KEY: required, expected base64 of at least 32 random bytes (in Azure a Key Vault reference; `dispatcher dev` generates one)';
 
 const local = {
   FUNCTIONS_WORKER_RUNTIME: 'node',
@@ -8,6 +12,7 @@ const local = {
     'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;',
   DISPATCH_RESULTS_TOPIC: '',
   KEY_VAULT_URI: '',
+  DISPATCH_SIGNING_KEY: TEST_SIGNING_KEY,
 };
 
 function issues(env: Record<string, string | undefined>): string[] {
@@ -39,6 +44,26 @@ describe('loadSettings', () => {
     expect(settings.resultsTopic).toBeUndefined();
     expect(settings.keyVaultUri).toBeUndefined();
     expect(settings.appSettings.DURABLE_TASK_HUB).toBe('dispatcherlocal');
+    expect(settings.signingKeys.current).toEqual(Buffer.from(TEST_SIGNING_KEY, 'base64'));
+    expect(settings.signingKeys.previous).toBeUndefined();
+  });
+
+  it('reads the signing keys, a previous one during a rotation, and keeps them out of the app settings routes read', () => {
+    const previous = Buffer.alloc(48, 1).toString('base64');
+    const settings = loadSettings({ ...local, DISPATCH_SIGNING_KEY_PREVIOUS: previous });
+    expect(settings.signingKeys.previous).toEqual(Buffer.from(previous, 'base64'));
+    expect(settings.appSettings).not.toHaveProperty('DISPATCH_SIGNING_KEY');
+    expect(settings.appSettings).not.toHaveProperty('DISPATCH_SIGNING_KEY_PREVIOUS');
+    expect(issues({ ...local, DISPATCH_SIGNING_KEY: '' })).toEqual([KEY_ISSUE]);
+    expect(issues({ ...local, DISPATCH_SIGNING_KEY_PREVIOUS: 'c2hvcnQ=' })).toEqual([
+      'DISPATCH_SIGNING_KEY_PREVIOUS: expected at least 32 bytes of key material, got 5',
+    ]);
+    expect(
+      issues({
+        ...local,
+        DISPATCH_SIGNING_KEY: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/k/)',
+      }),
+    ).toEqual([expect.stringMatching(/^DISPATCH_SIGNING_KEY: the Key Vault reference was not resolved/)]);
   });
 
   it('reads the identity-based Azure shape', () => {
@@ -55,6 +80,7 @@ describe('loadSettings', () => {
       DISPATCH_SETTLEMENT_MODE: 'sdk',
       DISPATCH_POLLS_PER_EXECUTION: '50',
       KEY_VAULT_URI: 'https://kv.vault.azure.net',
+      DISPATCH_SIGNING_KEY: TEST_SIGNING_KEY,
       DISPATCH_JOB_IDENTITY_ID:
         '/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/jobs',
     });
@@ -103,6 +129,7 @@ describe('loadSettings', () => {
       'ARM_CREDENTIAL: expected "default" or "emulator", got "secret"',
       'AZURE_CLIENT_ID: expected a client id (GUID), got "me"',
       'KEY_VAULT_URI: expected an https vault URI such as https://myvault.vault.azure.net, got "kv"',
+      KEY_ISSUE,
     ]);
   });
 
@@ -118,6 +145,7 @@ describe('loadSettings', () => {
       'DISPATCH_DEFAULT_RESOURCE_GROUP: required when running in Azure',
       'DISPATCH_DEFAULT_LOCATION: required when running in Azure',
       'AZURE_CLIENT_ID: required when running in Azure',
+      KEY_ISSUE,
     ]);
   });
 
