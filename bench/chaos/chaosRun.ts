@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
+import Long from 'long';
 import { killPersistedContainers } from '../../devhost/aci/startAciEmulator';
 import { freePort } from '../../devhost/dev/freePort';
 import { containerGroupNameFor } from '../../shared/naming/containerGroupName';
@@ -162,6 +163,19 @@ export class ChaosRun {
       await sender.close();
     }
     return accepted;
+  }
+
+  /** Whether the dispatch queue holds no message (active or scheduled): nothing more can settle. */
+  async dispatchQueueEmpty(): Promise<boolean> {
+    if (!this.client) return true;
+    const receiver = this.client.createReceiver('dispatch');
+    try {
+      return (await receiver.peekMessages(1, { fromSequenceNumber: Long.fromNumber(0) })).length === 0;
+    } catch {
+      return false;
+    } finally {
+      await receiver.close().catch(() => undefined);
+    }
   }
 
   expect(source: string, id: string): void {
