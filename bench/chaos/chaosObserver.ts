@@ -52,13 +52,7 @@ export interface DeadLetter {
   propertyChars: number;
 }
 
-/**
- * The body's bytes as they are on the wire: the SDK's `body` is JSON-parsed when the bytes happen to be JSON, so
- * the raw AMQP data section is read when there is one.
- */
 function bodyBytes(message: ServiceBusReceivedMessage): Buffer {
-  const raw = message._rawAmqpMessage as { bodyType?: string; body?: unknown };
-  if (raw.bodyType === 'data' && raw.body instanceof Uint8Array) return Buffer.from(raw.body);
   const body: unknown = message.body;
   if (Buffer.isBuffer(body)) return body;
   if (body instanceof Uint8Array) return Buffer.from(body);
@@ -101,8 +95,13 @@ export class ChaosObserver {
       retryOptions: { maxRetries: 2, timeoutInMs: 10_000 },
     });
     this.client = client;
-    const results = client.createReceiver('results', 'observer');
-    const dlq = client.createReceiver('dispatch', { subQueueType: 'deadLetter' });
+    // Bytes as sent: the SDK otherwise JSON-parses bodies that happen to be JSON (and a 5,000-level one cannot
+    // be serialised back).
+    const results = client.createReceiver('results', 'observer', { skipParsingBodyAsJson: true });
+    const dlq = client.createReceiver('dispatch', {
+      subQueueType: 'deadLetter',
+      skipParsingBodyAsJson: true,
+    });
     this.receivers = [results, dlq];
     const ignoreErrors = { processError: () => Promise.resolve() };
     results.subscribe(
