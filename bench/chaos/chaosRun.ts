@@ -6,7 +6,7 @@ import Long from 'long';
 import { killPersistedContainers } from '../../devhost/aci/startAciEmulator';
 import { freePort } from '../../devhost/dev/freePort';
 import { containerGroupNameFor } from '../../shared/naming/containerGroupName';
-import { ChaosObserver, dispatcherReasons } from './chaosObserver';
+import { ChaosObserver, dispatcherReasons, type Settlement } from './chaosObserver';
 import { readRuns, recordRoute, recordType, writeChaosRoutes, type RunsSummary } from './chaosRoutes';
 import { ChaosStack, waitUntil } from './chaosStack';
 import { listContainerGroups } from './leakedGroups';
@@ -24,11 +24,13 @@ export interface ScenarioResult {
   requeued: number;
   deadLettered: Record<string, number>;
   lost: number;
-  /**
-   * Job runs beyond one per attempt: a group that ran more than once, plus a group that ran although its attempt
-   * settled without an exit code (create-failed), since the next attempt then runs the job again.
-   */
+  /** Job runs beyond one per attempt: runs of a container group (one per event, route, attempt) after its first. */
   extraRuns: number;
+  /**
+   * Jobs that ran although the dispatcher settled their attempt without an exit code (create-failed after a lost
+   * response, a timeout that never saw the job end): the next attempt runs the job again.
+   */
+  unseenRuns: number;
   /** Undefined when ARM could not be listed at the end (the ACI emulator was gone). */
   leakedGroups?: number;
   crashes: number;
@@ -277,7 +279,7 @@ export class ChaosRun {
       details.push(`lost: ${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', ...' : ''}`);
     if (unaccounted.length > 0)
       details.push(
-        `ran although its attempt settled as never having had a job: ${unaccounted.slice(0, 5).join(', ')}`,
+        `ran although its attempt settled without an exit code: ${unaccounted.slice(0, 5).join(', ')}`,
       );
     if (runs.extraRuns > 0)
       details.push(`ran more than once per attempt: ${runs.groupsRunMoreThanOnce.slice(0, 5).join(', ')}`);
@@ -300,7 +302,8 @@ export class ChaosRun {
       requeued: [...this.observer.settlements.values()].filter((s) => s.outcome === 'Requeued').length,
       deadLettered: byReason,
       lost: lost.length,
-      extraRuns: runs.extraRuns + unaccounted.length,
+      extraRuns: runs.extraRuns,
+      unseenRuns: unaccounted.length,
       ...(leaked ? { leakedGroups: leaked.length } : {}),
       crashes: this.stack.crashes.length,
       deadLettersWithoutDispatcherReason: foreign,
@@ -321,14 +324,17 @@ export class ChaosRun {
    * requeued or dead-lettered believing nothing ran): the next attempt runs the job again, one run too many.
    */
   private runsOfAttemptsWithoutJob(runs: RunsSummary): string[] {
-    const settledByGroup = new Map<string, { exitCode?: number }>();
+    const settledByGroup = new Map<string, Settlement>();
     for (const s of this.observer.settlements.values())
       if (s.instanceId !== undefined) settledByGroup.set(containerGroupNameFor(s.instanceId), s);
     const groups = new Set(runs.runs.map((r) => r.group));
-    return [...groups].filter((g) => {
-      const settled = settledByGroup.get(g);
-      return settled !== undefined && settled.exitCode === undefined;
-    });
+    const unseen: string[] = [];
+    for (const group of groups) {
+      const settled = settledByGroup.get(group);
+      if (settled !== undefined && settled.exitCode === undefined)
+        unseen.push(`${group} (${settled.outcome}: ${(settled.reason ?? '').slice(0, 60)})`);
+    }
+    return unseen;
   }
 
   /** The expected event keys that recordRoute's job ran for (any attempt). */

@@ -105,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
     (r) =>
       r.lost +
         r.extraRuns +
+        r.unseenRuns +
         (r.leakedGroups ?? 1) +
         r.crashes +
         r.deadLettersWithoutDispatcherReason +

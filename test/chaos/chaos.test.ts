@@ -13,7 +13,13 @@ import { scenarios, shortSizes, type ScenarioName } from '../../bench/chaos/scen
 const repoRoot = join(__dirname, '..', '..');
 
 type Target =
-  'lost' | 'extraRuns' | 'leakedGroups' | 'crashes' | 'deadLettersWithoutDispatcherReason' | 'findings';
+  | 'lost'
+  | 'extraRuns'
+  | 'unseenRuns'
+  | 'leakedGroups'
+  | 'crashes'
+  | 'deadLettersWithoutDispatcherReason'
+  | 'findings';
 
 /** Known misses per scenario: target -> why. Empty when the product meets every target. */
 const knownMisses: Record<ScenarioName, Partial<Record<Target, string>>> = {
@@ -33,6 +39,7 @@ function measured(result: ScenarioResult, target: Target): number {
 const targets: Target[] = [
   'lost',
   'extraRuns',
+  'unseenRuns',
   'leakedGroups',
   'crashes',
   'deadLettersWithoutDispatcherReason',
