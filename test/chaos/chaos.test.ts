@@ -6,9 +6,10 @@ import { scenarios, shortSizes, type ScenarioName } from '../../bench/chaos/scen
 /**
  * The short version of every `npm run chaos` scenario (bench/chaos/), against `node bin/dispatcher.js dev` in a
  * process group of its own, driven only from outside. Each asserts the targets: 0 lost, 0 job runs beyond one
- * per attempt, 0 leaked groups, 0 stack crashes, every dead letter with a dispatcher reason, no other finding.
- * A target the product does not meet yet is listed in `knownMisses` with the issue that fixes it: the test
- * then checks that the miss is still the one described (so a fix shows up as a failing test to update).
+ * per attempt, 0 reruns of jobs whose attempt settled without seeing them end, 0 leaked groups, 0 stack crashes,
+ * every dead letter with a dispatcher reason, and no other finding. A target the product does not meet yet is
+ * listed below with the reason; it is then reported, not asserted (these misses are probabilistic under faults
+ * and kills, so "still missed" cannot be asserted either). Remove an entry once the product meets it.
  */
 const repoRoot = join(__dirname, '..', '..');
 
@@ -21,7 +22,7 @@ type Target =
   | 'deadLettersWithoutDispatcherReason'
   | 'findings';
 
-/** Known misses per scenario: target -> why. Empty when the product meets every target. */
+/** Known misses per scenario: target -> why (see bench/results.md, "Chaos"). */
 const knownMisses: Record<ScenarioName, Partial<Record<Target, string>>> = {
   crash: {},
   faults: {},
@@ -29,6 +30,9 @@ const knownMisses: Record<ScenarioName, Partial<Record<Target, string>>> = {
   duplicates: {},
   fuzz: {},
 };
+
+/** Findings that are known misses, by pattern -> why; every other finding fails the test. */
+const knownFindings: Array<[RegExp, string]> = [];
 
 function measured(result: ScenarioResult, target: Target): number {
   if (target === 'findings') return result.findings.length;
@@ -76,16 +80,13 @@ describe.each(Object.keys(scenarios) as ScenarioName[])('chaos, short: %s', (nam
     if (!result) throw error instanceof Error ? error : new Error(String(error));
     const report = `${JSON.stringify(result, null, 2)}\n${log.join('\n')}`;
     expect(result.sent).toBeGreaterThan(0);
+    const unknownFindings = result.findings.filter(
+      (f) => !knownFindings.some(([pattern]) => pattern.test(f)),
+    );
     for (const target of targets) {
-      const value = measured(result, target);
-      const known = knownMisses[name][target];
-      if (known === undefined) {
-        if (value !== 0) throw new Error(`${name}: ${target} = ${value}, target 0\n${report}`);
-      } else if (value === 0) {
-        throw new Error(
-          `${name}: ${target} is met now (was a known miss: ${known}); remove it from knownMisses`,
-        );
-      }
+      const value = target === 'findings' ? unknownFindings.length : measured(result, target);
+      if (value !== 0 && knownMisses[name][target] === undefined)
+        throw new Error(`${name}: ${target} = ${value}, target 0\n${report}`);
     }
     // The scenario really ran jobs.
     expect(result.succeeded).toBeGreaterThan(0);
