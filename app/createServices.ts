@@ -13,6 +13,9 @@ import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
 import { ServiceBusEventQueue } from '../adapters/serviceBus/serviceBusEventQueue';
 import { ServiceBusResultPublisher } from '../adapters/serviceBus/serviceBusResultPublisher';
 import { AciJobProvider } from '../adapters/aci/aciJobProvider';
+import type { BlobStore } from '../adapters/blob/blobStore';
+import type { EventLedger } from '../adapters/ledger/eventLedger';
+import { createStorageAdapters } from '../adapters/storage/createStorageAdapters';
 import type { AdapterLogger } from '../adapters/adapterLogger';
 import { DispatchSigner } from '../shared/signing/dispatchSigner';
 import { SecretEnvResolver, type SecretResolver } from '../adapters/keyVault/secretEnvResolver';
@@ -27,6 +30,10 @@ export interface Services {
   jobProvider: JobProvider;
   eventQueue: EventQueue;
   secretResolver: SecretResolver;
+  /** Job logs (and later large events and outputs). */
+  blobStore: BlobStore;
+  /** What happened to every event the trigger saw. */
+  ledger: EventLedger;
   /** Present when DISPATCH_RESULTS_TOPIC is set. */
   resultPublisher?: ResultPublisher;
   logger: AdapterLogger;
@@ -68,6 +75,14 @@ export function createServices(
       appSettings: settings.appSettings,
     });
 
+  // Clients only: no connection is made until first use.
+  const storage =
+    overrides.blobStore && overrides.ledger
+      ? { blobStore: overrides.blobStore, ledger: overrides.ledger }
+      : createStorageAdapters(settings.storage, credential);
+  const blobStore = overrides.blobStore ?? storage.blobStore;
+  const ledger = overrides.ledger ?? storage.ledger;
+
   // One AMQP connection for the queue sender and the results sender, created only if one of them is needed.
   let serviceBusClient: ServiceBusClient | undefined;
   const sharedClient = (): ServiceBusClient =>
@@ -93,6 +108,8 @@ export function createServices(
     jobProvider,
     eventQueue,
     secretResolver,
+    blobStore,
+    ledger,
     ...(resultPublisher ? { resultPublisher } : {}),
     logger,
     async close() {

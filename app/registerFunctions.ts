@@ -1,5 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import type { JobProvider } from '../adapters/aci/jobProvider';
+import type { BlobStore } from '../adapters/blob/blobStore';
+import type { EventLedger } from '../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
@@ -18,6 +20,13 @@ export interface AppPorts {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /**
+   * Where whole job logs are archived (container: settings.storage.jobLogsContainer). Always there in the app
+   * (createServices); tests that look at neither logs nor the ledger may leave these two out.
+   */
+  blobStore?: BlobStore;
+  /** What happened to every event the trigger saw. */
+  ledger?: EventLedger;
 }
 
 export interface AppDependencies {
@@ -31,7 +40,12 @@ export interface AppDependencies {
  * Called once by the entry, and by tests and the bench with their own ports.
  */
 export function registerFunctions({ settings, routes, ports }: AppDependencies): void {
-  registerDispatchEvent({ settings, routes, eventQueue: ports.eventQueue });
+  registerDispatchEvent({
+    settings,
+    routes,
+    eventQueue: ports.eventQueue,
+    ...(ports.ledger ? { ledger: ports.ledger } : {}),
+  });
   registerDispatchJob((context: InvocationContext) =>
     // Cheap: each invocation gets activities that log to its own context.
     createDispatchJobActivities({
@@ -39,10 +53,17 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       eventQueue: ports.eventQueue,
       ...(ports.secretResolver ? { secretResolver: ports.secretResolver } : {}),
       ...(ports.resultPublisher ? { resultPublisher: ports.resultPublisher } : {}),
+      ...(ports.blobStore
+        ? { jobLogs: { blobStore: ports.blobStore, container: settings.storage.jobLogsContainer } }
+        : {}),
+      ...(ports.ledger ? { ledger: ports.ledger } : {}),
       log: (message) => context.log(message),
     }),
   );
-  registerEventStatus(routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })));
+  registerEventStatus(
+    routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts })),
+    ports.ledger,
+  );
   registerListJobs();
   registerHealth();
 }

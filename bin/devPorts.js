@@ -10,6 +10,8 @@ function devPorts(args) {
     { flag: '--port', what: 'HTTP (Functions host)', port: 7071 },
     { flag: '--servicebus-port', what: 'AMQP (Service Bus emulator)', port: 5672 },
     { flag: '--aci-port', what: 'HTTPS (ACI emulator)', port: 0 },
+    { flag: '--blob-port', what: 'Blob (Azurite)', port: 0 },
+    { flag: '--table-port', what: 'Table (Azurite)', port: 0 },
   ];
   for (let i = 0; i < args.length; i++) {
     const [name, inline] = args[i].split('=', 2);

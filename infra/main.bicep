@@ -175,6 +175,10 @@ param functionMaximumInstanceCount int = 40
 @description('Optional. Flex Consumption instance memory in MB.')
 param functionInstanceMemoryMB int = 2048
 
+@minValue(1)
+@maxValue(36500)
+@description('Optional. DISPATCH_JOB_LOGS_RETENTION_DAYS: days an archived job log is kept (lifecycle rule).')
+param jobLogsRetentionDays int = 30
 @allowed([
   '20'
   '22'
@@ -261,6 +265,15 @@ module storage 'app/storage.bicep' = {
   }
 }
 
+module dispatchStorage 'app/dispatchStorage.bicep' = {
+  name: 'dispatchStorage'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    jobLogsRetentionDays: jobLogsRetentionDays
+  }
+}
+
 module serviceBus 'app/serviceBus.bicep' = {
   name: 'serviceBus'
   scope: rg
@@ -283,6 +296,11 @@ module serviceBus 'app/serviceBus.bicep' = {
     logAnalyticsWorkspaceResourceId: monitoring.outputs.logAnalyticsWorkspaceResourceId
   }
 }
+
+// The secret behind DISPATCH_SIGNING_KEY (signs the dispatcher's own queue copies). Not a resource here: a
+// deployment would set it every time (and a generated value would rotate the key on every `azd provision`,
+// invalidating every copy still scheduled); the postprovision hook creates it only when it is missing.
+var signingKeySecretName = 'dispatch-signing-key'
 
 module keyVault 'app/keyVault.bicep' = {
   name: 'keyVault'
@@ -396,6 +414,13 @@ var baseAppSettings = {
   ARM_CREDENTIAL: 'default'
   AZURE_CLIENT_ID: appIdentity.outputs.clientId
   KEY_VAULT_URI: keyVault.outputs.uri
+  DispatchStorage__blobServiceUri: dispatchStorage.outputs.blobServiceUri
+  DispatchStorage__tableServiceUri: dispatchStorage.outputs.tableServiceUri
+  DISPATCH_JOB_LOGS_CONTAINER: dispatchStorage.outputs.jobLogsContainerName
+  DISPATCH_JOB_LOGS_RETENTION_DAYS: string(jobLogsRetentionDays)
+  DISPATCH_LEDGER_TABLE: dispatchStorage.outputs.ledgerTableName
+  // Created once by the postprovision hook (infra/scripts/ensureSigningKey.sh), never by a deployment.
+  DISPATCH_SIGNING_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${signingKeySecretName})'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${appIdentity.outputs.clientId}'
 }
@@ -475,6 +500,7 @@ output DURABLE_TASK_HUB string = durableTaskHubName
 output DURABLE_BACKEND string = durableBackend
 output DURABLE_TASK_SCHEDULER_ENDPOINT string = useScheduler ? scheduler!.outputs.endpoint : ''
 output KEY_VAULT_NAME string = keyVault.outputs.name
+output DISPATCH_SIGNING_KEY_SECRET_NAME string = signingKeySecretName
 output KEY_VAULT_URI string = keyVault.outputs.uri
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output LOG_ANALYTICS_WORKSPACE_ID string = monitoring.outputs.logAnalyticsWorkspaceResourceId

@@ -126,8 +126,8 @@ export class AciJobProvider implements JobProvider {
     return mapContainerGroupStatus(group);
   }
 
-  async logs(name: string, target: JobTarget, tailLines: number): Promise<string> {
-    if (!Number.isInteger(tailLines) || tailLines < 1) {
+  async logs(name: string, target: JobTarget, tailLines?: number): Promise<string> {
+    if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 1)) {
       throw new PermanentProviderError(
         `logs of ${name}: tailLines must be a positive integer, got ${tailLines}`,
         'InvalidArgument',
@@ -138,7 +138,7 @@ export class AciJobProvider implements JobProvider {
         target.resourceGroup,
         name,
         jobContainerName,
-        { tail: tailLines },
+        tailLines !== undefined ? { tail: tailLines } : {},
       );
       return result.content ?? '';
     } catch (err) {

@@ -65,8 +65,8 @@ export interface JobProvider {
   /** Creates (or reuses) the job in `target`; throws TransientProviderError / CapacityProviderError / PermanentProviderError. */
   create(spec: JobSpec, target: JobTarget): Promise<CreatedJob>;
   status(name: string, target: JobTarget): Promise<JobStatus>;
-  /** Last `tailLines` lines of the job's output (empty string when none). */
-  logs(name: string, target: JobTarget, tailLines: number): Promise<string>;
+  /** Last `tailLines` lines of the job's output, or all the provider keeps when omitted ('' when none). */
+  logs(name: string, target: JobTarget, tailLines?: number): Promise<string>;
   /** Stops a running job; no error when already stopped or gone. */
   stop(name: string, target: JobTarget): Promise<void>;
   /** Deletes the job; no error when already gone. */

@@ -23,6 +23,8 @@ export interface JobSettledResult {
   instanceId?: string;
   /** For `Requeued`: when the next attempt's copy becomes visible on the queue. ISO-8601. */
   nextAttemptAt?: string;
+  /** The attempt's archived full log (a plain blob URL, never a SAS). */
+  logUrl?: string;
   /** When it settled; default: the time of publishing. ISO-8601. */
   time?: string;
 }

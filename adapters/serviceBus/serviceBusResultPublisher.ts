@@ -53,6 +53,7 @@ export class ServiceBusResultPublisher implements ResultPublisher {
     if (result.resubmission !== undefined) data['resubmission'] = result.resubmission;
     if (result.instanceId !== undefined) data['instanceId'] = result.instanceId;
     if (result.nextAttemptAt !== undefined) data['nextAttemptAt'] = result.nextAttemptAt;
+    if (result.logUrl !== undefined) data['logUrl'] = result.logUrl;
     const event = {
       specversion: '1.0',
       id,

@@ -40,6 +40,8 @@ interface DevFlags {
   port: number;
   servicebusPort: number;
   aciPort: number;
+  blobPort: number;
+  tablePort: number;
   state?: string;
   routes: string;
   setting?: Record<string, string>;
@@ -65,6 +67,8 @@ export function registerDevCommand(program: Command): void {
       5672,
     )
     .option('--aci-port <port>', 'HTTPS port of the ACI (ARM) emulator', port, 0)
+    .option('--blob-port <port>', 'Blob port of Azurite (0 = any free port)', port, 0)
+    .option('--table-port <port>', 'Table port of Azurite (0 = any free port)', port, 0)
     .option('--state <dir>', 'persist Durable and emulator state there; a restart resumes in-flight work')
     .option('--routes <file>', 'routes file (DISPATCH_ROUTES_FILE)', './routes.json')
     .addOption(new Option('--settlement <mode>', 'DISPATCH_SETTLEMENT_MODE').choices(['classic', 'sdk']))
@@ -89,6 +93,8 @@ export function registerDevCommand(program: Command): void {
         httpPort: flags.port,
         serviceBusPort: flags.servicebusPort,
         aciPort: flags.aciPort,
+        blobPort: flags.blobPort,
+        tablePort: flags.tablePort,
         routesFile: flags.routes,
         logLevel: flags.logLevel,
         settings: {
@@ -105,6 +111,7 @@ export function registerDevCommand(program: Command): void {
       const busy = await describeBusyPorts([
         ...['--port', String(flags.port), '--servicebus-port', String(flags.servicebusPort)],
         ...['--aci-port', String(flags.aciPort)],
+        ...['--blob-port', String(flags.blobPort), '--table-port', String(flags.tablePort)],
       ]);
       if (busy) throw new Error(`cannot start.\n${busy}`);
       const stack = await startDevStack(options);
@@ -127,7 +134,7 @@ export function registerDevCommand(program: Command): void {
         watchParent(() => stop('parent process exited'));
       });
       process.stdout.write(
-        `Service Bus: ${stack.serviceBusConnectionString}\nHTTP: ${stack.httpBase}\nready\n${nextStepHint(stack, flags.routes)}\n`,
+        `Service Bus: ${stack.serviceBusConnectionString}\nBlob: ${stack.storageConnectionString}\nHTTP: ${stack.httpBase}\nready\n${nextStepHint(stack, flags.routes)}\n`,
       );
       const outcome = await Promise.race([stopped, stack.failed]);
       const failure = outcome instanceof Error ? outcome : undefined;

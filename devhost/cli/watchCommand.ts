@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { JobView } from '../../functions/status/jobStatus';
+import type { EventJobView } from '../../functions/status/eventView';
 import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 /** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
-export type WatchedJob = JobView;
+export type WatchedJob = EventJobView;
 
 const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
 
@@ -69,15 +69,25 @@ function positive(value: string): number {
   return n;
 }
 
+/** An event the trigger dead-lettered before any job ran (`GET /api/events/{id}` from the event ledger). */
+interface Rejection {
+  reason: string;
+  description: string;
+}
+
 async function fetchJobs(
   url: string,
   key: string | undefined,
-): Promise<{ status: number; jobs: WatchedJob[] }> {
+): Promise<{ status: number; jobs: WatchedJob[]; rejection?: Rejection }> {
   const response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {} });
   if (response.status === 404) return { status: 404, jobs: [] };
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { jobs?: WatchedJob[] };
-  return { status: response.status, jobs: body.jobs ?? [] };
+  const body = (await response.json()) as { jobs?: WatchedJob[]; state?: string; rejection?: Rejection };
+  return {
+    status: response.status,
+    jobs: body.jobs ?? [],
+    ...(body.state === 'Rejected' && body.rejection ? { rejection: body.rejection } : {}),
+  };
 }
 
 function isLocalUrl(base: string): boolean {
@@ -124,9 +134,11 @@ export function registerWatchCommand(program: Command): void {
       while (!stop) {
         let lines: string[];
         let jobs: WatchedJob[] = [];
+        let rejection: Rejection | undefined;
         try {
           const result = await fetchJobs(url, flags.key);
           jobs = result.jobs;
+          rejection = result.rejection;
           lines =
             result.status === 404
               ? [`waiting for event ${eventId ?? ''}...`]
@@ -143,8 +155,17 @@ export function registerWatchCommand(program: Command): void {
           lines.push(
             `${new Date().toISOString().slice(11, 19)}  ${eventId ? `event ${eventId}` : 'newest jobs'}  (Ctrl-C to stop)`,
           );
+        if (eventId && rejection) {
+          // No job will ever run: the trigger dead-lettered it.
+          draw([`event ${eventId} was rejected (${rejection.reason}): ${rejection.description}`]);
+          process.exitCode = 2;
+          return;
+        }
         draw(lines);
         if (isSettled(jobs)) {
+          // Each attempt's archived log (rows of GET /api/events/{id} carry it).
+          for (const job of jobs.filter((j) => j.logUrl))
+            process.stdout.write(`log ${job.route} a${job.attempt}: ${job.logUrl}\n`);
           process.exitCode = jobs.some((j) => j.phase === 'DeadLettered' || j.runtimeStatus !== 'Completed')
             ? 2
             : 0;

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const ready = {
     ready: true,
     serviceBusConnectionString: stack.serviceBusConnectionString,
+    storageConnectionString: stack.storageConnectionString,
     httpBase: stack.httpBase,
     armEndpoint: stack.armEndpoint,
   };

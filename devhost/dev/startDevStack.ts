@@ -17,6 +17,7 @@ import {
 } from '../servicebus/startServiceBusEmulator';
 import { devSigningKey } from './devSigningKey';
 import { freePort } from './freePort';
+import { startAzurite } from './startAzurite';
 import { superviseEmulator, type SupervisionEvents } from './superviseEmulator';
 import {
   emulatorProcessAvailable,
@@ -35,6 +36,9 @@ export interface DevStackOptions {
   serviceBusPort?: number;
   /** ACI emulator HTTPS port; default 0 (free port). */
   aciPort?: number;
+  /** Azurite Blob / Table ports; default 0 (free ports). */
+  blobPort?: number;
+  tablePort?: number;
   /** When set, the Durable engine and both emulators persist there and a restart resumes in-flight work. */
   stateDir?: string;
   /** Service Bus emulator Config.json; default devhost/config/servicebus.Config.json. */
@@ -62,6 +66,8 @@ export interface DevStackOptions {
 
 export interface DevStack {
   serviceBusConnectionString: string;
+  /** Azurite (Blob and Table endpoints): the app's DispatchStorage connection. */
+  storageConnectionString: string;
   /** `http://localhost:<port>/api` */
   httpBase: string;
   armEndpoint: string;
@@ -219,12 +225,21 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     closers.push(() => aci.close());
     trustEmulatorCertificateInProcess(aci.current().caCertPem, log);
 
+    const azurite = await startAzurite({
+      blobPort: options.blobPort ?? 0,
+      tablePort: options.tablePort ?? 0,
+      ...(stateDir ? { stateDir: join(stateDir, 'azurite') } : {}),
+      log: (line) => log({ level: 'debug', message: `[azurite] ${line}` }),
+    });
+    closers.push(() => azurite.close());
+
     // Known before the host listens: the Durable webhook URLs carry it.
     const httpPort = options.httpPort === 0 ? await freePort() : (options.httpPort ?? 7071);
     const origin = `http://localhost:${httpPort}`;
     const settings: AppSettings = {
       FUNCTIONS_WORKER_RUNTIME: 'node',
-      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      AzureWebJobsStorage: azurite.connectionString,
+      DispatchStorage: azurite.connectionString,
       DURABLE_TASK_HUB: 'dispatcherlocal',
       ServiceBusConnection: serviceBus.current().connectionString,
       DISPATCH_QUEUE_NAME: 'dispatch',
@@ -263,6 +278,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     let closed: Promise<void> | undefined;
     return {
       serviceBusConnectionString: serviceBus.current().connectionString,
+      storageConnectionString: azurite.connectionString,
       httpBase: host.httpBaseUrl,
       armEndpoint: aci.current().endpoint,
       settings,

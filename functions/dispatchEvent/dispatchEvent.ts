@@ -1,4 +1,5 @@
 import * as df from 'durable-functions';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { Settings } from '../../shared/config/loadSettings';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
@@ -15,9 +16,11 @@ export interface DispatchEventDeps {
   >;
   routes: readonly ResolvedRoute[];
   eventQueue: EventQueue;
+  /** Always given by the app; see AppPorts. */
+  ledger?: EventLedger;
 }
 
-export function registerDispatchEvent({ settings, routes, eventQueue }: DispatchEventDeps): void {
+export function registerDispatchEvent({ settings, routes, eventQueue, ledger }: DispatchEventDeps): void {
   if (settings.settlementMode === 'sdk') {
     // Registers the extension's message factory (the trigger then receives { messages, actions }). Loaded only in
     // sdk mode, and with require() because the preview package's typings pull in its TypeScript sources.
@@ -35,6 +38,7 @@ export function registerDispatchEvent({ settings, routes, eventQueue }: Dispatch
       pollsPerExecution: settings.pollsPerExecution,
       signer: new DispatchSigner(settings.signingKeys),
       eventQueue,
+      ...(ledger ? { ledger } : {}),
     }),
   });
 }

@@ -1,6 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { MAX_DEAD_LETTER_DESCRIPTION_LENGTH } from '../../shared/naming/serviceBusLimits';
@@ -8,6 +9,7 @@ import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { eventMessageFromServiceBus } from '../../shared/events/eventMessageFromServiceBus';
 import type { DispatchSigner } from '../../shared/signing/dispatchSigner';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
+import { recordDispatchResult } from './recordDispatchResult';
 import {
   dispatchMessage,
   type DispatchResult,
@@ -53,6 +55,8 @@ export interface DispatchEventHandlerOptions {
   signer: DispatchSigner;
   /** Only dead-lettering in classic mode sends on it (the client connects on first send). */
   eventQueue: EventQueue;
+  /** Every delivery's outcome is recorded there before the message is settled (a failure redelivers it). */
+  ledger?: EventLedger;
 }
 
 export type DispatchEventHandler = (
@@ -85,21 +89,25 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     const log = (message: string): void => context.log(message);
     const dispatchOptions = { ...options, starter, log };
 
+    const receivedAt = new Date();
+    const record = async (inbound: InboundMessage, result: DispatchResult): Promise<void> => {
+      if (options.ledger) await recordDispatchResult(options.ledger, inbound, result, receivedAt);
+    };
+
     if (options.settlementMode === 'sdk') {
       const { message, actions } = sdkMessage(trigger);
       try {
         // The raw bytes of the data section: the extension's body is already decoded lossily.
         const { body, contentType } = eventMessageFromServiceBus(message);
-        const result = await dispatchMessage(
-          {
-            body,
-            ...(contentType !== undefined ? { contentType } : {}),
-            applicationProperties: message.applicationProperties ?? {},
-            messageId: message.messageId,
-            ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
-          },
-          dispatchOptions,
-        );
+        const inbound: InboundMessage = {
+          body,
+          ...(contentType !== undefined ? { contentType } : {}),
+          applicationProperties: message.applicationProperties ?? {},
+          messageId: message.messageId,
+          ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
+        };
+        const result = await dispatchMessage(inbound, dispatchOptions);
+        await record(inbound, result);
         if (result.kind === 'dispatched') await actions.complete(message);
         else await actions.deadletter(message, undefined, ...stringValues(result.reason, result.description));
         logResult(context, result);
@@ -111,10 +119,12 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
       return;
     }
 
-    const result = await dispatchMessage(classicMessage(trigger, context), dispatchOptions);
+    const inbound = classicMessage(trigger, context);
+    const result = await dispatchMessage(inbound, dispatchOptions);
     logResult(context, result);
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
     if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
+    await record(inbound, result);
   };
 }
 

@@ -50,10 +50,25 @@ export type RejectionReason = 'InvalidEvent' | 'NoRoute';
 
 export type DispatchResult =
   /** Poison, untrusted or unroutable: dead-letter this message (directly, or via a marked copy in classic mode). */
-  | { kind: 'dead-letter'; reason: RejectionReason; description: string; copy: DeadLetterCopyRequest }
+  | {
+      kind: 'dead-letter';
+      reason: RejectionReason;
+      description: string;
+      copy: DeadLetterCopyRequest;
+      /** The event, when the body was a valid CloudEvent. */
+      event?: DispatchedEvent;
+    }
   /** A marked copy signed by the dispatcher: it must end in the dead-letter queue. */
   | { kind: 'marked'; reason: string; description: string }
-  | { kind: 'dispatched'; instances: DispatchedInstance[] };
+  | { kind: 'dispatched'; event: DispatchedEvent; instances: DispatchedInstance[] };
+
+/** The identity and routing attributes of the event a message carried. */
+export interface DispatchedEvent {
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+}
 
 export interface DispatchedInstance {
   route: string;
@@ -92,6 +107,7 @@ export async function dispatchMessage(
       reason,
       description,
       copy: deadLetterCopy(message, reason, description, parsed, mark),
+      ...(parsed ? { event: dispatchedEvent(parsed) } : {}),
     };
   };
 
@@ -189,7 +205,28 @@ export async function dispatchMessage(
     log(`event ${eventLabel(parsed)}: started ${instanceId} (route ${route.name}, attempt ${attempt})`);
     instances.push({ ...dispatched, started: true });
   }
-  return { kind: 'dispatched', instances };
+  return { kind: 'dispatched', event: dispatchedEvent(parsed), instances };
+}
+
+function dispatchedEvent({ event }: ParsedEvent): DispatchedEvent {
+  return {
+    id: event.id,
+    source: event.source,
+    type: event.type,
+    ...(event.subject !== undefined ? { subject: event.subject } : {}),
+  };
+}
+
+/**
+ * The body as text (for the event ledger's record of a rejected message): never JSON.stringify, which recurses
+ * and throws on a hostile body the host already parsed.
+ */
+export function bodyAsText(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array)
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (body === undefined || body === null) return '';
+  return jsonTextOf(body);
 }
 
 function markedCopy(reading: MarksReading): DispatchResult | undefined {

@@ -1,11 +1,14 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { findEventJobs, type RouteRef } from './jobStatus';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
+import type { RouteRef } from './jobStatus';
+import { readEventStatus } from './readEventStatus';
 
 /**
- * `GET /api/events/{eventId}?source=<source>`: every job (one per route, generation and attempt) the event
- * started; 404 when none. Without `source`, answered when one source used that id, 409 (with the sources) when
- * several did: CloudEvents ids are unique only within a source.
+ * `GET /api/events/{eventId}[?source=<source>]`: what became of the event, from the event ledger and the
+ * orchestrations: a rejection (InvalidEvent, NoRoute) at once, or every job (one per route, generation and
+ * attempt); 404 only for an id never seen. CloudEvents ids are unique only within a source: without `source`
+ * every source that used the id is answered (each job names its source), with it only that event.
  */
 export const EVENT_STATUS_FUNCTION = 'eventStatus';
 
@@ -14,8 +17,14 @@ export type EventStatusHandler = (
   context: InvocationContext,
 ) => Promise<HttpResponseInit>;
 
-/** The handler over the app's routes (their names and attempt limits say which instance ids can exist). */
-export function createEventStatus(routes: readonly RouteRef[]): EventStatusHandler {
+/**
+ * The handler over the event ledger and the app's routes (their names and attempt limits say which instance ids
+ * can exist for an event the ledger does not know).
+ */
+export function createEventStatus(
+  routes: readonly RouteRef[],
+  ledger: EventLedger | undefined,
+): EventStatusHandler {
   return async (request, context) => {
     const eventId = request.params.eventId ?? '';
     if (eventId === '')
@@ -26,34 +35,22 @@ export function createEventStatus(routes: readonly RouteRef[]): EventStatusHandl
         status: 400,
         jsonBody: { error: 'source: expected the CloudEvent source, or no source parameter' },
       };
-    const found = await findEventJobs(df.getClient(context), routes, {
-      id: eventId,
-      ...(source ? { source } : {}),
-    });
-    if (found.kind === 'ambiguous') {
-      return {
-        status: 409,
-        jsonBody: {
-          error: `event id '${eventId}' was used by ${found.sources.length} sources; ask with ?source=<source>`,
-          eventId,
-          sources: found.sources,
-        },
-      };
-    }
-    if (found.kind === 'none') {
+    const query = { id: eventId, ...(source !== undefined ? { source } : {}) };
+    const view = await readEventStatus(df.getClient(context), ledger, routes, query);
+    if (!view) {
       const which = source !== undefined ? ` from source '${source}'` : '';
-      return { status: 404, jsonBody: { error: `no jobs for event '${eventId}'${which}`, eventId } };
+      return { status: 404, jsonBody: { error: `event '${eventId}'${which} was never seen`, eventId } };
     }
-    return { status: 200, jsonBody: { eventId, source: found.source, jobs: found.jobs } };
+    return { status: 200, jsonBody: view };
   };
 }
 
-export function registerEventStatus(routes: readonly RouteRef[]): void {
+export function registerEventStatus(routes: readonly RouteRef[], ledger?: EventLedger): void {
   app.http(EVENT_STATUS_FUNCTION, {
     methods: ['GET'],
     authLevel: 'function',
     route: 'events/{eventId}',
     extraInputs: [df.input.durableClient()],
-    handler: createEventStatus(routes),
+    handler: createEventStatus(routes, ledger),
   });
 }

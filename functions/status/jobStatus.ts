@@ -91,29 +91,24 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
   };
 }
 
-/** Which event: `source` and `id`, or `id` alone (answered when only one source used that id). */
+/** Which event: `source` and `id`, or `id` alone (every source that used it). */
 export interface EventQuery {
   id: string;
   source?: string;
 }
 
-export type EventJobs =
-  | { kind: 'found'; source: string; jobs: JobView[] }
-  | { kind: 'none' }
-  /** Several sources sent events with this id: the caller must say which. */
-  | { kind: 'ambiguous'; sources: string[] };
-
 /**
  * Every job of one event. With a source, by deterministic instance ids: for each route, attempts 1, 2, ... until
  * one does not exist (attempt n+1 is only started by attempt n's requeued copy), in generation 0 and every
  * resubmission generation after it that has a first attempt. With the id alone, by scanning the instances'
- * customStatus (eventId, eventSource). Ordered by route, generation, attempt.
+ * customStatus (eventId, eventSource): every source that used the id. Ordered by (source,) route,
+ * generation, attempt.
  */
 export async function findEventJobs(
   reader: StatusReader,
   routes: readonly RouteRef[],
   query: EventQuery,
-): Promise<EventJobs> {
+): Promise<JobView[]> {
   if (query.source === undefined) return findById(reader, query.id);
   const identity = { source: query.source, id: query.id };
   const perRoute = await Promise.all(
@@ -137,21 +132,20 @@ export async function findEventJobs(
       return jobs;
     }),
   );
-  const jobs = perRoute.flat();
-  return jobs.length === 0 ? { kind: 'none' } : { kind: 'found', source: query.source, jobs };
+  return perRoute.flat();
 }
 
-async function findById(reader: StatusReader, id: string): Promise<EventJobs> {
+async function findById(reader: StatusReader, id: string): Promise<JobView[]> {
   const jobs = (await reader.getStatusAll())
     .map(toJobView)
-    .filter((job): job is JobView => job !== undefined && job.eventId === id && job.eventSource !== null);
-  const sources = [...new Set(jobs.map((job) => job.eventSource!))].sort();
-  if (sources.length === 0) return { kind: 'none' };
-  if (sources.length > 1) return { kind: 'ambiguous', sources };
-  jobs.sort(
-    (a, b) => a.route.localeCompare(b.route) || a.resubmission - b.resubmission || a.attempt - b.attempt,
+    .filter((job): job is JobView => job !== undefined && job.eventId === id);
+  return jobs.sort(
+    (a, b) =>
+      (a.eventSource ?? '').localeCompare(b.eventSource ?? '') ||
+      a.route.localeCompare(b.route) ||
+      a.resubmission - b.resubmission ||
+      a.attempt - b.attempt,
   );
-  return { kind: 'found', source: sources[0]!, jobs };
 }
 
 export interface JobQuery {

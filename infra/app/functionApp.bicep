@@ -78,6 +78,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references (DISPATCH_SIGNING_KEY) resolve with the app's user-assigned identity.
+    keyVaultReferenceIdentity: identityResourceId
     virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'

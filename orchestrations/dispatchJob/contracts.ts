@@ -1,4 +1,6 @@
 import type { CreatedJob, JobStatus, JobTarget } from '../../adapters/aci/jobProvider';
+import type { AttemptSettled } from '../../adapters/ledger/eventLedger';
+import type { JobSettledResult } from '../../adapters/serviceBus/resultPublisher';
 import type { ErrorClass } from '../../shared/errors/classifyError';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
@@ -54,6 +56,10 @@ export interface DispatchJobStatus {
   /** Where the job runs (primary or fallback), once created. */
   target?: JobTarget;
   execution: number;
+  /** The archived full log (a plain blob URL), once collected. */
+  logUrl?: string;
+  /** Why the log could not be archived (settling went on without it). */
+  logArchiveError?: string;
 }
 
 /** The orchestration output. */
@@ -73,6 +79,8 @@ export interface DispatchJobSettlement {
   /** ISO-8601, for a requeue. */
   scheduledEnqueueTime?: string;
   polls: number;
+  /** The attempt's archived full log. */
+  logUrl?: string;
 }
 
 export interface CreateJobInput {
@@ -102,6 +110,35 @@ export type JobStatusResult = { ok: true; status: JobStatus } | ActivityFailure;
 export interface JobRef {
   name: string;
   target: JobTarget;
+}
+
+/** Which attempt's log to collect, and where to archive it. */
+export interface CollectLogsInput extends JobRef {
+  tailLines: number;
+  route: string;
+  eventId: string;
+  attempt: number;
+  /** A snapshot of a running job: archive only (nothing to do without an archive). */
+  snapshot?: boolean;
+}
+
+/** What collectLogs returns: the tail for the dead-letter description, and the archive's URL or why it failed. */
+export interface CollectedLogs {
+  /** The last `tailLines` lines, or `(logs unavailable: ...)`. */
+  tail: string;
+  /** The archived log (a plain blob URL, never a SAS), when the write succeeded. */
+  logUrl?: string;
+  /** Why the log could not be read or archived; never blocks settlement. */
+  archiveError?: string;
+}
+
+/**
+ * How the attempt settled, for the event ledger and the results topic: one activity (one episode) for both, each
+ * best effort because the settlement itself has already happened.
+ */
+export interface SettlementNotice {
+  result: JobSettledResult;
+  outcome: AttemptSettled;
 }
 
 export interface RequeueInput {

@@ -2,17 +2,23 @@ import { InvalidEventError, PermanentProviderError } from '../../shared/errors/d
 import { MAX_ENV_EVENT_BYTES } from '../../shared/events/eventLimits';
 import { classifyError, tagErrorMessage } from '../../shared/errors/classifyError';
 import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
+import type { BlobStore } from '../../adapters/blob/blobStore';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
-import type { JobSettledResult, ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
+import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
+import { archiveJobLog } from './archiveJobLog';
 import type {
   ActivityFailure,
+  CollectLogsInput,
+  CollectedLogs,
   CreateJobInput,
   CreateJobResult,
   DeadLetterInput,
   JobRef,
   JobStatusResult,
   RequeueInput,
+  SettlementNotice,
 } from './contracts';
 
 export interface DispatchJobActivityDeps {
@@ -20,6 +26,10 @@ export interface DispatchJobActivityDeps {
   eventQueue: EventQueue;
   secretResolver?: SecretResolver;
   resultPublisher?: ResultPublisher;
+  /** Where whole job logs are archived; without it only the tail is collected. */
+  jobLogs?: { blobStore: BlobStore; container: string };
+  /** The event ledger, told each attempt's outcome. */
+  ledger?: EventLedger;
   /** Defaults to a no-op; never receives secret values. */
   log?: (message: string) => void;
 }
@@ -28,11 +38,11 @@ export interface DispatchJobActivities {
   createJob(input: CreateJobInput): Promise<CreateJobResult>;
   getJobStatus(input: JobRef): Promise<JobStatusResult>;
   stopJob(input: JobRef): Promise<void>;
-  collectLogs(input: JobRef & { tailLines: number }): Promise<string>;
+  collectLogs(input: CollectLogsInput): Promise<CollectedLogs>;
   deleteJob(input: JobRef): Promise<void>;
   requeueEvent(input: RequeueInput): Promise<void>;
   deadLetterEvent(input: DeadLetterInput): Promise<void>;
-  publishResult(input: JobSettledResult): Promise<void>;
+  publishResult(input: SettlementNotice): Promise<void>;
 }
 
 /**
@@ -119,11 +129,19 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
       await deps.jobProvider.stop(input.name, input.target).catch(rethrow);
     },
     async collectLogs(input) {
+      if (input.snapshot && !deps.jobLogs) return { tail: '' };
+      if (deps.jobLogs) {
+        // Never throws: a log that cannot be read or archived is reported, and settling goes on.
+        const readLog = (): Promise<string> => deps.jobProvider.logs(input.name, input.target);
+        const result = await archiveJobLog({ readLog, ...deps.jobLogs }, input);
+        if (result.archiveError) log(`job ${input.name}: ${result.archiveError}`);
+        return result;
+      }
       try {
-        return await deps.jobProvider.logs(input.name, input.target, input.tailLines);
+        return { tail: await deps.jobProvider.logs(input.name, input.target, input.tailLines) };
       } catch (err) {
         // Logs are a diagnostic: their absence must not block settling the event.
-        return `(logs unavailable: ${classifyError(err).message})`;
+        return { tail: `(logs unavailable: ${classifyError(err).message})` };
       }
     },
     async deleteJob(input) {
@@ -149,14 +167,16 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
         .catch(rethrow);
       log(`event ${input.eventId}: dead-letter copy sent for route ${input.route} (${input.reason})`);
     },
-    async publishResult(input) {
-      if (!deps.resultPublisher) return;
-      try {
-        await deps.resultPublisher.publish(input);
-      } catch (err) {
-        // Lifecycle events are best-effort: the settlement itself already happened.
-        log(`result for event ${input.eventId} not published: ${classifyError(err).message}`);
-      }
+    async publishResult({ result, outcome }) {
+      // Both best effort: the settlement already happened, and the orchestration's status shows it anyway.
+      await Promise.all([
+        deps.ledger?.recordAttemptSettled(outcome).catch((err: unknown) => {
+          log(`outcome of ${outcome.instanceId} not recorded in the ledger: ${classifyError(err).message}`);
+        }),
+        deps.resultPublisher?.publish(result).catch((err: unknown) => {
+          log(`result for event ${result.eventId} not published: ${classifyError(err).message}`);
+        }),
+      ]);
     },
   };
 }

@@ -31,4 +31,6 @@ export interface WatchState {
   execution: number;
   /** Whether an existing container group of that name was reused at creation. */
   reused: boolean;
+  /** ISO-8601: when the running job's log was last archived (see LOG_SNAPSHOT_EVERY_MS). */
+  logSnapshotAt?: string;
 }

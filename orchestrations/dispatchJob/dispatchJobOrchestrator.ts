@@ -11,8 +11,8 @@ import { CONTINUED_AS_NEW, watchJob } from './watchJob';
 
 /**
  * One event, one route, one attempt: create the container job on some target, watch it under a deadline, clean
- * up, settle the event, publish the result. Replayed: only context.df gives time, timers and I/O (lint-enforced
- * here and in every module it replays).
+ * up (archiving the log), settle the event, publish the result (event ledger and results topic). Replayed: only
+ * context.df gives time, timers and I/O (lint-enforced here and in every module it replays).
  */
 export function* dispatchJobOrchestrator(
   context: OrchestrationContext,
@@ -31,8 +31,9 @@ export function* dispatchJobOrchestrator(
   }
   const outcome = progress.outcome ?? { kind: 'lost', message: 'no outcome recorded' };
 
-  const logTail = [yield* cleanUpJob(context, progress, board), ...leftovers].join('\n').trim();
-  const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logTail, board);
-  yield* publishSettlement(context, settlement, board);
+  const cleaned = yield* cleanUpJob(context, input, progress, board);
+  const logs = { ...cleaned, tail: [cleaned.tail, ...leftovers].join('\n').trim() };
+  const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logs, board);
+  yield* publishSettlement(context, input, settlement, logs, board);
   return settlement;
 }

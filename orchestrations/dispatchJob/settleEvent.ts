@@ -4,6 +4,7 @@ import { SEND_RETRY, callWithRetry, type Step } from './callWithRetry';
 import {
   DispatchJobActivity,
   type AttemptProgress,
+  type CollectedLogs,
   type DeadLetterInput,
   type DispatchJobInput,
   type DispatchJobSettlement,
@@ -24,7 +25,7 @@ export function* settleEvent(
   context: OrchestrationContext,
   input: DispatchJobInput,
   progress: AttemptProgress & { outcome: AttemptOutcome },
-  logTail: string,
+  logs: CollectedLogs,
   board: StatusBoard,
 ): Step<DispatchJobSettlement> {
   board.publish({ phase: 'Settling' });
@@ -42,13 +43,14 @@ export function* settleEvent(
     ...(input.resubmission ? { resubmission: input.resubmission } : {}),
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
+    ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
       ? { exitCode: decision.exitCode }
       : {}),
   };
   if (decision.action === 'complete') return { ...base, outcome: 'Succeeded', exitCode: 0 };
   if (decision.action === 'requeue') return yield* requeue(context, input, decision, base);
-  return yield* deadLetter(context, input, decision, base, logTail);
+  return yield* deadLetter(context, input, decision, base, logs.tail);
 }
 
 function* requeue(
@@ -90,7 +92,9 @@ function* deadLetter(
   logTail: string,
 ): Step<DispatchJobSettlement> {
   const { route, attempt } = input;
-  const header = `route ${route.name}, attempt ${attempt}/${route.policy.maxAttempts}, container group ${base.containerGroup}: ${decision.summary}`;
+  const header =
+    `route ${route.name}, attempt ${attempt}/${route.policy.maxAttempts}, container group ${base.containerGroup}: ${decision.summary}` +
+    (base.logUrl !== undefined ? `\nFull log: ${base.logUrl}` : '');
   const description = deadLetterDescription(header, logTail);
   const request: DeadLetterInput = {
     body: input.eventJson,

@@ -10,6 +10,7 @@ import {
   type WatchState,
 } from './contracts';
 import { interpretJobStatus } from './interpretJobStatus';
+import { snapshotJobLogIfDue } from './snapshotJobLog';
 import type { StatusBoard } from './statusBoard';
 
 /** Returned when this execution handed over to the next one (continueAsNew) before the job ended. */
@@ -43,6 +44,7 @@ export function* watchJob(
     const exitCode = outcome?.kind === 'exited' ? outcome.exitCode : undefined;
     board.publish({ polls: watch.polls, ...(exitCode !== undefined ? { exitCode } : {}) });
     if (outcome) return { watch, target: watch.target, outcome };
+    watch = yield* snapshotJobLogIfDue(context, input, watch, board);
     if (executionPolls >= input.pollsPerExecution) {
       const next: DispatchJobInput = { ...input, watch: { ...watch, execution: watch.execution + 1 } };
       context.df.continueAsNew(next);

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/dispatchErrors';
 import { parseSigningKey, type SigningKeys } from '../signing/signingKeys';
+import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
 import { connectionStringIssue, namespaceIssue } from './serviceBusConnectionIssue';
 
@@ -36,6 +37,8 @@ export interface Settings {
    * the app's own copies and keys their MessageIds. Never log this.
    */
   signingKeys: SigningKeys;
+  /** Blob and Table storage of the app's own data (job logs, event ledger). */
+  storage: StorageSettings;
   /** True when running in Azure App Service / Functions (WEBSITE_INSTANCE_ID is set by the platform). */
   runningInAzure: boolean;
   /** The raw app settings, for route `secretEnv` references of the `appSetting` kind. Never log this. */
@@ -170,6 +173,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   }
 
   const signingKeys = readSigningKeys(get, issues);
+  const storage = readStorageSettings(get, issues, runningInAzure);
 
   if (issues.length > 0) {
     throw new ConfigError(`invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, issues);
@@ -194,6 +198,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     ...(azureClientId !== undefined ? { azureClientId } : {}),
     ...(keyVaultUri !== undefined ? { keyVaultUri } : {}),
     signingKeys: signingKeys!,
+    storage,
     runningInAzure,
     appSettings: Object.freeze(withoutSigningKeys(env)),
   };

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { e2eRoutesFile, repoRoot } from './devStackHarness';
 
 /** The `dispatcher` CLI as a developer runs it: dev, send, watch, validate, --help (built bin/dispatcher.js). */
@@ -67,9 +68,15 @@ afterAll(async () => {
 });
 
 describe('dispatcher CLI', () => {
-  it('dev prints the Service Bus connection string, the HTTP base and ready, each on its own line', () => {
+  it('dev prints the Service Bus and Blob connection strings, the HTTP base and ready, in that order', async () => {
     expect(connection).toMatch(/^Endpoint=sb:\/\/localhost:\d+;.*UseDevelopmentEmulator=true;$/);
     expect(api).toMatch(/^http:\/\/localhost:\d+\/api$/);
+    const printed = devOutput.split('\n').filter((line) => /^(Service Bus|Blob|HTTP): |^ready$/.test(line));
+    expect(printed.map((line) => line.split(':')[0])).toEqual(['Service Bus', 'Blob', 'HTTP', 'ready']);
+    // The Blob line is a working connection string for the official SDK (Azurite).
+    const blob = /^Blob: (\S+)$/m.exec(devOutput)?.[1] ?? '';
+    const containers = BlobServiceClient.fromConnectionString(blob).listContainers();
+    expect(await containers.next()).toHaveProperty('done');
   });
 
   it('send prints the event id; watch follows it until it settles', () => {
@@ -87,9 +94,13 @@ describe('dispatcher CLI', () => {
     expect(sent).toMatchObject({ status: 0, stdout: 'cli-event-1\n' });
     const watched = run(['watch', 'cli-event-1', '--api', api, '--interval', '0.5', '--timeout', '45']);
     expect(watched.status).toBe(0);
-    const lastTable = watched.stdout.trim().split('\n').slice(-2);
+    const lines = watched.stdout.trim().split('\n');
+    const lastTable = lines.filter((line) => !line.startsWith('log ')).slice(-2);
     expect(lastTable[0]).toMatch(/^ROUTE\s+ATTEMPT\s+PHASE\s+STATUS\s+EXIT\s+REASON$/);
     expect(lastTable[1]).toMatch(/^e2e-ok\s+1\s+Succeeded\s+Completed\s+0$/);
+    expect(lines.at(-1)).toMatch(
+      /^log e2e-ok a1: http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\/job-logs\/e2e-ok\/cli-event-1\/a1\.log$/,
+    );
   });
 
   it('watch exits 2 when the event ends in the dead-letter queue', () => {
@@ -98,6 +109,26 @@ describe('dispatcher CLI', () => {
     const watched = run(['watch', id, '--api', api, '--interval', '0.5', '--timeout', '45']);
     expect(watched.status).toBe(2);
     expect(watched.stdout).toMatch(/e2e-fail\s+2\s+DeadLettered/);
+    // Each attempt's archived log, after the table.
+    expect(watched.stdout).toMatch(
+      new RegExp(
+        `^log e2e-fail a2: http://127\\.0\\.0\\.1:\\d+/devstoreaccount1/job-logs/e2e-fail/${id}/a2\\.log$`,
+        'm',
+      ),
+    );
+  });
+
+  it('watch exits 2 at once, with the reason, for an event no route matches', () => {
+    const sent = run(['send', '--type', 'e2e.nobody-handles-this', '--connection', connection]);
+    const id = sent.stdout.trim();
+    const started = Date.now();
+    const watched = run(['watch', id, '--api', api, '--interval', '0.2', '--timeout', '20']);
+    expect(watched.status).toBe(2);
+    expect(watched.stdout).toContain(
+      `event ${id} was rejected (NoRoute): no route matches type "e2e.nobody-handles-this"`,
+    );
+    // It took the trigger's one delivery, not a timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it("dev prints the next step to try after ready, with the stack's own connection and API", () => {

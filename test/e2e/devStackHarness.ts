@@ -18,6 +18,8 @@ export interface RunningStack {
   /** The stack process (devStackProcess.js). */
   pid: number;
   connectionString: string;
+  /** Azurite's connection string (job logs, event ledger). */
+  storageConnectionString: string;
   httpBase: string;
   /** Everything the stack logged (stderr), for failure messages. */
   output(): string;
@@ -55,31 +57,31 @@ export async function launchDevStack(
     if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await new Promise<{ serviceBusConnectionString: string; httpBase: string }>(
-    (resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`dev stack not ready after 60 s:\n${stderr}`)), 60_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const line = stdout.split('\n')[0];
-        if (stdout.includes('\n') && line) {
-          clearTimeout(timer);
-          try {
-            resolve(JSON.parse(line) as { serviceBusConnectionString: string; httpBase: string });
-          } catch {
-            reject(new Error(`unexpected output from the dev stack: ${line}`));
-          }
-        }
-      });
-      child.once('exit', (code) => {
+  type Ready = { serviceBusConnectionString: string; storageConnectionString: string; httpBase: string };
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`dev stack not ready after 60 s:\n${stderr}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line) {
         clearTimeout(timer);
-        reject(new Error(`dev stack exited with ${code}:\n${stderr}`));
-      });
-    },
-  );
+        try {
+          resolve(JSON.parse(line) as Ready);
+        } catch {
+          reject(new Error(`unexpected output from the dev stack: ${line}`));
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dev stack exited with ${code}:\n${stderr}`));
+    });
+  });
   return {
     pid: child.pid ?? 0,
     connectionString: ready.serviceBusConnectionString,
+    storageConnectionString: ready.storageConnectionString,
     httpBase: ready.httpBase,
     output: () => stderr,
     exited,

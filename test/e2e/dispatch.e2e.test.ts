@@ -125,12 +125,29 @@ describe('dispatcher end to end (classic settlement)', () => {
     const { reason, description } = dispatchReason(dead);
     expect(reason).toBe('InvalidEvent');
     expect(description).toMatch(/type/);
+    // The status API finds it under the id it carries, from the event ledger.
+    const response = await fetch(`${stack.httpBase}/events/${encodeURIComponent(`${marker}-no-type`)}`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      state: 'Rejected',
+      rejection: { source: 'urn:e2e:test', reason: 'InvalidEvent', description },
+      jobs: [],
+    });
   });
 
   it('dead-letters an event no route matches as NoRoute', async () => {
     const dead = await waitForDeadLetter(client, 'no route', (m) => bodyText(m).includes(unroutable.id));
     expect(dispatchReason(dead).reason).toBe('NoRoute');
-    expect((await getEventJobs(stack.httpBase, unroutable.id)).status).toBe(404);
+    // Shown at once by the status API (from the event ledger), not a 404.
+    const response = await fetch(`${stack.httpBase}/events/${encodeURIComponent(unroutable.id)}`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      state: 'Rejected',
+      rejection: { reason: 'NoRoute', description: dispatchReason(dead).description },
+      events: [{ source: 'urn:e2e:test', type: 'e2e.nothing-matches', routes: [] }],
+      jobs: [],
+    });
+    expect((await getEventJobs(stack.httpBase, 'never-sent-anywhere')).status).toBe(404);
   });
 
   it('starts one job for the same CloudEvent delivered twice', async () => {

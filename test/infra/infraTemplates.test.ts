@@ -78,6 +78,12 @@ const DEPLOYED_SHAPES: Record<string, string> = {
   KEY_VAULT_URI: 'https://kv-example.vault.azure.net/',
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000',
   DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=https://dts.example;Authentication=ManagedIdentity',
+  DispatchStorage__blobServiceUri: 'https://stexample.blob.core.windows.net/',
+  DispatchStorage__tableServiceUri: 'https://stexample.table.core.windows.net/',
+  DISPATCH_JOB_LOGS_CONTAINER: 'job-logs',
+  DISPATCH_LEDGER_TABLE: 'dispatchledger',
+  // A Key Vault reference: the platform hands the app the secret the postprovision hook created (base64, 32 bytes).
+  DISPATCH_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
 function appSettingViolations(t: ArmTemplate): string[] {

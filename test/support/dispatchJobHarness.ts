@@ -11,7 +11,9 @@ import {
 import { loadAppRoutes } from '../../app/createApp';
 import { registerFunctions } from '../../app/registerFunctions';
 import type { Settings } from '../../shared/config/loadSettings';
-import type { JobSpec } from '../../adapters/aci/jobProvider';
+import type { JobProvider, JobSpec } from '../../adapters/aci/jobProvider';
+import type { BlobStore } from '../../adapters/blob/blobStore';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
 import { parseRoutes } from '../../shared/routes/loadRoutes';
@@ -54,8 +56,13 @@ export interface DispatchJobHarness {
 export async function startDispatchJobHarness(
   options: {
     scriptFor?: (spec: JobSpec) => JobScript;
+    /** A real job provider (e.g. the ACI adapter against the emulator) instead of the scripted one. */
+    jobProvider?: JobProvider;
     eventQueue?: EventQueue;
     resultPublisher?: ResultPublisher;
+    /** Job log archive (container: the settings' DISPATCH_JOB_LOGS_CONTAINER) and event ledger, e.g. in Azurite. */
+    blobStore?: BlobStore;
+    ledger?: EventLedger;
     start?: Date;
     /** The app's settings (default: triggerSettings()); the routes come from its routes file, as in the entry. */
     settings?: Settings;
@@ -73,9 +80,11 @@ export async function startDispatchJobHarness(
       settings,
       routes: loadAppRoutes(settings),
       ports: {
-        jobProvider: provider,
+        jobProvider: options.jobProvider ?? provider,
         eventQueue: options.eventQueue ?? queue,
         ...(options.resultPublisher ? { resultPublisher: options.resultPublisher } : {}),
+        ...(options.blobStore ? { blobStore: options.blobStore } : {}),
+        ...(options.ledger ? { ledger: options.ledger } : {}),
       },
     });
   } finally {

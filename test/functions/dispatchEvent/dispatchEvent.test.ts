@@ -1,5 +1,9 @@
 import { InvocationContext } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { createTableClient } from '../../../adapters/ledger/createTableClient';
+import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
+import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
+import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
 import { createInvocationContextWithDurableClient } from '../../../devhost/durable/createInvocationContextWithDurableClient';
 import { triggerBodyFor, triggerMetadataFor } from '../../../devhost/functionsHost/serviceBusMessageData';
 import type { FunctionRegistration } from '../../../devhost/registrations/captureRegistrations';
@@ -26,6 +30,8 @@ import { messageIdText } from '../../../shared/naming/messageIdText';
 const config = dispatchQueueConfig();
 
 let emulator: RunningServiceBusEmulator;
+let azurite: RunningAzurite;
+let ledger: TableEventLedger;
 let sb: ServiceBusClient;
 let harness: DispatchJobHarness;
 let trigger: FunctionRegistration;
@@ -37,7 +43,17 @@ beforeAll(async () => {
   emulator = await startServiceBusEmulator({ port: 0, config });
   sb = new ServiceBusClient(emulator.connectionString);
   eventQueue = new ServiceBusEventQueue({ client: sb, queueName: 'dispatch', signer: testSigner });
+  azurite = await startAzurite();
+  ledger = new TableEventLedger({
+    client: createTableClient(
+      { kind: 'connectionString', connectionString: azurite.connectionString },
+      new EmulatorCredential(),
+      'ledger',
+    ),
+    createTable: true,
+  });
   harness = await startDispatchJobHarness({
+    ledger,
     scriptFor: () => ({ neverEnds: true }),
     settings: triggerSettings({
       ServiceBusConnection: emulator.connectionString,
@@ -53,6 +69,7 @@ afterAll(async () => {
   await eventQueue?.close();
   await sb?.close();
   await emulator?.close();
+  await azurite?.close();
 });
 
 const event = (overrides: Record<string, unknown> = {}) => ({
@@ -148,6 +165,11 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     expect(status.name).toBe('dispatchJob');
     expect(status.customStatus).toMatchObject({ route: 'hello', eventId: 'evt-1', attempt: 1 });
     expect(harness.engine.counters.orchestrationsStarted).toBe(1);
+    expect(await ledger.find({ eventId: 'evt-1', source: '/tests' })).toMatchObject({
+      type: 'demo.hello',
+      routes: ['hello'],
+      attempts: [{ route: 'hello', attempt: 1, instanceId: id }],
+    });
   });
 
   it('starts nothing for a duplicate delivery, whatever form the body arrives in', async () => {
@@ -160,6 +182,8 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     expect(logs.filter((l) => l.includes(`instance ${id} already exists (duplicate delivery)`))).toHaveLength(
       3,
     );
+    const recorded = await ledger.find({ eventId: 'evt-1', source: '/tests' });
+    expect(recorded).toMatchObject({ deliveries: 4, attempts: [{ instanceId: id }] });
   });
 
   it('fans out to every matching route', async () => {
@@ -186,6 +210,13 @@ describe('dispatchEvent trigger (classic settlement)', () => {
       'InvalidEvent',
       'source: missing required attribute, expected a non-empty string; type: must not be empty',
     );
+    // Found under the id its producer gave it, although it is no valid CloudEvent.
+    expect(await ledger.findById('evt-x')).toEqual([
+      expect.objectContaining({
+        source: '',
+        rejection: expect.objectContaining({ reason: 'InvalidEvent' }) as unknown,
+      }),
+    ]);
   });
 
   it('dead-letters an oversize body, saying size and limit', async () => {
@@ -203,6 +234,19 @@ describe('dispatchEvent trigger (classic settlement)', () => {
       'NoRoute',
       'no route matches type "other.thing", source "/tests", subject "a/b"',
     );
+    expect(await ledger.findById('evt-none')).toEqual([
+      expect.objectContaining({
+        source: '/tests',
+        type: 'other.thing',
+        subject: 'a/b',
+        routes: [],
+        attempts: [],
+        rejection: expect.objectContaining({
+          reason: 'NoRoute',
+          description: 'no route matches type "other.thing", source "/tests", subject "a/b"',
+        }) as unknown,
+      }),
+    ]);
   });
 
   it('runs a signed requeued copy for its one route and attempt only', async () => {
@@ -311,5 +355,8 @@ describe('dispatchEvent trigger (classic settlement)', () => {
       );
     }
     expect(harness.engine.counters.orchestrationsStarted).toBe(before);
+    // The marked copies are the dispatcher's own: only the original delivery is in the ledger.
+    const [recorded] = await ledger.findById(`msg-${invocation - 2}`);
+    expect(recorded).toMatchObject({ deliveries: 1, rejection: { reason: 'InvalidEvent' } });
   });
 });

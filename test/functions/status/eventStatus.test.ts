@@ -2,22 +2,28 @@ import { join } from 'node:path';
 import { HttpRequest, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
+import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
+import { createTableClient } from '../../../adapters/ledger/createTableClient';
+import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
+import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
 import { DurableEngine, createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
 import {
   createRegistry,
   installRegistrationCapture,
 } from '../../../devhost/registrations/captureRegistrations';
-import { createEventStatus } from '../../../functions/status/eventStatus';
+import { createEventStatus, type EventStatusHandler } from '../../../functions/status/eventStatus';
 import { instanceIdFor } from '../../../shared/naming/dispatchNames';
 import { loadRoutes } from '../../../shared/routes/loadRoutes';
 
 // The routes the app would load (the e2e fixture: e2e-fail has maxAttempts 2), as registerFunctions passes them.
-const eventStatus = createEventStatus(
-  loadRoutes(join(__dirname, '..', '..', 'fixtures', 'e2e', 'routes.json')).map((route) => ({
-    name: route.name,
-    maxAttempts: route.policy.maxAttempts,
-  })),
-);
+const routes = loadRoutes(join(__dirname, '..', '..', 'fixtures', 'e2e', 'routes.json')).map((route) => ({
+  name: route.name,
+  maxAttempts: route.policy.maxAttempts,
+}));
+// The event ledger in Azurite.
+let azurite: RunningAzurite;
+let ledger: TableEventLedger;
+let eventStatus: EventStatusHandler;
 
 interface FakeJobInput {
   status: Record<string, unknown>;
@@ -55,6 +61,16 @@ function status(
 }
 
 beforeAll(async () => {
+  azurite = await startAzurite();
+  ledger = new TableEventLedger({
+    client: createTableClient(
+      { kind: 'connectionString', connectionString: azurite.connectionString },
+      new EmulatorCredential(),
+      'ledger',
+    ),
+    createTable: true,
+  });
+  eventStatus = createEventStatus(routes, ledger);
   // A stand-in for dispatchJob: publishes the customStatus it is given, optionally waits.
   const registry = createRegistry();
   const uninstall = installRegistrationCapture(registry);
@@ -102,6 +118,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine?.stop();
+  await azurite?.close();
 });
 
 function context(): InvocationContext {
@@ -127,7 +144,8 @@ describe('GET /api/events/{eventId}', () => {
     expect(code).toBe(200);
     expect(body).toEqual({
       eventId: 'ev-1',
-      source: SOURCE,
+      state: 'Settled',
+      events: [],
       jobs: [
         expect.objectContaining({
           instanceId: instanceIdFor('e2e-fail', idOf('ev-1'), 1),
@@ -162,20 +180,23 @@ describe('GET /api/events/{eventId}', () => {
     ]);
   });
 
-  it('asks by source and id; by id alone only when one source used it (409 naming the sources otherwise)', async () => {
+  it('asks by source and id; by id alone it answers every source that used the id', async () => {
     const bySource = await get('ev-1', SOURCE);
     expect(bySource.status).toBe(200);
     expect((bySource.body as { jobs: unknown[] }).jobs).toHaveLength(2);
     expect((await get('ev-1', '/elsewhere')).status).toBe(404);
 
-    expect(await get('ev-3')).toEqual({
-      status: 409,
-      body: {
-        error: "event id 'ev-3' was used by 2 sources; ask with ?source=<source>",
-        eventId: 'ev-3',
-        sources: ['/one', '/two'],
-      },
-    });
+    const both = await get('ev-3');
+    expect(
+      (both.body as { jobs: Array<{ eventSource: string; phase: string }> }).jobs.map((j) => [
+        j.eventSource,
+        j.phase,
+      ]),
+    ).toEqual([
+      ['/one', 'Succeeded'],
+      ['/two', 'DeadLettered'],
+      ['/two', 'Succeeded'],
+    ]);
     const one = await get('ev-3', '/one');
     expect((one.body as { jobs: Array<{ phase: string }> }).jobs.map((j) => j.phase)).toEqual(['Succeeded']);
     // The resubmitted generation is part of the event's history.
@@ -191,9 +212,71 @@ describe('GET /api/events/{eventId}', () => {
     ]);
   });
 
-  it('answers 404 for an event that started nothing', async () => {
+  it('shows an event the trigger rejected at once, from the ledger', async () => {
+    await ledger.recordRejected({
+      eventId: 'ev-rejected',
+      source: 'urn:producer',
+      type: 'nobody.handles.this',
+      receivedAt: '2026-11-29T10:00:00.000Z',
+      reason: 'NoRoute',
+      description: 'no route matches type "nobody.handles.this", source "urn:producer"',
+    });
+    const { status: code, body } = await get('ev-rejected');
+    expect(code).toBe(200);
+    expect(body).toMatchObject({
+      eventId: 'ev-rejected',
+      state: 'Rejected',
+      rejection: {
+        source: 'urn:producer',
+        reason: 'NoRoute',
+        description: 'no route matches type "nobody.handles.this", source "urn:producer"',
+      },
+      jobs: [],
+    });
+  });
+
+  it('joins ledger attempts with the live orchestration (ledger outcome, log URL)', async () => {
+    const key = { eventId: 'ev-2', source: SOURCE };
+    const logUrl = 'http://127.0.0.1/devstoreaccount1/job-logs/e2e-fan-b/ev-2/a1.log';
+    await ledger.recordReceived({
+      ...key,
+      receivedAt: '2026-11-29T10:00:00.000Z',
+      routes: ['e2e-fan-a', 'e2e-fan-b'],
+    });
+    for (const route of ['e2e-fan-a', 'e2e-fan-b']) {
+      const instanceId = instanceIdFor(route, idOf('ev-2'), 1);
+      await ledger.recordAttemptStarted({
+        ...key,
+        route,
+        attempt: 1,
+        instanceId,
+        startedAt: '2026-11-29T10:00:00.000Z',
+      });
+    }
+    await ledger.recordAttemptSettled({
+      ...key,
+      route: 'e2e-fan-b',
+      attempt: 1,
+      instanceId: instanceIdFor('e2e-fan-b', idOf('ev-2'), 1),
+      outcome: 'Succeeded',
+      settledAt: '2026-11-29T10:00:09.000Z',
+      exitCode: 0,
+      logUrl,
+    });
+    const { body } = await get('ev-2');
+    expect(body).toMatchObject({
+      state: 'InProgress',
+      events: [{ source: SOURCE, routes: ['e2e-fan-a', 'e2e-fan-b'] }],
+      jobs: [
+        { route: 'e2e-fan-a', phase: 'Watching', runtimeStatus: 'Running', source: SOURCE },
+        { route: 'e2e-fan-b', phase: 'Succeeded', logUrl },
+      ],
+    });
+  });
+
+  it('answers 404 only for an id never seen', async () => {
     const { status: code, body } = await get('never-sent');
     expect(code).toBe(404);
-    expect(body).toEqual({ error: "no jobs for event 'never-sent'", eventId: 'never-sent' });
+    expect(body).toEqual({ error: "event 'never-sent' was never seen", eventId: 'never-sent' });
   });
 });

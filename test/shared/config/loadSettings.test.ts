@@ -83,6 +83,8 @@ describe('loadSettings', () => {
       DISPATCH_SIGNING_KEY: TEST_SIGNING_KEY,
       DISPATCH_JOB_IDENTITY_ID:
         '/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/jobs',
+      DispatchStorage__blobServiceUri: 'https://st1.blob.core.windows.net/',
+      DispatchStorage__tableServiceUri: 'https://st1.table.core.windows.net',
     });
     expect(settings.serviceBus).toEqual({
       kind: 'identity',
@@ -146,6 +148,8 @@ describe('loadSettings', () => {
       'DISPATCH_DEFAULT_LOCATION: required when running in Azure',
       'AZURE_CLIENT_ID: required when running in Azure',
       KEY_ISSUE,
+      expect.stringMatching(/^DispatchStorage__blobServiceUri: required when running in Azure/),
+      expect.stringMatching(/^DispatchStorage__tableServiceUri: required when running in Azure/),
     ]);
   });
 

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Table keys may not contain `/ \ # ?` or control characters and are at most 1 KiB; event ids and sources
+ * (URIs) may contain anything. encodeURIComponent escapes every forbidden character, keeps keys readable in
+ * Storage Explorer and never produces a bare `%` or `:`, so:
+ * - `%` stands for an empty value (a message that was not a readable CloudEvent has no source),
+ * - `%h<sha256 hex>` for a value too long to be a key (the original is kept in the entity),
+ * - `:` separates the parts of an attempt row's key.
+ */
+const MAX_ENCODED = 400;
+
+export function keyPart(value: string): string {
+  if (value === '') return '%';
+  const encoded = encodeURIComponent(value);
+  return encoded.length <= MAX_ENCODED ? encoded : `%h${createHash('sha256').update(value).digest('hex')}`;
+}
+
+/** PartitionKey: the event id, so every record of an id (all sources, all attempts) is one partition query. */
+export function partitionKey(eventId: string): string {
+  return keyPart(eventId);
+}
+
+/** RowKey of the event's own row. */
+export function eventRowKey(source: string): string {
+  return keyPart(source);
+}
+
+/** RowKey of one attempt; the zero-padded attempt keeps attempts in order within a route. */
+export function attemptRowKey(source: string, route: string, attempt: number): string {
+  return `${keyPart(source)}:${route}:${String(attempt).padStart(6, '0')}`;
+}
+
+/**
+ * One source's attempt rows are exactly the RowKeys in [`<source>:`, `<source>;`): `;` follows `:`, and no
+ * other source's key starts with `<source>:` because `:` never occurs inside a key part.
+ */
+export function attemptRowKeyRange(source: string): { from: string; below: string } {
+  return { from: `${keyPart(source)}:`, below: `${keyPart(source)};` };
+}
