@@ -185,11 +185,13 @@ export function fuzzCorpus(count: number, seed: number, prefix: string): FuzzCas
     const verdict = judge(message);
     const runs =
       verdict && verdict.type === recordType ? { source: verdict.source, id: verdict.id } : undefined;
+    const body: unknown = message.body;
+    const hinted = idHint !== undefined && Buffer.isBuffer(body) && body.includes(idHint);
     cases.push({
       kind,
       message: { messageId: nextId(), ...message },
       ...(runs ? { runs } : {}),
-      ...(idHint ? { idHint } : {}),
+      ...(hinted ? { idHint } : {}),
     });
   };
   const valid = (id: string, data: Record<string, unknown> = {}, source = fuzzSource): Buffer =>
