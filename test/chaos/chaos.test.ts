@@ -24,15 +24,36 @@ type Target =
 
 /** Known misses per scenario: target -> why (see bench/results.md, "Chaos"). */
 const knownMisses: Record<ScenarioName, Partial<Record<Target, string>>> = {
-  crash: {},
-  faults: {},
-  restarts: {},
+  // KNOWN MISS, cause not found yet: once in an 18-event run (trust + main with storage), one attempt's group ran
+  // its job twice across a kill -9 of the stack (the 500-event runs showed 0).
+  crash: { extraRuns: 'a group ran its job twice across kill -9 (seen once, cause not found)' },
+  // KNOWN MISS: under 30 % ARM faults an attempt's deadline (route timeout) is used up by create retries; the
+  // attempt settles JobTimedOut without having seen its job (which had exited 0) and the next attempt reruns it.
+  faults: { unseenRuns: 'JobTimedOut after slow create retries reruns a job that had finished' },
+  // KNOWN MISS: after SIGKILL of the Service Bus emulator, some dispatcher.job.settled events never reach the
+  // results topic (publishing is best effort) and a requeue copy can be lost, so those events count as lost.
+  restarts: { lost: 'settlements and a requeue copy lost across a Service Bus emulator SIGKILL' },
   duplicates: {},
-  fuzz: {},
+  // KNOWN MISS: in classic settlement mode, a marked copy that cannot be sent (an unpaired surrogate \ud800 in the
+  // id, a body over the size limit) loops until MaxDeliveryCountExceeded without the dispatcher's reason.
+  fuzz: {
+    deadLettersWithoutDispatcherReason: 'classic-mode copies of some poison loop to MaxDeliveryCountExceeded',
+  },
 };
 
 /** Findings that are known misses, by pattern -> why; every other finding fails the test. */
-const knownFindings: Array<[RegExp, string]> = [];
+const knownFindings: Array<[RegExp, string]> = [
+  // KNOWN MISS: the classic-mode trigger gets the body the Functions host already decoded (lossy UTF-8, JSON.parse
+  // keeping the last duplicate key), so invalid UTF-8 and duplicate keys are dispatched instead of rejected.
+  [
+    /ran a job: (invalid UTF-8|mutation: insert invalid UTF-8|mutation: duplicate key)/,
+    'classic trigger decodes',
+  ],
+  [
+    /not in the dead-letter queue \((invalid UTF-8|mutation: insert invalid UTF-8|mutation: duplicate key)/,
+    'same',
+  ],
+];
 
 function measured(result: ScenarioResult, target: Target): number {
   if (target === 'findings') return result.findings.length;
