@@ -248,3 +248,15 @@ export async function peekResults(client: ServiceBusClient): Promise<SettledResu
     await receiver.close();
   }
 }
+
+/** A dead-lettered copy of the event (its MessageId is a keyed hash: recognised by the body's id). */
+export function isCopyOf(message: ServiceBusReceivedMessage, eventId: string): boolean {
+  // The SDK hands a JSON data section over parsed; bytes otherwise.
+  let body: unknown = message.body;
+  try {
+    if (body instanceof Uint8Array) body = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch {
+    return false;
+  }
+  return typeof body === 'object' && body !== null && (body as { id?: unknown }).id === eventId;
+}

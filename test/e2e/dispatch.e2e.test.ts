@@ -1,4 +1,4 @@
-import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { ServiceBusClient } from '@azure/service-bus';
 import {
   bodyText,
   cloudEvent,
@@ -10,6 +10,7 @@ import {
   sendRaw,
   waitForDeadLetter,
   waitForSettled,
+  isCopyOf,
   type RunningStack,
 } from './devStackHarness';
 
@@ -84,7 +85,7 @@ describe('dispatcher end to end (classic settlement)', () => {
       [1, 'Requeued', 3],
       [2, 'DeadLettered', 3],
     ]);
-    const dead = await waitForDeadLetter(client, failing.id, (m) => deadLetterOf(m, failing.id));
+    const dead = await waitForDeadLetter(client, failing.id, (m) => isCopyOf(m, failing.id));
     const { reason, description } = dispatchReason(dead);
     expect(reason).toBe('JobFailed');
     expect(description).toContain('exited with code 3');
@@ -109,7 +110,7 @@ describe('dispatcher end to end (classic settlement)', () => {
       [2, 'DeadLettered'],
     ]);
     expect(jobs[0]?.reason ?? '').toMatch(/time/i);
-    const dead = await waitForDeadLetter(client, slow.id, (m) => deadLetterOf(m, slow.id));
+    const dead = await waitForDeadLetter(client, slow.id, (m) => isCopyOf(m, slow.id));
     expect(`${dispatchReason(dead).reason} ${dispatchReason(dead).description}`).toMatch(/time/i);
   });
 
@@ -170,7 +171,7 @@ describe('dispatcher end to end (classic settlement)', () => {
   it('dead-letters a job whose image cannot be pulled without retrying it', async () => {
     const jobs = await waitForSettled(stack.httpBase, unpullable.id, 1);
     expect(jobs.map((j) => [j.attempt, j.phase])).toEqual([[1, 'DeadLettered']]);
-    const dead = await waitForDeadLetter(client, unpullable.id, (m) => deadLetterOf(m, unpullable.id));
+    const dead = await waitForDeadLetter(client, unpullable.id, (m) => isCopyOf(m, unpullable.id));
     const { reason, description } = dispatchReason(dead);
     expect(reason).toBe('ImagePullFailed');
     expect(description).toMatch(/pull image "dispatcher\/not-there:1"/);
@@ -186,15 +187,3 @@ describe('dispatcher end to end (classic settlement)', () => {
     }
   });
 });
-
-/** A dead-lettered copy of the event (its MessageId is a keyed hash: recognised by the body's id). */
-function deadLetterOf(message: ServiceBusReceivedMessage, eventId: string): boolean {
-  // The SDK hands a JSON data section over parsed; bytes otherwise.
-  let body: unknown = message.body;
-  try {
-    if (body instanceof Uint8Array) body = JSON.parse(Buffer.from(body).toString('utf8'));
-  } catch {
-    return false;
-  }
-  return typeof body === 'object' && body !== null && (body as { id?: unknown }).id === eventId;
-}

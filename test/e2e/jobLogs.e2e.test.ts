@@ -11,6 +11,7 @@ import {
   sendRaw,
   waitForDeadLetter,
   waitForSettled,
+  isCopyOf,
   type RunningStack,
 } from './devStackHarness';
 
@@ -65,9 +66,7 @@ describe('job logs and the event ledger (offline stack)', () => {
     expect(lines[0]).toBe('noisy line 1');
     expect(lines[4999]).toBe('noisy line 5000');
 
-    const dead = await waitForDeadLetter(client, noisy.id, (m) =>
-      String(m.messageId).startsWith(`${noisy.id}:`),
-    );
+    const dead = await waitForDeadLetter(client, noisy.id, (m) => isCopyOf(m, noisy.id));
     const { reason, description } = dispatchReason(dead);
     expect(reason).toBe('JobFailed');
     expect(description).toContain(`Full log: ${logUrl}`);
