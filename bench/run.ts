@@ -120,7 +120,11 @@ export function mergeResults(existing: string | undefined, sections: Map<Section
     const m = existing?.match(new RegExp(`${escapeRe(marker(s))}[\\s\\S]*?${escapeRe(marker(s, true))}`));
     return m ? m[0] : `${marker(s)}\n_${s}: not run yet._\n${marker(s, true)}`;
   });
-  return `${header.join('\n')}\n${blocks.join('\n\n')}\n`;
+  // Sections other tools own (`npm run chaos` writes bench:chaos) are kept as they are, after ours.
+  const foreign = [...(existing ?? '').matchAll(/<!-- bench:([a-z-]+) -->[\s\S]*?<!-- \/bench:\1 -->/g)]
+    .filter((m) => !(SECTIONS as readonly string[]).includes(m[1] ?? ''))
+    .map((m) => m[0]);
+  return `${header.join('\n')}\n${[...blocks, ...foreign].join('\n\n')}\n`;
 }
 
 function escapeRe(s: string): string {

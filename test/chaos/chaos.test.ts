@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ScenarioResult } from '../../bench/chaos/chaosRun';
+import { scenarios, shortSizes, type ScenarioName } from '../../bench/chaos/scenarios';
+
+/**
+ * The short version of every `npm run chaos` scenario (bench/chaos/), against `node bin/dispatcher.js dev` in a
+ * process group of its own, driven only from outside. Each asserts the targets: 0 lost, 0 job runs beyond one
+ * per attempt, 0 reruns of jobs whose attempt settled without seeing them end, 0 leaked groups, 0 stack crashes,
+ * every dead letter with a dispatcher reason, and no other finding. A target the product does not meet yet is
+ * listed below with the reason; it is then reported, not asserted (these misses are probabilistic under faults
+ * and kills, so "still missed" cannot be asserted either). Remove an entry once the product meets it.
+ */
+const repoRoot = join(__dirname, '..', '..');
+
+type Target =
+  | 'lost'
+  | 'extraRuns'
+  | 'unseenRuns'
+  | 'leakedGroups'
+  | 'crashes'
+  | 'deadLettersWithoutDispatcherReason'
+  | 'findings';
+
+/** Known misses per scenario: target -> why (see bench/results.md, "Chaos"). */
+const knownMisses: Record<ScenarioName, Partial<Record<Target, string>>> = {
+  // KNOWN MISS, cause not found yet: once in an 18-event run (trust + main with storage), one attempt's group ran
+  // its job twice across a kill -9 of the stack (the 500-event runs showed 0).
+  crash: { extraRuns: 'a group ran its job twice across kill -9 (seen once, cause not found)' },
+  // KNOWN MISS: under 30 % ARM faults an attempt's deadline (route timeout) is used up by create retries; the
+  // attempt settles JobTimedOut without having seen its job (which had exited 0) and the next attempt reruns it.
+  faults: { unseenRuns: 'JobTimedOut after slow create retries reruns a job that had finished' },
+  // KNOWN MISS: after SIGKILL of the Service Bus emulator, some dispatcher.job.settled events never reach the
+  // results topic (publishing is best effort) and a requeue copy can be lost, so those events count as lost.
+  restarts: { lost: 'settlements and a requeue copy lost across a Service Bus emulator SIGKILL' },
+  duplicates: {},
+  // KNOWN MISS: in classic settlement mode, a marked copy that cannot be sent (an unpaired surrogate \ud800 in the
+  // id, a body over the size limit) loops until MaxDeliveryCountExceeded without the dispatcher's reason.
+  fuzz: {
+    deadLettersWithoutDispatcherReason: 'classic-mode copies of some poison loop to MaxDeliveryCountExceeded',
+  },
+};
+
+/** Findings that are known misses, by pattern -> why; every other finding fails the test. */
+const knownFindings: Array<[RegExp, string]> = [
+  // KNOWN MISS: the classic-mode trigger gets the body the Functions host already decoded (lossy UTF-8, JSON.parse
+  // keeping the last duplicate key), so invalid UTF-8 and duplicate keys are dispatched instead of rejected.
+  [
+    /ran a job: (invalid UTF-8|mutation: (insert invalid UTF-8|duplicate key|flip a byte))/,
+    'classic trigger decodes',
+  ],
+  [
+    /not in the dead-letter queue \((invalid UTF-8|mutation: insert invalid UTF-8|mutation: duplicate key)/,
+    'same',
+  ],
+  // KNOWN MISS, not investigated: at 10,000 messages, 126 of 8,354 that must be rejected ran nothing and are not in
+  // the dead-letter queue (their bodies no longer contain an id, so their class is unknown); not seen at 200.
+  [/rejected messages \(that ran no job\) never reached the dead-letter queue/, 'unexplained at 10,000'],
+];
+
+function measured(result: ScenarioResult, target: Target): number {
+  if (target === 'findings') return result.findings.length;
+  if (target === 'leakedGroups') return result.leakedGroups ?? Number.NaN;
+  return result[target];
+}
+
+const targets: Target[] = [
+  'lost',
+  'extraRuns',
+  'unseenRuns',
+  'leakedGroups',
+  'crashes',
+  'deadLettersWithoutDispatcherReason',
+  'findings',
+];
+
+/**
+ * All five run at once, each against a stack of its own: the short versions mostly wait (for jobs, backoff,
+ * restarts), so together they take about as long as the slowest one.
+ */
+const runs = new Map<ScenarioName, Promise<{ result?: ScenarioResult; error?: unknown; log: string[] }>>();
+
+beforeAll(() => {
+  if (!existsSync(join(repoRoot, 'dist', 'devhost', 'cli', 'main.js')))
+    throw new Error('dist/ is missing: run "npm run build" before the chaos tests (npm test does)');
+  for (const name of Object.keys(scenarios) as ScenarioName[]) {
+    const log: string[] = [];
+    runs.set(
+      name,
+      scenarios[name](
+        { repoRoot, seed: 11, stallMs: 20_000, log: (line) => log.push(line) },
+        shortSizes[name],
+      ).then(
+        (result) => ({ result, log }),
+        (error: unknown) => ({ error, log }),
+      ),
+    );
+  }
+});
+
+describe.each(Object.keys(scenarios) as ScenarioName[])('chaos, short: %s', (name) => {
+  it(`meets its targets (${shortSizes[name]} ${name === 'fuzz' ? 'messages' : 'events'})`, async () => {
+    const { result, error, log } = (await runs.get(name)) ?? { log: [] };
+    if (!result) throw error instanceof Error ? error : new Error(String(error));
+    const report = `${JSON.stringify(result, null, 2)}\n${log.join('\n')}`;
+    expect(result.sent).toBeGreaterThan(0);
+    const unknownFindings = result.findings.filter(
+      (f) => !knownFindings.some(([pattern]) => pattern.test(f)),
+    );
+    for (const target of targets) {
+      const value = target === 'findings' ? unknownFindings.length : measured(result, target);
+      if (value !== 0 && knownMisses[name][target] === undefined)
+        throw new Error(`${name}: ${target} = ${value}, target 0\n${report}`);
+    }
+    // The scenario really ran jobs.
+    expect(result.succeeded).toBeGreaterThan(0);
+  }, 300_000);
+});
