@@ -1,7 +1,8 @@
 import { ConfigError } from '../errors/dispatchErrors';
-import { parseSigningKey, type SigningKeys } from '../signing/signingKeys';
+import type { SigningKeys } from '../signing/signingKeys';
+import { readSigningKeys, withoutSigningKeys } from './readSigningKeys';
+import { readSweepSettings, type SweepSettings } from './readSweepSettings';
 import { readAdmissionSettings, type AdmissionSettings } from './admissionSettings';
-import { tryParseIsoDuration } from '../policy/isoDuration';
 import { readStorageSettings, type StorageSettings } from './readStorageSettings';
 import { isLoopbackHttpsEndpoint } from './isLoopbackHttpsEndpoint';
 import { readCallbackSettings, type CallbackSettings } from './readCallbackSettings';
@@ -43,7 +44,7 @@ export interface Settings {
   /** Job callbacks: the signing key (never logged) and the base URL jobs call back to. */
   callbacks: CallbackSettings;
   /** The orphan sweeper: its timer schedule (NCRONTAB or hh:mm:ss) and grace period. */
-  sweep: { schedule: string; graceMs: number };
+  sweep: SweepSettings;
   /** App Insights connection string (metrics export); absent offline, where metrics stay in-process. */
   appInsightsConnectionString?: string;
   /** Blob and Table storage of the app's own data (job logs, event ledger). */
@@ -186,7 +187,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   const signingKeys = readSigningKeys(get, issues);
   const callbacks = readCallbackSettings(get, issues, runningInAzure);
   const admission = readAdmissionSettings(get, issues);
-  const sweep = readSweep(get, issues);
+  const sweep = readSweepSettings(get, issues);
   const appInsightsConnectionString = get('APPLICATIONINSIGHTS_CONNECTION_STRING');
   const storage = readStorageSettings(get, issues, runningInAzure);
 
@@ -221,38 +222,6 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     admission,
     appSettings: Object.freeze(withoutSigningKeys(env)),
   };
-}
-
-/** Route `secretEnv` may read app settings: the signing keys are not among them (a job must never hold them). */
-function withoutSigningKeys(
-  env: Readonly<Record<string, string | undefined>>,
-): Record<string, string | undefined> {
-  return Object.fromEntries(
-    Object.entries(env).filter(
-      ([name]) => name !== 'DISPATCH_SIGNING_KEY' && name !== 'DISPATCH_SIGNING_KEY_PREVIOUS',
-    ),
-  );
-}
-
-function readSigningKeys(
-  get: (name: string) => string | undefined,
-  issues: string[],
-): SigningKeys | undefined {
-  const currentText = get('DISPATCH_SIGNING_KEY');
-  const previousText = get('DISPATCH_SIGNING_KEY_PREVIOUS');
-  if (currentText === undefined) {
-    issues.push(
-      'DISPATCH_SIGNING_KEY: required, expected base64 of at least 32 random bytes (in Azure a Key Vault reference; `dispatcher dev` generates one)',
-    );
-  }
-  const current =
-    currentText !== undefined ? parseSigningKey('DISPATCH_SIGNING_KEY', currentText) : undefined;
-  const previous =
-    previousText !== undefined ? parseSigningKey('DISPATCH_SIGNING_KEY_PREVIOUS', previousText) : undefined;
-  if (current && 'issue' in current) issues.push(current.issue);
-  if (previous && 'issue' in previous) issues.push(previous.issue);
-  if (!current || !('key' in current)) return undefined;
-  return { current: current.key, ...(previous && 'key' in previous ? { previous: previous.key } : {}) };
 }
 
 function readServiceBus(
@@ -292,25 +261,6 @@ function readServiceBus(
     'ServiceBusConnection: required, expected ServiceBusConnection (connection string, local emulator) or ServiceBusConnection__fullyQualifiedNamespace (identity-based, Azure)',
   );
   return undefined;
-}
-
-/** Every five minutes; a group left behind costs money until then, and a sweep costs a few ARM reads. */
-export const DEFAULT_SWEEP_SCHEDULE = '0 */5 * * * *';
-/** Longer than a create's provisioning wait and a settle's clean-up retries, so the sweeper never races them. */
-export const DEFAULT_SWEEP_GRACE = 'PT15M';
-
-function readSweep(get: (name: string) => string | undefined, issues: string[]): Settings['sweep'] {
-  const schedule = get('DISPATCH_SWEEP_SCHEDULE') ?? DEFAULT_SWEEP_SCHEDULE;
-  // The Functions timer takes six NCRONTAB fields (with seconds) or a TimeSpan; the host parses the details.
-  if (!/^(\S+\s+){5}\S+$/.test(schedule) && !/^\d{1,2}:\d{2}:\d{2}$/.test(schedule)) {
-    issues.push(
-      `DISPATCH_SWEEP_SCHEDULE: expected an NCRONTAB expression with six fields ("0 */5 * * * *") or hh:mm:ss, got "${schedule}"`,
-    );
-  }
-  const graceText = get('DISPATCH_SWEEP_GRACE') ?? DEFAULT_SWEEP_GRACE;
-  const grace = tryParseIsoDuration(graceText);
-  if (!grace.ok) issues.push(`DISPATCH_SWEEP_GRACE: ${grace.message}`);
-  return { schedule, graceMs: grace.ok ? grace.ms : 0 };
 }
 
 function readInteger(

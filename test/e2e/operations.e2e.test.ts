@@ -92,7 +92,8 @@ function cli(args: string[]): Promise<{ status: number | null; stdout: string; s
 }
 
 beforeAll(async () => {
-  stack = await launchDevStack(writeFixtures());
+  // The stack signs with the key the CLI is given (as an operator's tool reads it from the stack's state or Key Vault).
+  stack = await launchDevStack({ ...writeFixtures(), settings: { DISPATCH_SIGNING_KEY: signingKey } });
   client = new ServiceBusClient(stack.connectionString);
 }, 90_000);
 
@@ -188,9 +189,9 @@ it('finds a failed event in the DLQ, shows why, and after the fix resubmits it',
   ).toEqual([]);
 }, 150_000);
 
-// Needs the trigger to honour the signed `dispatch-resubmission` mark (a new instance generation), which the
-// trust branch adds; until it is merged the resubmitted copy is taken for a duplicate of attempt 1.
-it.skip('runs the resubmitted event again from attempt 1 and it succeeds', async () => {
+// The trigger honours the signed `dispatch-resubmission` mark (made with the stack's own key, which the CLI is
+// given too): a new instance generation, not a duplicate.
+it('runs the resubmitted event again from attempt 1 and it succeeds', async () => {
   const event = fixable;
   // A fresh attempt count: the resubmitted event runs again from attempt 1, in resubmission generation 1.
   const succeeded = await eventually(
@@ -201,7 +202,10 @@ it.skip('runs the resubmitted event again from attempt 1 and it succeeds', async
     },
     60_000,
   );
-  expect(succeeded.map((j) => `${j.attempt}:${j.phase}`)).toEqual(['1:DeadLettered', '1:Succeeded']);
+  // Attempt 1 again, in resubmission generation 1 (generation 0's attempt 1 was the dead-lettered one).
+  expect(succeeded).toEqual(
+    expect.arrayContaining([expect.objectContaining({ attempt: 1, phase: 'Succeeded', resubmission: 1 })]),
+  );
 }, 150_000);
 
 it('resubmits with signed marks, the producer properties and one MessageId however often it runs', async () => {
