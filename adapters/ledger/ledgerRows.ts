@@ -1,4 +1,4 @@
-import type { AttemptOutcome, LedgerAttempt, LedgerEvent } from './eventLedger';
+import type { LedgerAttempt, LedgerEvent } from './eventLedger';
 
 /** The event's own row (one per (source, id)). `routes` is a JSON array: Tables have no list type. */
 export interface EventRow {
@@ -19,24 +19,13 @@ export interface EventRow {
   rejectedAt?: string;
 }
 
-/** One attempt of one route (one orchestration instance). */
-export interface AttemptRow {
+/** One attempt of one route (one orchestration instance): the ledger's attempt plus the row's keys. */
+export interface AttemptRow extends LedgerAttempt {
   partitionKey: string;
   rowKey: string;
   kind: 'attempt';
   eventId: string;
   source: string;
-  route: string;
-  attempt: number;
-  instanceId: string;
-  startedAt?: string;
-  outcome?: AttemptOutcome;
-  settledAt?: string;
-  reason?: string;
-  description?: string;
-  exitCode?: number;
-  logUrl?: string;
-  logArchiveError?: string;
 }
 
 /** One source's rows -> the ledger's view of that event. */
