@@ -1,13 +1,12 @@
 import type { OrchestrationContext } from 'durable-functions';
-import type { JobTarget } from '../../adapters/aci/jobProvider';
 import { CREATE_RETRY, waitBeforeRetry, type Step } from './callWithRetry';
 import {
   DispatchJobActivity,
   type AttemptProgress,
-  type CreateJobInput,
   type CreateJobResult,
   type DispatchJobInput,
 } from './contracts';
+import { createRequest, TriedTargets } from './createRequest';
 import type { StatusBoard } from './statusBoard';
 
 /**
@@ -22,13 +21,9 @@ export function* createOnSomeTarget(
   const { route } = input;
   let lastMessage = 'no target configured';
   let allCapacity = true;
-  const tried: JobTarget[] = [];
-  const others = (target?: JobTarget): { abandoned?: JobTarget[] } => {
-    const rest = tried.filter((t) => t !== target);
-    return rest.length > 0 ? { abandoned: rest } : {};
-  };
+  const tried = new TriedTargets();
   for (const target of route.targets) {
-    tried.push(target);
+    tried.add(target);
     for (let tryNo = 1; ; tryNo++) {
       const result = (yield context.df.callActivity(
         DispatchJobActivity.createJob,
@@ -38,14 +33,22 @@ export function* createOnSomeTarget(
         const { created } = result;
         board.publish({ phase: 'Watching', target: created.target });
         const watch = { target: created.target, deadline: board.status.deadline, polls: 0, execution: 1 };
-        return { watch: { ...watch, reused: created.reused }, target: created.target, ...others(target) };
+        return {
+          watch: { ...watch, reused: created.reused },
+          target: created.target,
+          ...tried.abandonedBesides(target),
+        };
       }
       lastMessage = `${target.location}: ${result.message}`;
       if (result.class === 'permanent' || result.class === 'invalid-event' || result.class === 'config') {
         // A permanent failure may leave a half-created group behind: clean-up deletes it.
         const reason =
           result.reason ?? (result.class === 'invalid-event' ? 'InvalidEvent' : 'PermanentError');
-        return { target, outcome: { kind: 'permanent', reason, message: lastMessage }, ...others(target) };
+        return {
+          target,
+          outcome: { kind: 'permanent', reason, message: lastMessage },
+          ...tried.abandonedBesides(target),
+        };
       }
       if (result.class === 'capacity') break;
       allCapacity = false;
@@ -54,25 +57,5 @@ export function* createOnSomeTarget(
     }
   }
   const message = `could not create the job on any of ${route.targets.length} target(s); last error: ${lastMessage}`;
-  return { outcome: { kind: 'create-failed', capacity: allCapacity, message }, ...others() };
-}
-
-function createRequest(
-  context: OrchestrationContext,
-  input: DispatchJobInput,
-  board: StatusBoard,
-  target: JobTarget,
-): CreateJobInput {
-  return {
-    name: board.containerGroup,
-    instanceId: context.df.instanceId,
-    route: input.route.name,
-    eventId: input.event.id,
-    attempt: input.attempt,
-    job: input.route.job,
-    eventJson: input.eventJson,
-    target,
-    deadline: board.status.deadline,
-    ...(input.route.completion === 'callback' ? { callback: { deadline: board.status.deadline } } : {}),
-  };
+  return { outcome: { kind: 'create-failed', capacity: allCapacity, message }, ...tried.abandonedBesides() };
 }

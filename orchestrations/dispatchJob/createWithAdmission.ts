@@ -1,5 +1,4 @@
 import type { OrchestrationContext } from 'durable-functions';
-import type { JobTarget } from '../../adapters/aci/jobProvider';
 import { acquireSlot, releaseSlot } from '../admission/acquireSlot';
 import { CREATE_RETRY, waitBeforeRetry, type Step } from './callWithRetry';
 import {
@@ -10,6 +9,7 @@ import {
   type CreateJobResult,
   type DispatchJobInput,
 } from './contracts';
+import { createRequest, TriedTargets } from './createRequest';
 import type { StatusBoard } from './statusBoard';
 
 /** ARM's throttling answers: like a full quota, they mean "not now, here", not "this attempt failed". */
@@ -41,13 +41,7 @@ export function* createWithAdmission(
   const id = context.df.instanceId;
   const now = (): number => context.df.currentUtcDateTime.getTime();
   const arrivedAt = now();
-  // Every target a create was sent to: ARM may have made the group there although its answer was lost, so the
-  // orchestrator deletes it on all but the one the job runs on (deleteAbandonedGroups).
-  const tried: JobTarget[] = [];
-  const others = (target?: JobTarget): { abandoned?: JobTarget[] } => {
-    const rest = tried.filter((t) => t !== target);
-    return rest.length > 0 ? { abandoned: rest } : {};
-  };
+  const tried = new TriedTargets();
   for (let ticket = 1; ; ticket++) {
     const slot = yield* acquireSlot(
       context,
@@ -72,11 +66,11 @@ export function* createWithAdmission(
           capacityWait: route.policy.capacityWait,
           target,
         },
-        ...others(),
+        ...tried.abandonedBesides(),
       };
     }
     const target = route.targets[slot.grant.targetIndex]!;
-    if (!tried.includes(target)) tried.push(target);
+    tried.add(target);
     const grantedAt = new Date(now()).toISOString();
     board.publish({
       phase: 'Creating',
@@ -84,16 +78,7 @@ export function* createWithAdmission(
       ...(board.status.admission ? { admission: { ...board.status.admission, grantedAt } } : {}),
     });
     const request: CreateJobInput = {
-      name: board.containerGroup,
-      instanceId: id,
-      route: route.name,
-      eventId: input.event.id,
-      attempt: input.attempt,
-      job: route.job,
-      eventJson: input.eventJson,
-      target,
-      deadline: board.status.deadline,
-      ...(route.completion === 'callback' ? { callback: { deadline: board.status.deadline } } : {}),
+      ...createRequest(context, input, board, target),
       // For the capacity-wait metric, recorded by the activity once the create succeeds.
       capacityWaitMs: now() - arrivedAt,
     };
@@ -113,7 +98,7 @@ export function* createWithAdmission(
           reused: created.reused,
           slot: { ticket },
         };
-        return { watch, target: created.target, slot: { ticket }, ...others(target) };
+        return { watch, target: created.target, slot: { ticket }, ...tried.abandonedBesides(target) };
       }
       const message = `${target.location}: ${result.message}`;
       if (result.class === 'permanent' || result.class === 'invalid-event' || result.class === 'config') {
@@ -123,7 +108,7 @@ export function* createWithAdmission(
           target,
           slot: { ticket },
           outcome: { kind: 'permanent', reason, message },
-          ...others(target),
+          ...tried.abandonedBesides(target),
         };
       }
       if (isRefusal(result)) {
@@ -139,7 +124,7 @@ export function* createWithAdmission(
             capacity: false,
             message: `could not create the job: ${message}`,
           },
-          ...others(),
+          ...tried.abandonedBesides(),
         };
       }
       yield* waitBeforeRetry(context, CREATE_RETRY, tryNo, result.retryAfterMs);
