@@ -1,3 +1,4 @@
+import { descriptionSummary } from '../../orchestrations/dispatchJob/decideSettlement';
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { SettlementMode } from '../../shared/config/loadSettings';
@@ -74,7 +75,7 @@ export type DispatchEventHandler = (
 
 /** The description's first part on one line (the log tail stays in the message's properties and the status API). */
 function oneLine(description: string): string {
-  return (description.split('\nLog tail:')[0] ?? '').replace(/\s*\n\s*/g, ' ');
+  return descriptionSummary(description, ' ');
 }
 
 /** Thrown in classic mode so the host abandons a marked copy until MaxDeliveryCount dead-letters it. */

@@ -1,3 +1,4 @@
+import { descriptionSummary } from './decideSettlement';
 import { InvalidEventError, PermanentProviderError } from '../../shared/errors/dispatchErrors';
 import { MAX_ENV_EVENT_BYTES } from '../../shared/events/eventLimits';
 import { classifyError, tagErrorMessage } from '../../shared/errors/classifyError';
@@ -215,7 +216,7 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
         .catch(rethrow);
       // The one line an expected dead-letter gets: reason and what happened (the log tail is in the status API).
       warn(
-        `dead-lettering event ${input.eventId} (source ${input.eventSource}), route ${input.route}, attempt ${input.attempt} (${input.reason}): ${(input.description.split('\nLog tail:')[0] ?? '').replace(/\s*\n\s*/g, '; ')}`,
+        `dead-lettering event ${input.eventId} (source ${input.eventSource}), route ${input.route}, attempt ${input.attempt} (${input.reason}): ${descriptionSummary(input.description, '; ')}`,
       );
     },
     async publishResult({ result, outcome, usage }) {

@@ -138,3 +138,11 @@ export function deadLetterDescription(header: string, logTail: string): string {
   const tail = trimmed.length <= room ? trimmed : `…${trimmed.slice(trimmed.length - room + 1)}`;
   return `${prefix}${tail}`;
 }
+
+/**
+ * The part of a description before its log tail, on one line (lines joined by `separator`): what a one-line log
+ * entry shows of a dead-letter (the log tail stays in the message's properties and the status API).
+ */
+export function descriptionSummary(description: string, separator: string): string {
+  return (description.split('\nLog tail:')[0] ?? '').replace(/\s*\n\s*/g, separator);
+}
