@@ -54,8 +54,10 @@ export async function acceptCallback(
   }
   const status = asRecord(instance.customStatus);
   const deadline = typeof status?.deadline === 'string' ? status.deadline : undefined;
-  if (deadline === undefined || status?.callback === undefined) return refused;
-  if (!callbackTokenMatches(key, request.instanceId, deadline, token)) return refused;
+  // Tokens are bound to the attempt's latest deadline, fixed before the job's own deadline is known.
+  const bound = typeof status?.latestDeadline === 'string' ? status.latestDeadline : deadline;
+  if (deadline === undefined || bound === undefined || status?.callback === undefined) return refused;
+  if (!callbackTokenMatches(key, request.instanceId, bound, token)) return refused;
 
   const phase = typeof status.phase === 'string' ? status.phase : 'Pending';
   if (!LIVE_RUNTIME.has(instance.runtimeStatus) || !OPEN_PHASES.has(phase))

@@ -22,6 +22,11 @@ export const CLEANUP_RETRY: RetryPolicy = { tries: 5, backoff: doubling(5_000, 6
 /** Settling must not lose the event: requeue / dead-letter sends are retried for about an hour and a half. */
 export const SEND_RETRY: RetryPolicy = { tries: 20, backoff: doubling(5_000, 300_000) };
 
+/** How long to wait before try `tryNo + 1` (a Retry-After from the service wins). */
+export function retryDelayMs(policy: RetryPolicy, tryNo: number, retryAfterMs: number | undefined): number {
+  return retryAfterMs ?? backoffDelayMs(tryNo, policy.backoff);
+}
+
 /** Waits (durable timer) before try `tryNo + 1`. */
 export function* waitBeforeRetry(
   context: OrchestrationContext,
@@ -29,7 +34,7 @@ export function* waitBeforeRetry(
   tryNo: number,
   retryAfterMs: number | undefined,
 ): Step<void> {
-  const delay = retryAfterMs ?? backoffDelayMs(tryNo, policy.backoff);
+  const delay = retryDelayMs(policy, tryNo, retryAfterMs);
   yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delay));
 }
 

@@ -71,8 +71,16 @@ export interface DispatchJobStatus {
   containerGroup: string;
   exitCode?: number;
   polls: number;
-  /** ISO-8601. */
+  /**
+   * ISO-8601: when the job is stopped, counted from the create that succeeded (route `policy.timeout`); while
+   * the job is being created, the latest it can fall (`latestDeadline`).
+   */
   deadline: string;
+  /**
+   * ISO-8601: the attempt's start (or admission grant) + the create budget + the route's timeout. Fixed for the
+   * attempt: the job's callback token is bound to it. Absent on instances started before it existed.
+   */
+  latestDeadline?: string;
   reason?: string;
   /** Where the job runs (primary or fallback), once created. */
   target?: JobTarget;
@@ -123,9 +131,12 @@ export interface CreateJobInput {
   job: ResolvedRoute['job'];
   eventJson: string;
   target: JobTarget;
-  /** ISO-8601: the attempt's deadline (a claim-check URL expires with it). */
+  /** ISO-8601: the attempt's latest deadline (a claim-check URL expires with it). */
   deadline: string;
-  /** Callback routes: the attempt's deadline, from which the activity derives the token (nothing secret here). */
+  /**
+   * Callback routes: the attempt's latest deadline, from which the activity derives the token (nothing secret
+   * here); fixed for the attempt, so whichever create try made the group, its token stays good.
+   */
   callback?: { deadline: string };
   /**
    * How long the attempt waited for a capacity slot before this create (the admission step sets it when its

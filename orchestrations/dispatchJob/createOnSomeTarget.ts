@@ -1,12 +1,13 @@
 import type { OrchestrationContext } from 'durable-functions';
-import { CREATE_RETRY, waitBeforeRetry, type Step } from './callWithRetry';
+import { CREATE_RETRY, retryDelayMs, waitBeforeRetry, type Step } from './callWithRetry';
 import {
   DispatchJobActivity,
   type AttemptProgress,
   type CreateJobResult,
   type DispatchJobInput,
 } from './contracts';
-import { createRequest, TriedTargets } from './createRequest';
+import { CREATE_BUDGET } from './attemptDeadline';
+import { createRequest, mayTryCreateAgain, startWatching, TriedTargets } from './createRequest';
 import type { StatusBoard } from './statusBoard';
 
 /**
@@ -21,6 +22,7 @@ export function* createOnSomeTarget(
   const { route } = input;
   let lastMessage = 'no target configured';
   let allCapacity = true;
+  let overBudget = false;
   const tried = new TriedTargets();
   for (const target of route.targets) {
     tried.add(target);
@@ -30,14 +32,8 @@ export function* createOnSomeTarget(
         createRequest(context, input, board, target),
       )) as CreateJobResult;
       if (result.ok) {
-        const { created } = result;
-        board.publish({ phase: 'Watching', target: created.target });
-        const watch = { target: created.target, deadline: board.status.deadline, polls: 0, execution: 1 };
-        return {
-          watch: { ...watch, reused: created.reused },
-          target: created.target,
-          ...tried.abandonedBesides(target),
-        };
+        const watch = startWatching(context, input, board, result.created);
+        return { watch, target: watch.target, ...tried.abandonedBesides(target) };
       }
       lastMessage = `${target.location}: ${result.message}`;
       if (result.class === 'permanent' || result.class === 'invalid-event' || result.class === 'config') {
@@ -50,12 +46,20 @@ export function* createOnSomeTarget(
           ...tried.abandonedBesides(target),
         };
       }
-      if (result.class === 'capacity') break;
-      allCapacity = false;
-      if (tryNo >= CREATE_RETRY.tries) break;
+      if (result.class !== 'capacity') allCapacity = false;
+      const nextTarget = result.class === 'capacity' || tryNo >= CREATE_RETRY.tries;
+      const delayMs = nextTarget ? 0 : retryDelayMs(CREATE_RETRY, tryNo, result.retryAfterMs);
+      if (!mayTryCreateAgain(context, input, board, delayMs)) {
+        overBudget = true;
+        break;
+      }
+      if (nextTarget) break;
       yield* waitBeforeRetry(context, CREATE_RETRY, tryNo, result.retryAfterMs);
     }
+    if (overBudget) break;
   }
-  const message = `could not create the job on any of ${route.targets.length} target(s); last error: ${lastMessage}`;
+  const message = overBudget
+    ? `could not create the job within the create budget ${CREATE_BUDGET}; last error: ${lastMessage}`
+    : `could not create the job on any of ${route.targets.length} target(s); last error: ${lastMessage}`;
   return { outcome: { kind: 'create-failed', capacity: allCapacity, message }, ...tried.abandonedBesides() };
 }

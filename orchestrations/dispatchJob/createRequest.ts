@@ -1,6 +1,7 @@
 import type { OrchestrationContext } from 'durable-functions';
-import type { JobTarget } from '../../adapters/aci/jobProvider';
-import type { CreateJobInput, DispatchJobInput } from './contracts';
+import type { CreatedJob, JobTarget } from '../../adapters/aci/jobProvider';
+import { createBudgetLeft, jobDeadlineFrom } from './attemptDeadline';
+import type { CreateJobInput, DispatchJobInput, WatchState } from './contracts';
 import type { StatusBoard } from './statusBoard';
 
 /** The createJob activity's input for one target: the same with or without admission. */
@@ -10,6 +11,7 @@ export function createRequest(
   board: StatusBoard,
   target: JobTarget,
 ): CreateJobInput {
+  const latest = board.status.latestDeadline ?? board.status.deadline;
   return {
     name: board.containerGroup,
     instanceId: context.df.instanceId,
@@ -19,9 +21,37 @@ export function createRequest(
     job: input.route.job,
     eventJson: input.eventJson,
     target,
-    deadline: board.status.deadline,
-    ...(input.route.completion === 'callback' ? { callback: { deadline: board.status.deadline } } : {}),
+    deadline: latest,
+    ...(input.route.completion === 'callback' ? { callback: { deadline: latest } } : {}),
   };
+}
+
+/**
+ * The create succeeded: the job's deadline starts now (the route's timeout is the job's run time, not the
+ * dispatcher's create retries), capped by the attempt's latest deadline; the status shows it.
+ */
+export function startWatching(
+  context: OrchestrationContext,
+  input: DispatchJobInput,
+  board: StatusBoard,
+  created: CreatedJob,
+): WatchState {
+  const latestDeadline = board.status.latestDeadline ?? board.status.deadline;
+  const now = context.df.currentUtcDateTime.getTime();
+  const deadline = jobDeadlineFrom(now, latestDeadline, input.route);
+  board.publish({ phase: 'Watching', target: created.target, deadline });
+  return { target: created.target, deadline, latestDeadline, polls: 0, execution: 1, reused: created.reused };
+}
+
+/** Whether the attempt's create budget (CREATE_BUDGET_MS) allows another create try after `delayMs`. */
+export function mayTryCreateAgain(
+  context: OrchestrationContext,
+  input: DispatchJobInput,
+  board: StatusBoard,
+  delayMs: number,
+): boolean {
+  const latestDeadline = board.status.latestDeadline ?? board.status.deadline;
+  return createBudgetLeft(context.df.currentUtcDateTime.getTime() + delayMs, latestDeadline, input.route);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { OrchestrationContext } from 'durable-functions';
 import { acquireSlot, releaseSlot } from '../admission/acquireSlot';
-import { CREATE_RETRY, waitBeforeRetry, type Step } from './callWithRetry';
+import { CREATE_RETRY, retryDelayMs, waitBeforeRetry, type Step } from './callWithRetry';
 import {
   DispatchJobActivity,
   type ActivityFailure,
@@ -9,7 +9,8 @@ import {
   type CreateJobResult,
   type DispatchJobInput,
 } from './contracts';
-import { createRequest, TriedTargets } from './createRequest';
+import { latestDeadlineFrom } from './attemptDeadline';
+import { createRequest, mayTryCreateAgain, startWatching, TriedTargets } from './createRequest';
 import type { StatusBoard } from './statusBoard';
 
 /** ARM's throttling answers: like a full quota, they mean "not now, here", not "this attempt failed". */
@@ -29,8 +30,8 @@ export function isRefusal(failure: ActivityFailure): boolean {
  * With admission: wait for a slot (phase WaitingForCapacity), then create the job on the target the slot is for.
  * ARM refusing the create anyway (quota, throttling) gives the slot back and waits again, keeping the attempt's
  * place in the queue and its attempt; other transient errors are retried on that target, then end the attempt as
- * before. The deadline (policy.timeout) starts when the slot is granted. The slot stays held (progress.slot)
- * until the group is deleted.
+ * before. The create budget starts when the slot is granted, the job's deadline (policy.timeout) when its create
+ * succeeds. The slot stays held (progress.slot) until the group is deleted.
  */
 export function* createWithAdmission(
   context: OrchestrationContext,
@@ -74,7 +75,8 @@ export function* createWithAdmission(
     const grantedAt = new Date(now()).toISOString();
     board.publish({
       phase: 'Creating',
-      deadline: new Date(now() + route.policy.timeoutMs).toISOString(),
+      deadline: latestDeadlineFrom(now(), route),
+      latestDeadline: latestDeadlineFrom(now(), route),
       ...(board.status.admission ? { admission: { ...board.status.admission, grantedAt } } : {}),
     });
     const request: CreateJobInput = {
@@ -88,17 +90,8 @@ export function* createWithAdmission(
         request,
       )) as CreateJobResult;
       if (result.ok) {
-        const { created } = result;
-        board.publish({ phase: 'Watching', target: created.target });
-        const watch = {
-          target: created.target,
-          deadline: board.status.deadline,
-          polls: 0,
-          execution: 1,
-          reused: created.reused,
-          slot: { ticket },
-        };
-        return { watch, target: created.target, slot: { ticket }, ...tried.abandonedBesides(target) };
+        const watch = { ...startWatching(context, input, board, result.created), slot: { ticket } };
+        return { watch, target: watch.target, slot: { ticket }, ...tried.abandonedBesides(target) };
       }
       const message = `${target.location}: ${result.message}`;
       if (result.class === 'permanent' || result.class === 'invalid-event' || result.class === 'config') {
@@ -116,7 +109,8 @@ export function* createWithAdmission(
         yield* releaseSlot(context, { id, ticket, refused: { ...retryAfter, message: result.message } });
         break;
       }
-      if (tryNo >= CREATE_RETRY.tries) {
+      const delayMs = retryDelayMs(CREATE_RETRY, tryNo, result.retryAfterMs);
+      if (tryNo >= CREATE_RETRY.tries || !mayTryCreateAgain(context, input, board, delayMs)) {
         yield* releaseSlot(context, { id, ticket });
         return {
           outcome: {

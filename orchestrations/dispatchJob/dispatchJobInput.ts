@@ -42,8 +42,10 @@ export const CANCEL_EVENT = 'cancel';
 
 export interface WatchState {
   target: JobTarget;
-  /** ISO-8601; fixed when the attempt started, carried across executions. */
+  /** ISO-8601; the job's deadline, fixed when its create succeeded, carried across executions. */
   deadline: string;
+  /** ISO-8601; the attempt's latest deadline (DispatchJobStatus.latestDeadline), carried across executions. */
+  latestDeadline?: string;
   /** Polls so far over the whole attempt (drives the growing interval). */
   polls: number;
   /** 1 for the first execution, +1 per continueAsNew. */

@@ -2,6 +2,7 @@ import type { OrchestrationContext } from 'durable-functions';
 import type { AttemptSettled } from '../../adapters/ledger/eventLedger';
 import type { JobSettledResult } from '../../adapters/serviceBus/resultPublisher';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
+import { attemptStartMs } from './attemptDeadline';
 import type { Step } from './callWithRetry';
 import {
   DispatchJobActivity,
@@ -72,9 +73,9 @@ export function* publishSettlement(
 }
 
 /**
- * The deadline was fixed at the attempt's start (start + timeout), so the start survives continueAsNew without
- * extra state. A container group exists from its create (the attempt's first step) to its delete (just before
- * settling), which is what ACI bills; none existed when no create succeeded.
+ * The latest deadline was fixed at the attempt's start (start + create budget + timeout), so the start survives
+ * continueAsNew without extra state. A container group exists from its create (the attempt's first step) to its
+ * delete (just before settling), which is what ACI bills; none existed when no create succeeded.
  */
 function settlementUsage(
   context: OrchestrationContext,
@@ -82,8 +83,12 @@ function settlementUsage(
   board: StatusBoard,
   route: ResolvedRoute,
 ): SettlementUsage {
-  const durationMs =
-    context.df.currentUtcDateTime.getTime() - (Date.parse(board.status.deadline) - route.policy.timeoutMs);
+  const { latestDeadline } = board.status;
+  const startMs =
+    latestDeadline !== undefined
+      ? attemptStartMs(latestDeadline, route)
+      : Date.parse(board.status.deadline) - route.policy.timeoutMs;
+  const durationMs = context.df.currentUtcDateTime.getTime() - startMs;
   const reason =
     settlement.reason ?? (settlement.outcome === 'Requeued' ? reasonOf(settlement.description) : undefined);
   return {

@@ -1,5 +1,6 @@
 import type { OrchestrationContext } from 'durable-functions';
 import { containerGroupNameFor } from '../../shared/naming/containerGroupName';
+import { latestDeadlineFrom } from './attemptDeadline';
 import type { DispatchJobInput, DispatchJobStatus } from './contracts';
 
 /** The instance's customStatus, kept current: every step reports its phase and what it learned here. */
@@ -12,6 +13,8 @@ export class StatusBoard {
   ) {
     const { route, watch } = input;
     const now = context.df.currentUtcDateTime.getTime();
+    // Until the create succeeds, the deadline shown is the latest it can be (the sweeper keeps the group till then).
+    const latestDeadline = watch ? (watch.latestDeadline ?? watch.deadline) : latestDeadlineFrom(now, route);
     this.status = {
       phase: watch ? 'Watching' : 'Creating',
       route: route.name,
@@ -22,7 +25,8 @@ export class StatusBoard {
       maxAttempts: route.policy.maxAttempts,
       containerGroup: containerGroupNameFor(context.df.instanceId),
       polls: watch?.polls ?? 0,
-      deadline: watch?.deadline ?? new Date(now + route.policy.timeoutMs).toISOString(),
+      deadline: watch?.deadline ?? latestDeadline,
+      latestDeadline,
       ...(watch ? { target: watch.target } : {}),
       execution: watch?.execution ?? 1,
       ...(route.completion === 'callback' ? { callback: watch?.callback ? 'received' : 'waiting' } : {}),

@@ -1,6 +1,6 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { pollDelayMs } from '../../shared/policy/pollSchedule';
-import type { Step } from './callWithRetry';
+import { waitBeforeRetry, type RetryPolicy, type Step } from './callWithRetry';
 import {
   DispatchJobActivity,
   JOB_CALLBACK_EVENT,
@@ -52,7 +52,10 @@ export function* watchJob(
   for (let executionPolls = 1; ; executionPolls++) {
     const remaining = deadlineMs - nowMs();
     if (remaining <= 0) {
-      return { watch, target: watch.target, outcome: { kind: 'timed-out', timeout: route.policy.timeout } };
+      // A job that exited just before the deadline (or whose last polls failed) settles by its exit code.
+      const last = yield* finalStatusRead(context, board.containerGroup, watch.target, route.name);
+      const outcome = last ?? { kind: 'timed-out', timeout: route.policy.timeout };
+      return { watch, target: watch.target, outcome };
     }
     // Clipped to the deadline, so one timer per poll races the deadline with nothing left to cancel.
     const delayMs = nextPollDelayMs(watch, input, remaining);
@@ -100,6 +103,36 @@ function nextPollDelayMs(watch: WatchState, input: DispatchJobInput, remaining: 
     { initialMs: CALLBACK_RECHECK.initialMs, maxMs: poll.maxMs },
     remaining,
   );
+}
+
+/** Tries of the status read made at the deadline, transient errors retried with FINAL_READ_RETRY's backoff. */
+export const FINAL_READ_RETRY: RetryPolicy = {
+  tries: 4,
+  backoff: { initialMs: 5_000, factor: 2, maxMs: 20_000 },
+};
+
+/**
+ * The status read made when the deadline has passed, before the attempt settles as timed out: the job may have
+ * exited since the last poll, or the last polls may have failed under transient ARM errors. Settling such a job
+ * `JobTimedOut` would run it again on the next attempt, so transient read errors are retried (about 35 s).
+ * Returns the job's outcome, or undefined when it is still running or its status stayed unreadable.
+ */
+function* finalStatusRead(
+  context: OrchestrationContext,
+  name: string,
+  target: WatchState['target'],
+  route: string,
+): Step<AttemptOutcome | undefined> {
+  const request: JobStatusRequest = { name, target, route };
+  for (let tryNo = 1; ; tryNo++) {
+    const result = (yield context.df.callActivity(
+      DispatchJobActivity.getJobStatus,
+      request,
+    )) as JobStatusResult;
+    if (result.ok || result.class === 'permanent' || tryNo >= FINAL_READ_RETRY.tries)
+      return interpretJobStatus(result);
+    yield* waitBeforeRetry(context, FINAL_READ_RETRY, tryNo, result.retryAfterMs);
+  }
 }
 
 /** What {@link waitForCheck} returns when the operator's cancel won the race. */

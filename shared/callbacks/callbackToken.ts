@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Job callback tokens. A token is an HMAC over (instance id, attempt deadline) under a key derived from the app's
+ * Job callback tokens. A token is an HMAC over (instance id, attempt latest deadline) under a key derived from the app's
  * signing key, so nothing secret is ever stored: the create activity derives it for the job's environment, the
  * callback endpoint derives it again to compare. The instance id names the attempt (`...-a<attempt>`), so a token
  * is good for exactly one (instance, attempt) and expires with the attempt's deadline.
@@ -19,7 +19,7 @@ export function callbackKeyFrom(signingKey: Buffer): CallbackKey {
   return createHmac('sha256', signingKey).update(KEY_PURPOSE).digest() as CallbackKey;
 }
 
-/** The token the job of `instanceId` presents; `deadline` is the attempt's ISO-8601 deadline (customStatus). */
+/** The token the job of `instanceId` presents; `deadline` is the attempt's ISO-8601 latest deadline (customStatus `latestDeadline`). */
 export function callbackToken(key: CallbackKey, instanceId: string, deadline: string): string {
   const mac = createHmac('sha256', key).update(`${instanceId}\n${deadline}`).digest('base64url');
   return `${TOKEN_PREFIX}${mac}`;

@@ -17,6 +17,8 @@ export interface JobScript {
   pullFailure?: string;
   /** Job output; logs() returns its last lines. */
   output?: string;
+  /** The `count` status reads from `afterMs` after creation on throw this error (transient ARM faults). */
+  statusErrors?: { afterMs: number; count: number; error: Error };
 }
 
 export interface ScriptedJob {
@@ -44,6 +46,7 @@ export class ScriptedJobProvider implements JobProvider {
     string,
     { error: Error; location?: string; processed?: boolean }[]
   >();
+  private readonly statusFailures = new Map<string, number>();
   /** Groups created per name (a run of the job each), whatever the caller was told. */
   readonly runs = new Map<string, number>();
 
@@ -86,6 +89,14 @@ export class ScriptedJobProvider implements JobProvider {
     this.record('status', name, target);
     const job = this.require(name);
     const { script } = job;
+    const faults = script.statusErrors;
+    if (faults && this.now() >= job.createdAtMs + faults.afterMs) {
+      const failed = this.statusFailures.get(name) ?? 0;
+      if (failed < faults.count) {
+        this.statusFailures.set(name, failed + 1);
+        return Promise.reject(faults.error);
+      }
+    }
     if (script.pullFailure !== undefined)
       return Promise.resolve({
         state: 'Failed',

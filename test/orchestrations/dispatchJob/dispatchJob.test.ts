@@ -9,6 +9,7 @@ import {
   type DispatchJobInput,
 } from '../../../orchestrations/dispatchJob/dispatchJobInput';
 import type { DispatchJobSettlement, DispatchJobStatus } from '../../../orchestrations/dispatchJob/contracts';
+import { CREATE_BUDGET_MS } from '../../../orchestrations/dispatchJob/attemptDeadline';
 import { containerGroupNameFor, instanceIdFor } from '../../../shared/naming/dispatchNames';
 import type { ResolvedRoute } from '../../../shared/routes/resolvedRoute';
 import {
@@ -79,6 +80,7 @@ describe('dispatchJob orchestration', () => {
       exitCode: 0,
       polls: settlement.polls,
       deadline: new Date(START + 3_600_000).toISOString(),
+      latestDeadline: new Date(START + CREATE_BUDGET_MS + 3_600_000).toISOString(),
       target: {
         subscriptionId: expect.any(String) as unknown,
         resourceGroup: 'rg-jobs',
@@ -148,6 +150,84 @@ describe('dispatchJob orchestration', () => {
     });
     expect(customStatus.phase).toBe('Requeued');
     expect(h.queue.requeues).toHaveLength(1);
+  });
+
+  it('counts the job deadline from the create that succeeded, so create retries do not eat the job run time', async () => {
+    const r = testRoute({
+      name: 'slow',
+      policy: { timeout: 'PT2M', poll: { initial: 'PT5S', max: 'PT30S' } },
+    });
+    const busy = () => new TransientProviderError('ARM busy', 'ServerBusy');
+    // Tries at 0, 5, 15 and 35 s; the job then runs 100 s: past START + PT2M, within its own two minutes.
+    const { h, settlement, customStatus } = await run(r, {
+      createErrors: [{ error: busy() }, { error: busy() }, { error: busy() }],
+      runMs: 100_000,
+    });
+    expect(h.provider.calls.filter((c) => c.op === 'create').map((c) => c.atMs - START)).toEqual([
+      0, 5_000, 15_000, 35_000,
+    ]);
+    expect(settlement).toMatchObject({ outcome: 'Succeeded', exitCode: 0 });
+    expect(customStatus.deadline).toBe(new Date(START + 35_000 + 120_000).toISOString());
+    expect(customStatus.latestDeadline).toBe(new Date(START + CREATE_BUDGET_MS + 120_000).toISOString());
+    expect(h.provider.count('stop')).toBe(0);
+  });
+
+  it('ends the create at its budget (create-failed), apart from the job deadline', async () => {
+    // Five targets, four tries each, a minute apart: more than the create budget allows.
+    const fallbacks = ['northeurope', 'swedencentral', 'francecentral', 'uksouth'].map((location) => ({
+      location,
+    }));
+    const r = testRoute({
+      name: 'slow',
+      policy: { timeout: 'PT2M' },
+      target: { location: 'westeurope', fallbacks },
+    });
+    const busy = { error: new TransientProviderError('ARM busy', 'ServerBusy', 60_000) };
+    const { h, settlement } = await run(r, { createErrors: Array.from({ length: 40 }, () => busy) });
+    const creates = h.provider.calls.filter((c) => c.op === 'create');
+    expect(creates.at(-1)!.atMs - START).toBeLessThan(CREATE_BUDGET_MS);
+    expect(creates.length).toBeLessThan(40);
+    expect(settlement).toMatchObject({ outcome: 'Requeued' });
+    expect(settlement.description).toMatch(
+      /^CreateFailed: could not create the job within the create budget PT10M/,
+    );
+  });
+
+  it('settles by the exit code when the job exited before the deadline but the last polls failed', async () => {
+    const r = testRoute({
+      name: 'slow',
+      policy: { timeout: 'PT2M', poll: { initial: 'PT5S', max: 'PT30S' } },
+    });
+    const { h, settlement } = await run(r, {
+      runMs: 110_000,
+      exitCode: 0,
+      // The poll at 120 s and the first two final reads fail; the third read sees the exit.
+      statusErrors: {
+        afterMs: 100_000,
+        count: 3,
+        error: new TransientProviderError('ARM busy', 'ServerBusy'),
+      },
+    });
+    expect(settlement).toMatchObject({ outcome: 'Succeeded', exitCode: 0 });
+    expect(h.queue.requeues).toEqual([]);
+    const reads = h.provider.calls.filter((c) => c.op === 'status').map((c) => c.atMs - START);
+    expect(reads.slice(-4)).toEqual([120_000, 120_000, 125_000, 135_000]);
+  });
+
+  it('still times out a job that is running at the deadline after the final read', async () => {
+    const r = testRoute({
+      name: 'slow',
+      policy: { timeout: 'PT2M', poll: { initial: 'PT5S', max: 'PT30S' } },
+    });
+    const { settlement } = await run(r, {
+      neverEnds: true,
+      statusErrors: {
+        afterMs: 100_000,
+        count: 10,
+        error: new TransientProviderError('ARM busy', 'ServerBusy'),
+      },
+    });
+    expect(settlement.description).toMatch(/^JobTimedOut:/);
   });
 
   it('dead-letters the last attempt with reason, exit code and log tail in the description', async () => {
