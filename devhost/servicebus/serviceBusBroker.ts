@@ -402,7 +402,17 @@ export class ServiceBusBroker {
     const body = (request.body ?? {}) as Record<string, unknown>;
     try {
       const result = this.runOperation(operation, entityPath, body);
-      this.reply(ctx, request, { statusCode: result.status, statusDescription: 'OK' }, result.body);
+      // Like a send, a change made by an operation (a scheduled message above all) is answered only once it is
+      // durable: a kill right after the answer must not lose a message the client was told is stored.
+      this.whenDurable().then(
+        () => this.reply(ctx, request, { statusCode: result.status, statusDescription: 'OK' }, result.body),
+        (err: unknown) =>
+          this.reply(ctx, request, {
+            statusCode: 500,
+            statusDescription: `state not persisted: ${String(err)}`,
+            errorCondition: 'amqp:internal-error',
+          }),
+      );
     } catch (err) {
       const e =
         err instanceof ManagementError

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,6 +7,7 @@ import {
   type ServiceBusReceivedMessage,
 } from '@azure/service-bus';
 import type { EmulatorConfig } from '../../../devhost/servicebus/emulatorConfig';
+import type { NamespaceSnapshot } from '../../../devhost/servicebus/serviceBusNamespace';
 import { startServiceBusEmulator } from '../../../devhost/servicebus/startServiceBusEmulator';
 
 const config: EmulatorConfig = {
@@ -105,6 +106,32 @@ describe('Service Bus emulator stateDir persistence', () => {
     } finally {
       await client.close();
       await second.close();
+    }
+  });
+
+  test('a scheduled message is on disk by the time scheduleMessages resolves (a kill right after loses nothing)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sbstate-'));
+    const emulator = await startServiceBusEmulator({ config, stateDir: dir });
+    const client = new ServiceBusClient(emulator.connectionString);
+    try {
+      const sender = client.createSender('work');
+      for (let i = 0; i < 5; i++) {
+        await sender.scheduleMessages(
+          { body: `requeue-${i}`, messageId: `m-${i}` },
+          new Date(Date.now() + 60_000),
+        );
+        // Read at once, as a SIGKILL right after the answer would leave it: no flush on close to help.
+        const onDisk = JSON.parse(
+          readFileSync(join(dir, 'servicebus-state.json'), 'utf8'),
+        ) as NamespaceSnapshot;
+        expect(onDisk.entities['work']?.queues['work']?.map((m) => m.state)).toEqual(
+          Array.from({ length: i + 1 }, () => 'scheduled'),
+        );
+      }
+    } finally {
+      await client.close();
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
