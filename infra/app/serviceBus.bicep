@@ -114,7 +114,10 @@ resource resultsTopic 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = if (
   name: empty(resultsTopicName) ? 'unused' : resultsTopicName
   properties: {
     defaultMessageTimeToLive: defaultMessageTimeToLive
-    requiresDuplicateDetection: false
+    // Settlements are published at least once (retried) under a deterministic MessageId: duplicate detection
+    // drops a retry whose first send succeeded unseen. Like the queue's, it cannot change once the topic exists.
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionHistoryTimeWindow
   }
 }
 

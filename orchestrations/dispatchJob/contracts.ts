@@ -91,6 +91,11 @@ export interface DispatchJobStatus {
   logUrl?: string;
   /** Why the log could not be archived (settling went on without it). */
   logArchiveError?: string;
+  /**
+   * Set when the settlement could not be written to the results topic or the event ledger after every retry
+   * (the event itself is settled; consumers of the results topic never hear of it).
+   */
+  publishError?: string;
   /** With admission: what the attempt waits for (phase WaitingForCapacity) or waited for. */
   admission?: WaitingInfo & { grantedAt?: string };
 }
@@ -120,6 +125,8 @@ export interface DispatchJobSettlement {
   callbackAt?: string;
   /** The attempt's archived full log. */
   logUrl?: string;
+  /** Why the settlement could not be published (results topic / event ledger) after every retry. */
+  publishError?: string;
 }
 
 export interface CreateJobInput {
@@ -199,14 +206,31 @@ export interface CollectedLogs {
 }
 
 /**
- * How the attempt settled, for the event ledger and the results topic: one activity (one episode) for both, each
- * best effort because the settlement itself has already happened.
+ * How the attempt settled, for the event ledger and the results topic: one activity (one episode) for both,
+ * retried by the orchestrator (durable timers) for the parts that failed until they are written or it gives up.
  */
 export interface SettlementNotice {
   result: JobSettledResult;
   outcome: AttemptSettled;
-  /** For the settlement metrics, recorded by the same activity (never by the replayed orchestrator). */
+  /** For the settlement metrics, recorded by the same activity (never by the replayed orchestrator); first try only. */
   usage?: SettlementUsage;
+  /** Parts already written by an earlier try. */
+  skip?: PublishFailure['part'][];
+  /** The orchestrator gives up after this try: its failures are logged as warnings. */
+  lastTry?: boolean;
+}
+
+/** A part of the settlement notice that could not be written. */
+export interface PublishFailure {
+  part: 'ledger' | 'topic';
+  class: ErrorClass;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/** What publishResult returns: the parts that failed this try ([] when everything is written). */
+export interface SettlementPublished {
+  failures: PublishFailure[];
 }
 
 export interface RequeueInput {

@@ -8,12 +8,13 @@ import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { SecretResolver } from '../../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../../adapters/serviceBus/resultPublisher';
-import { isCancellation, noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
+import { noMetrics, type DispatchMetrics } from '../../shared/metrics/dispatchMetrics';
 import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
 import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
 import { awaitJobExit } from './awaitJobExit';
 import { eventForJob, type ClaimCheckStore } from './eventForJob';
 import { archiveJobLog } from './archiveJobLog';
+import { publishResultActivity } from './publishResultActivity';
 import type {
   ActivityFailure,
   CollectLogsInput,
@@ -26,6 +27,7 @@ import type {
   JobStatusResult,
   RequeueInput,
   SettlementNotice,
+  SettlementPublished,
 } from './contracts';
 
 /** A claim-check URL outlives the attempt's deadline by this much (a job reading its event late is stopped anyway). */
@@ -62,7 +64,7 @@ export interface DispatchJobActivities {
   deleteJob(input: JobRef): Promise<void>;
   requeueEvent(input: RequeueInput): Promise<void>;
   deadLetterEvent(input: DeadLetterInput): Promise<void>;
-  publishResult(input: SettlementNotice): Promise<void>;
+  publishResult(input: SettlementNotice): Promise<SettlementPublished>;
 }
 
 /**
@@ -219,28 +221,6 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
         `dead-lettering event ${input.eventId} (source ${input.eventSource}), route ${input.route}, attempt ${input.attempt} (${input.reason}): ${descriptionSummary(input.description, '; ')}`,
       );
     },
-    async publishResult({ result, outcome, usage }) {
-      if (usage) {
-        metrics.jobSettled({
-          route: result.route,
-          outcome: result.outcome,
-          ...(result.outcome !== 'Succeeded' && usage.reason !== undefined ? { reason: usage.reason } : {}),
-          durationMs: usage.durationMs,
-          groupLifetimeMs: usage.groupLifetimeMs,
-          cpu: usage.cpu,
-          memoryInGB: usage.memoryInGB,
-        });
-        if (isCancellation(result.outcome, usage.reason)) metrics.jobCancelled(result.route);
-      }
-      // Both best effort: the settlement already happened, and the orchestration's status shows it anyway.
-      await Promise.all([
-        deps.ledger?.recordAttemptSettled(outcome).catch((err: unknown) => {
-          log(`outcome of ${outcome.instanceId} not recorded in the ledger: ${classifyError(err).message}`);
-        }),
-        deps.resultPublisher?.publish(result).catch((err: unknown) => {
-          log(`result for event ${result.eventId} not published: ${classifyError(err).message}`);
-        }),
-      ]);
-    },
+    publishResult: (notice) => publishResultActivity({ ...deps, metrics, log, warn }, notice),
   };
 }

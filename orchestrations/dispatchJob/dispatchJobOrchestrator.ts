@@ -58,6 +58,5 @@ export function* dispatchJobOrchestrator(
   const succeeded = outcome.kind === 'exited' && outcome.exitCode === 0;
   if (cancel.isCompleted && outcome.kind !== 'cancelled' && !succeeded) outcome = cancelledOutcome(cancel);
   const settlement = yield* settleEvent(context, input, { ...progress, outcome }, logs, board);
-  yield* publishSettlement(context, input, settlement, logs, board);
-  return settlement;
+  return yield* publishSettlement(context, input, settlement, logs, board);
 }

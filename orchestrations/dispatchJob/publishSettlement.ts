@@ -3,21 +3,25 @@ import type { AttemptSettled } from '../../adapters/ledger/eventLedger';
 import type { JobSettledResult } from '../../adapters/serviceBus/resultPublisher';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import { attemptStartMs } from './attemptDeadline';
-import type { Step } from './callWithRetry';
+import { SEND_RETRY, waitBeforeRetry, type Step } from './callWithRetry';
+import { classifyError } from '../../shared/errors/classifyError';
 import {
   DispatchJobActivity,
   type CollectedLogs,
   type DispatchJobInput,
   type DispatchJobSettlement,
+  type PublishFailure,
   type SettlementNotice,
+  type SettlementPublished,
   type SettlementUsage,
 } from './contracts';
 import type { StatusBoard } from './statusBoard';
 
 /**
- * Tells the event ledger and the results topic how the attempt settled (one best-effort activity) and shows the
- * final phase in the instance's status. The same activity records the settlement metrics from `usage`, so they
- * are recorded once, outside replay.
+ * Shows the final phase in the instance's status and tells the event ledger and the results topic how the attempt
+ * settled, at least once (retried; when it finally gives up, `publishError` in customStatus and the output say
+ * so). The same activity records the settlement metrics from `usage` on its first try, so they are recorded once,
+ * outside replay.
  */
 export function* publishSettlement(
   context: OrchestrationContext,
@@ -25,7 +29,7 @@ export function* publishSettlement(
   settlement: DispatchJobSettlement,
   logs: CollectedLogs,
   board: StatusBoard,
-): Step<void> {
+): Step<DispatchJobSettlement> {
   const reason =
     settlement.reason ?? (settlement.outcome === 'Requeued' ? settlement.description : undefined);
   const now = context.df.currentUtcDateTime.toISOString();
@@ -60,16 +64,65 @@ export function* publishSettlement(
     ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
     ...(logs.archiveError !== undefined ? { logArchiveError: logs.archiveError } : {}),
   };
-  yield context.df.callActivity(DispatchJobActivity.publishResult, {
-    result,
-    outcome,
-    usage: settlementUsage(context, settlement, board, input.route),
-  } satisfies SettlementNotice);
+  // The event is settled: the phase says so at once, while the notice is still being written.
   board.publish({
     phase: settlement.outcome,
     ...(settlement.exitCode !== undefined ? { exitCode: settlement.exitCode } : {}),
     ...(reason !== undefined ? { reason } : {}),
   });
+  const notice: SettlementNotice = {
+    result,
+    outcome,
+    usage: settlementUsage(context, settlement, board, input.route),
+  };
+  const publishError = yield* publishWithRetry(context, notice);
+  if (publishError === undefined) return settlement;
+  board.publish({ publishError });
+  return { ...settlement, publishError };
+}
+
+/**
+ * Writes the notice at least once: the parts that failed transiently are retried with durable timers for as long
+ * as a requeue send is (SEND_RETRY, about an hour and a quarter), which outlasts a Service Bus or storage outage.
+ * Returns why it gave up, or undefined once every part is written.
+ */
+function* publishWithRetry(
+  context: OrchestrationContext,
+  notice: SettlementNotice,
+): Step<string | undefined> {
+  let skip: PublishFailure['part'][] = [];
+  const { usage, ...rest } = notice;
+  for (let tryNo = 1; ; tryNo++) {
+    const lastTry = tryNo >= SEND_RETRY.tries;
+    let failures: PublishFailure[];
+    try {
+      const published = (yield context.df.callActivity(DispatchJobActivity.publishResult, {
+        ...rest,
+        // Metrics are recorded by the first try only.
+        ...(tryNo === 1 && usage ? { usage } : {}),
+        ...(skip.length > 0 ? { skip } : {}),
+        ...(lastTry ? { lastTry } : {}),
+      } satisfies SettlementNotice)) as SettlementPublished;
+      failures = published.failures;
+    } catch (err) {
+      // The activity itself failed (host restart, timeout): nothing is known to be written.
+      const c = classifyError(err);
+      failures = (['ledger', 'topic'] as const)
+        .filter((part) => !skip.includes(part))
+        .map((part) => ({ part, class: 'transient', message: c.message }));
+    }
+    if (failures.length === 0) return undefined;
+    const failed = new Set(failures.map((f) => f.part));
+    skip = (['ledger', 'topic'] as const).filter((part) => !failed.has(part));
+    const message = failures
+      .map((f) => `${f.part === 'topic' ? 'results topic' : 'event ledger'}: ${f.message}`)
+      .join('; ');
+    if (lastTry || failures.every((f) => f.class === 'permanent' || f.class === 'config')) {
+      return `settlement not published after ${tryNo} tries: ${message}`;
+    }
+    const retryAfterMs = failures.find((f) => f.retryAfterMs !== undefined)?.retryAfterMs;
+    yield* waitBeforeRetry(context, SEND_RETRY, tryNo, retryAfterMs);
+  }
 }
 
 /**

@@ -144,7 +144,7 @@ describe('dispatchJob settlement over Service Bus', () => {
 });
 
 describe('dispatchJob lifecycle events', () => {
-  it('publishes one dispatcher.job.settled result per settlement; a failing publisher does not block settling', async () => {
+  it('publishes one dispatcher.job.settled result per settlement, retrying a failed publish with durable timers', async () => {
     const published: JobSettledResult[] = [];
     let fail = true;
     const publisher: ResultPublisher = {
@@ -163,8 +163,9 @@ describe('dispatchJob lifecycle events', () => {
       resultPublisher: publisher,
     });
     expect((await runOnce(harness, 1, 3)).outcome).toBe('Requeued');
-    expect(published).toEqual([]);
+    expect(published).toMatchObject([{ eventId: 'evt-sb', attempt: 1, outcome: 'Requeued' }]);
     expect(harness.log).toContain('result for event evt-sb not published: topic unavailable');
+    published.length = 0;
     harness.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
       instanceId: instanceIdFor('hello', EVENT, 3),
       input: {
