@@ -59,6 +59,17 @@ describe('acceptCallback', () => {
     expect(raised).toEqual([]);
   });
 
+  it('binds the token to the latest deadline (fixed before the create), and expires it with the job deadline', async () => {
+    const latestDeadline = '2026-01-01T01:10:00.000Z';
+    const bound = callbackToken(key, id, latestDeadline);
+    // The job's deadline moved with the create that succeeded; the token made for the create still holds.
+    const { c, raised } = client({ deadline: '2026-01-01T01:02:00.000Z', latestDeadline });
+    expect((await call(c, `Bearer ${token}`)).status).toBe(401);
+    expect((await call(c, `Bearer ${bound}`, '', id, new Date('2026-01-01T01:05:00Z'))).status).toBe(401);
+    expect((await call(c, `Bearer ${bound}`)).status).toBe(202);
+    expect(raised).toHaveLength(1);
+  });
+
   it('answers 409 once the attempt is settling or settled', async () => {
     expect((await call(client({ phase: 'Settling' }).c, `Bearer ${token}`)).status).toBe(409);
     expect((await call(client({ phase: 'Succeeded' }, 'Completed').c, `Bearer ${token}`)).status).toBe(409);
