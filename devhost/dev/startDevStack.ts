@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { LogLevel } from '@azure/functions';
-import type { AciQuota } from '../aci/aciQuota';
+import { validateAciQuota, type AciQuota } from '../aci/aciQuota';
 import type { FaultRates } from '../aci/faultRates';
 import { parseImagesMap } from '../aci/loadImagesMap';
 import { jobOutputRecord } from './jobOutputLine';
@@ -257,6 +257,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       ARM_CREDENTIAL: 'emulator',
       // Core Tools sets it; durable-functions otherwise rewrites webhook URLs to localhost:7071.
       WEBSITE_HOSTNAME: `localhost:${httpPort}`,
+      // Admission paces creates by the subscription's quota: with a quota given to the emulator, the app is told
+      // the same figures (as an operator sets them in Azure), or it would hold creates to ACI's defaults.
+      ...(options.aciQuota ? { DISPATCH_ADMISSION_DEFAULT_LIMITS: quotaSetting(options.aciQuota) } : {}),
       ...(options.settings ?? {}),
     };
 
@@ -292,4 +295,15 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * `--aci-quota` as DISPATCH_ADMISSION_DEFAULT_LIMITS text (every figure, ACI's defaults for those not given; the
+ * setting takes 1 at least, and a zero quota refuses that one create anyway).
+ */
+function quotaSetting(quota: Partial<AciQuota>): string {
+  const full = validateAciQuota(quota, '--aci-quota');
+  return Object.entries(full)
+    .map(([name, limit]) => `${name}=${String(Math.max(1, limit))}`)
+    .join(',');
 }
