@@ -122,7 +122,11 @@ export class AciJobProvider implements JobProvider, JobInventory {
     );
     if (!group) {
       // Deleted behind our back: the job cannot finish, but another attempt may.
-      return { state: 'Failed', detail: `container group ${name} not found in ${target.resourceGroup}` };
+      return {
+        state: 'Failed',
+        missing: true,
+        detail: `container group ${name} not found in ${target.resourceGroup}`,
+      };
     }
     return mapContainerGroupStatus(group);
   }

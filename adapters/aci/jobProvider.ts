@@ -60,6 +60,8 @@ export interface JobStatus {
   permanentFailure?: JobFailureReason;
   startTime?: string;
   finishTime?: string;
+  /** The container group does not exist (never created, or deleted). */
+  missing?: true;
 }
 
 export interface CreatedJob {

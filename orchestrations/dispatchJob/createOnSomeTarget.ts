@@ -7,6 +7,7 @@ import {
   type DispatchJobInput,
 } from './contracts';
 import { CREATE_BUDGET } from './attemptDeadline';
+import { findCreatedGroup } from './findCreatedGroup';
 import { createRequest, mayTryCreateAgain, startWatching, TriedTargets } from './createRequest';
 import type { StatusBoard } from './statusBoard';
 
@@ -46,7 +47,10 @@ export function* createOnSomeTarget(
           ...tried.abandonedBesides(target),
         };
       }
-      if (result.class !== 'capacity') allCapacity = false;
+      if (result.class !== 'capacity') {
+        allCapacity = false;
+        tried.markUncertain(target);
+      }
       const nextTarget = result.class === 'capacity' || tryNo >= CREATE_RETRY.tries;
       const delayMs = nextTarget ? 0 : retryDelayMs(CREATE_RETRY, tryNo, result.retryAfterMs);
       if (!mayTryCreateAgain(context, input, board, delayMs)) {
@@ -57,6 +61,11 @@ export function* createOnSomeTarget(
       yield* waitBeforeRetry(context, CREATE_RETRY, tryNo, result.retryAfterMs);
     }
     if (overBudget) break;
+  }
+  const found = yield* findCreatedGroup(context, input, board, tried.uncertainTargets());
+  if (found) {
+    const watch = startWatching(context, input, board, found);
+    return { watch, target: watch.target, ...tried.abandonedBesides(found.target) };
   }
   const message = overBudget
     ? `could not create the job within the create budget ${CREATE_BUDGET}; last error: ${lastMessage}`

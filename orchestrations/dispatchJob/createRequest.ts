@@ -65,6 +65,18 @@ export class TriedTargets {
     if (!this.tried.includes(target)) this.tried.push(target);
   }
 
+  private readonly uncertain: JobTarget[] = [];
+
+  /** A create on `target` failed in a way that does not say ARM did nothing (a transient error, a lost answer). */
+  markUncertain(target: JobTarget): void {
+    if (!this.uncertain.includes(target)) this.uncertain.push(target);
+  }
+
+  /** The targets where the group may exist although no create said so. */
+  uncertainTargets(): readonly JobTarget[] {
+    return this.uncertain;
+  }
+
   /** The targets tried other than `target` (all of them when it is undefined), as AttemptProgress.abandoned. */
   abandonedBesides(target?: JobTarget): { abandoned?: JobTarget[] } {
     const rest = this.tried.filter((t) => t !== target);

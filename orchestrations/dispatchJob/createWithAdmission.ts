@@ -10,6 +10,7 @@ import {
   type DispatchJobInput,
 } from './contracts';
 import { latestDeadlineFrom } from './attemptDeadline';
+import { findCreatedGroup } from './findCreatedGroup';
 import { createRequest, mayTryCreateAgain, startWatching, TriedTargets } from './createRequest';
 import type { StatusBoard } from './statusBoard';
 
@@ -109,8 +110,15 @@ export function* createWithAdmission(
         yield* releaseSlot(context, { id, ticket, refused: { ...retryAfter, message: result.message } });
         break;
       }
+      tried.markUncertain(target);
       const delayMs = retryDelayMs(CREATE_RETRY, tryNo, result.retryAfterMs);
       if (tryNo >= CREATE_RETRY.tries || !mayTryCreateAgain(context, input, board, delayMs)) {
+        // The slot stays held while the group's status is read: the job may be running on it.
+        const found = yield* findCreatedGroup(context, input, board, tried.uncertainTargets());
+        if (found) {
+          const watch = { ...startWatching(context, input, board, found), slot: { ticket } };
+          return { watch, target: watch.target, slot: { ticket }, ...tried.abandonedBesides(found.target) };
+        }
         yield* releaseSlot(context, { id, ticket });
         return {
           outcome: {

@@ -1,6 +1,7 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { pollDelayMs } from '../../shared/policy/pollSchedule';
-import { waitBeforeRetry, type RetryPolicy, type Step } from './callWithRetry';
+import type { Step } from './callWithRetry';
+import { readJobStatus } from './readJobStatus';
 import {
   DispatchJobActivity,
   JOB_CALLBACK_EVENT,
@@ -105,16 +106,10 @@ function nextPollDelayMs(watch: WatchState, input: DispatchJobInput, remaining: 
   );
 }
 
-/** Tries of the status read made at the deadline, transient errors retried with FINAL_READ_RETRY's backoff. */
-export const FINAL_READ_RETRY: RetryPolicy = {
-  tries: 4,
-  backoff: { initialMs: 5_000, factor: 2, maxMs: 20_000 },
-};
-
 /**
  * The status read made when the deadline has passed, before the attempt settles as timed out: the job may have
  * exited since the last poll, or the last polls may have failed under transient ARM errors. Settling such a job
- * `JobTimedOut` would run it again on the next attempt, so transient read errors are retried (about 35 s).
+ * `JobTimedOut` would run it again on the next attempt, so transient read errors are retried (readJobStatus).
  * Returns the job's outcome, or undefined when it is still running or its status stayed unreadable.
  */
 function* finalStatusRead(
@@ -123,16 +118,7 @@ function* finalStatusRead(
   target: WatchState['target'],
   route: string,
 ): Step<AttemptOutcome | undefined> {
-  const request: JobStatusRequest = { name, target, route };
-  for (let tryNo = 1; ; tryNo++) {
-    const result = (yield context.df.callActivity(
-      DispatchJobActivity.getJobStatus,
-      request,
-    )) as JobStatusResult;
-    if (result.ok || result.class === 'permanent' || tryNo >= FINAL_READ_RETRY.tries)
-      return interpretJobStatus(result);
-    yield* waitBeforeRetry(context, FINAL_READ_RETRY, tryNo, result.retryAfterMs);
-  }
+  return interpretJobStatus(yield* readJobStatus(context, name, target, route));
 }
 
 /** What {@link waitForCheck} returns when the operator's cancel won the race. */

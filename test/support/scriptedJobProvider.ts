@@ -87,6 +87,9 @@ export class ScriptedJobProvider implements JobProvider {
 
   status(name: string, target: JobTarget): Promise<JobStatus> {
     this.record('status', name, target);
+    // Like ARM: a group that does not exist (here) is a 404, which the ACI adapter reports as missing.
+    if (!this.find(name, target))
+      return Promise.resolve({ state: 'Failed', missing: true, detail: `container group ${name} not found` });
     const job = this.require(name);
     const { script } = job;
     const faults = script.statusErrors;

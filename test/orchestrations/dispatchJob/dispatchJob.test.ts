@@ -353,23 +353,42 @@ describe('dispatchJob orchestration', () => {
   });
 
   // Issue 11, finding 3: a create whose response ARM lost ran the job and leaked its group.
-  it('deletes the group a lost create response left behind before requeueing a create-failed attempt', async () => {
+  it('watches the job a lost create response started, instead of deleting it and running it again', async () => {
     const lost = () => ({
       error: new TransientProviderError('ARM 500 (response lost)', 'InternalServerError'),
     });
+    const { h, name, settlement, customStatus } = await run(route, {
+      runMs: 600_000,
+      createErrors: [{ ...lost(), processed: true }, lost(), lost(), lost()],
+    });
+    expect(h.provider.count('create')).toBe(4);
+    // ARM processed the first PUT: the group is found after the last try, watched, and settles by its exit code.
+    expect(settlement).toMatchObject({ outcome: 'Succeeded', exitCode: 0 });
+    expect(h.provider.runs.get(name)).toBe(1);
+    expect(h.queue.requeues).toEqual([]);
+    expect(h.provider.liveGroups()).toEqual([]);
+    // Its deadline counts from when it was found (the job is never stopped before it ends).
+    expect(h.provider.count('stop')).toBe(0);
+    expect(customStatus.phase).toBe('Succeeded');
+  });
+
+  it('requeues a create-failed attempt when no group exists after the last try, deleting by name first', async () => {
+    const lost = () => ({
+      error: new TransientProviderError('ARM 503', 'ServiceUnavailable'),
+    });
     const { h, name, settlement } = await run(route, {
       runMs: 3_600_000,
-      createErrors: [{ ...lost(), processed: true }, lost(), lost(), lost()],
+      createErrors: [lost(), lost(), lost(), lost()],
     });
     expect(h.provider.count('create')).toBe(4);
     expect(settlement).toMatchObject({ outcome: 'Requeued' });
     expect(h.queue.requeues[0]!.lastError).toMatch(
       /^CreateFailed: could not create the job on any of 1 target/,
     );
-    // One run (ARM processed the first PUT), and its group is gone before the copy for attempt 2 is sent.
-    expect(h.provider.runs.get(name)).toBe(1);
-    expect(h.provider.liveGroups()).toEqual([]);
+    expect(h.provider.runs.get(name)).toBeUndefined();
+    const statusAt = h.provider.calls.find((c) => c.op === 'status')!.atMs;
     const deletedAt = h.provider.calls.find((c) => c.op === 'delete')!.atMs;
+    expect(deletedAt).toBeGreaterThanOrEqual(statusAt);
     expect(h.queue.requeues[0]!.scheduledEnqueueTime.getTime()).toBeGreaterThanOrEqual(deletedAt);
   });
 
