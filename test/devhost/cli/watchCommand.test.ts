@@ -23,6 +23,7 @@ const job = (over: Partial<WatchedJob>): WatchedJob => ({
   logTail: null,
   callback: null,
   output: null,
+  outputError: null,
   ...over,
 });
 

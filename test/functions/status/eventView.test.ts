@@ -36,6 +36,7 @@ const live = (overrides: Partial<JobView>): JobView => ({
   logTail: null,
   callback: null,
   output: null,
+  outputError: null,
   ...overrides,
 });
 
