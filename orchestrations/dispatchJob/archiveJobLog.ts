@@ -1,5 +1,6 @@
 import type { BlobStore } from '../../adapters/blob/blobStore';
 import { classifyError } from '../../shared/errors/classifyError';
+import { OUTPUT_REPORT_MAX_LINES } from '../../shared/jobOutputs/outputFileReport';
 import { readOutputReport } from '../../shared/jobOutputs/readOutputReport';
 import { jobLogBlobName } from '../../shared/naming/jobLogBlobName';
 import type { CollectedLogs } from './contracts';
@@ -65,6 +66,24 @@ export function tailAndOutput(
   if (!input.readOutput) return { tail: lastLines(log, input.tailLines) };
   const { report, jobLog } = readOutputReport(log);
   return { tail: lastLines(jobLog, input.tailLines), outputReport: report };
+}
+
+/**
+ * ACI returns at most 4 MB of a container's log when asked for all of it: a job that printed more may have its
+ * report cut off. A report that did not read well is read again from the log's last lines (`tail`, which ACI
+ * counts from the end), with room for a few stray lines; the better answer wins.
+ */
+export async function rereadOutputFromTail(
+  collected: CollectedLogs,
+  readTail: (lines: number) => Promise<string>,
+): Promise<CollectedLogs> {
+  if (!collected.outputReport || collected.outputReport.ok) return collected;
+  try {
+    const again = readOutputReport(await readTail(OUTPUT_REPORT_MAX_LINES + 100)).report;
+    return again.ok ? { ...collected, outputReport: again } : collected;
+  } catch {
+    return collected;
+  }
 }
 
 function lastLines(text: string, count: number): string {

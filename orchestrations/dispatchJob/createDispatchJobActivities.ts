@@ -13,7 +13,7 @@ import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
 import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
 import { awaitJobExit } from './awaitJobExit';
 import { eventForJob, type ClaimCheckStore } from './eventForJob';
-import { archiveJobLog, tailAndOutput } from './archiveJobLog';
+import { archiveJobLog, rereadOutputFromTail, tailAndOutput } from './archiveJobLog';
 import type {
   ActivityFailure,
   CollectLogsInput,
@@ -180,17 +180,21 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     },
     async collectLogs(input) {
       if (input.snapshot && !deps.jobLogs) return { tail: '' };
+      const readTail = (lines: number): Promise<string> =>
+        deps.jobProvider.logs(input.name, input.target, lines);
       if (deps.jobLogs) {
         // Never throws: a log that cannot be read or archived is reported, and settling goes on.
         const readLog = (): Promise<string> => deps.jobProvider.logs(input.name, input.target);
         const result = await archiveJobLog({ readLog, ...deps.jobLogs }, input);
         if (result.archiveError) log(`job ${input.name}: ${result.archiveError}`);
-        return result;
+        return rereadOutputFromTail(result, readTail);
       }
       try {
         // The output report is at the end of the whole log: read all of it only when there is one to read.
-        if (input.readOutput)
-          return tailAndOutput(await deps.jobProvider.logs(input.name, input.target), input);
+        if (input.readOutput) {
+          const collected = tailAndOutput(await deps.jobProvider.logs(input.name, input.target), input);
+          return await rereadOutputFromTail(collected, readTail);
+        }
         return { tail: await deps.jobProvider.logs(input.name, input.target, input.tailLines) };
       } catch (err) {
         // Logs are a diagnostic: their absence must not block settling the event.

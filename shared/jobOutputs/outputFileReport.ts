@@ -12,6 +12,9 @@ export const OUTPUT_REPORT_MARKER = '@@dispatch-output v1';
 /** Hex digits per data line: 96 bytes, well below any log driver's line limit (ACI splits very long lines). */
 const HEX_PER_LINE = 192;
 
+/** The most lines a complete report takes (begin, data, end): a log tail this long holds the whole report. */
+export const OUTPUT_REPORT_MAX_LINES = Math.ceil(MAX_OUTPUT_FILE_BYTES / (HEX_PER_LINE / 2)) + 2;
+
 /**
  * The POSIX `sh` epilogue the job's command runs under. It runs the command as a child (forwarding TERM and INT
  * so the job still sees a stop), keeps its exit code, then prints DISPATCH_OUTPUT_FILE at the end of the log:
