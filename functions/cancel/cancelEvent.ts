@@ -4,8 +4,10 @@ import type { RouteRef } from '../status/jobStatus';
 import { cancelEventJobs, cancelHttpStatus, type CancelClient } from './cancelEventJobs';
 
 /**
- * `POST /api/events/{eventId}/cancel` (function key), optional body `{ "by": "who and why" }`: stops every
- * running attempt of the event and settles it as Cancelled (dead-lettered with reason `Cancelled`).
+ * `POST /api/events/{eventId}/cancel[?source=<source>]` (function key), optional body `{ "by": "who and why" }`:
+ * stops every running attempt of the event and settles it as Cancelled (dead-lettered with reason `Cancelled`).
+ * CloudEvents ids are unique only within a source: with `source` only that event is cancelled, without it every
+ * source that used the id (each result names its source), as `GET /api/events/{eventId}` answers.
  * 202 while attempts are being stopped, 200 when it was cancelled already, 409 (with the state) when every
  * attempt had settled otherwise, 404 for an event with no jobs.
  */
@@ -35,12 +37,22 @@ export function createCancelEvent(
     const eventId = request.params.eventId ?? '';
     if (eventId === '')
       return { status: 400, jsonBody: { error: 'eventId: expected the CloudEvent id in the path' } };
+    const source = request.query.get('source') ?? undefined;
+    if (source === '')
+      return {
+        status: 400,
+        jsonBody: { error: 'source: expected the CloudEvent source, or no source parameter' },
+      };
     const by = await readBy(request);
     if (typeof by !== 'string') return { status: 400, jsonBody: by };
     const client = df.getClient(context) as unknown as CancelClient;
-    const result = await cancelEventJobs(client, routes, eventId, { by });
+    const query = { id: eventId, ...(source !== undefined ? { source } : {}) };
+    const result = await cancelEventJobs(client, routes, query, { by });
     const status = cancelHttpStatus(result);
-    if (status === 404) return { status, jsonBody: { error: `no jobs for event '${eventId}'`, eventId } };
+    if (status === 404) {
+      const which = source !== undefined ? ` from source '${source}'` : '';
+      return { status, jsonBody: { error: `no jobs for event '${eventId}'${which}`, eventId } };
+    }
     context.log(
       `cancel of event ${eventId} by ${by}: ${result.routes.map((r) => `${r.instanceId} ${r.state}`).join(', ')}`,
     );

@@ -2,6 +2,8 @@ import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
 import { createCancelEvent } from '../../../functions/cancel/cancelEvent';
+import { newestAttempts } from '../../../functions/cancel/cancelEventJobs';
+import type { JobView } from '../../../functions/status/jobStatus';
 import {
   CANCEL_EVENT,
   DISPATCH_JOB_ORCHESTRATOR,
@@ -51,13 +53,18 @@ async function start(script: JobScript, attempt = 1): Promise<{ h: DispatchJobHa
   return { h, instanceId };
 }
 
-async function cancel(harness: DispatchJobHarness, body?: unknown): Promise<HttpResponseInit> {
+async function cancel(
+  harness: DispatchJobHarness,
+  body?: unknown,
+  source?: string,
+): Promise<HttpResponseInit> {
   const context = createInvocationContextWithDurableClient(harness.engine, {
     options: { extraInputs: [df.input.durableClient()] },
   });
+  const query = source !== undefined ? `?source=${encodeURIComponent(source)}` : '';
   const request = new HttpRequest({
     method: 'POST',
-    url: `http://localhost/api/events/${EVENT.id}/cancel`,
+    url: `http://localhost/api/events/${EVENT.id}/cancel${query}`,
     params: { eventId: EVENT.id },
     ...(body !== undefined ? { body: { string: JSON.stringify(body) } } : {}),
   });
@@ -84,7 +91,16 @@ describe('POST /api/events/{id}/cancel', () => {
     expect(response.status).toBe(202);
     expect(response.jsonBody).toEqual({
       eventId: EVENT.id,
-      routes: [{ route: 'hello', attempt: 1, instanceId, state: 'cancelling', phase: 'Watching' }],
+      routes: [
+        {
+          route: 'hello',
+          attempt: 1,
+          instanceId,
+          state: 'cancelling',
+          phase: 'Watching',
+          source: EVENT.source,
+        },
+      ],
     });
     await h.engine.waitForIdle();
     const { settlement, custom } = await settled(h, instanceId);
@@ -182,6 +198,62 @@ describe('POST /api/events/{id}/cancel', () => {
     );
     expect(unknown.status).toBe(404);
     expect((await cancel(h, { by: 42 })).status).toBe(400);
+  });
+
+  it("cancels by (source, id): ?source= stops only that source's event; without it every source that used the id", async () => {
+    h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
+    const other = { ...EVENT, source: '/other' };
+    const ids = [EVENT, other].map((event) => {
+      const instanceId = instanceIdFor(route.name, event, 1);
+      const input: DispatchJobInput = {
+        route,
+        event,
+        eventJson: JSON.stringify({ specversion: '1.0', ...event }),
+        attempt: 1,
+        pollsPerExecution: 20,
+      };
+      h?.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input });
+      return instanceId;
+    });
+    await h.clock.advance(35_000);
+    await h.engine.waitForIdle();
+
+    const one = await cancel(h, { by: 'only /other' }, '/other');
+    expect(one.status).toBe(202);
+    expect(one.jsonBody).toMatchObject({
+      eventId: EVENT.id,
+      source: '/other',
+      routes: [{ instanceId: ids[1], source: '/other', state: 'cancelling' }],
+    });
+    await h.engine.waitForIdle();
+    const phase = (instanceId = '') =>
+      (h?.engine.getStatus(instanceId)?.customStatus as DispatchJobStatus).phase;
+    expect([phase(ids[0]), phase(ids[1])]).toEqual(['Watching', 'Cancelled']);
+    expect((await cancel(h, undefined, '/nowhere')).status).toBe(404);
+    expect((await cancel(h, undefined, '')).status).toBe(400);
+
+    // By id alone: each source's newest attempt is looked at on its own (one is cancelled already).
+    const both = await cancel(h);
+    expect(both.status).toBe(202);
+    const routes = (both.jsonBody as { routes: { source: string; state: string }[] }).routes;
+    expect(routes.map((r) => [r.source, r.state]).sort()).toEqual([
+      ['/other', 'cancelled'],
+      ['/tests', 'cancelling'],
+    ]);
+    expect((await settled(h, ids[0] ?? '')).settlement.outcome).toBe('Cancelled');
+  });
+
+  it('looks at the newest resubmission generation before the highest attempt', () => {
+    const job = (resubmission: number, attempt: number, eventSource = '/tests') =>
+      ({
+        instanceId: `i-${eventSource}-${resubmission}-${attempt}`,
+        eventSource,
+        route: 'hello',
+        resubmission,
+        attempt,
+      }) as JobView;
+    const newest = newestAttempts([job(0, 3), job(1, 1), job(0, 2), job(0, 1, '/other')]);
+    expect(newest.map((j) => j.instanceId).sort()).toEqual(['i-/other-0-1', 'i-/tests-1-1']);
   });
 
   it.each([4_000, 9_000, 10_000, 11_000, 21_000])(
