@@ -1,5 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { RouteRef } from '../status/jobStatus';
 import { cancelEventJobs, cancelHttpStatus, type CancelClient } from './cancelEventJobs';
 
@@ -32,6 +33,7 @@ async function readBy(request: HttpRequest): Promise<string | { error: string }>
 
 export function createCancelEvent(
   routes: readonly RouteRef[],
+  ledger?: EventLedger,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
     const eventId = request.params.eventId ?? '';
@@ -47,7 +49,7 @@ export function createCancelEvent(
     if (typeof by !== 'string') return { status: 400, jsonBody: by };
     const client = df.getClient(context) as unknown as CancelClient;
     const query = { id: eventId, ...(source !== undefined ? { source } : {}) };
-    const result = await cancelEventJobs(client, routes, query, { by });
+    const result = await cancelEventJobs(client, routes, query, { by }, ledger);
     const status = cancelHttpStatus(result);
     if (status === 404) {
       const which = source !== undefined ? ` from source '${source}'` : '';
@@ -60,12 +62,12 @@ export function createCancelEvent(
   };
 }
 
-export function registerCancelEvent(routes: readonly RouteRef[]): void {
+export function registerCancelEvent(routes: readonly RouteRef[], ledger?: EventLedger): void {
   app.http(CANCEL_EVENT_FUNCTION, {
     methods: ['POST'],
     authLevel: 'function',
     route: 'events/{eventId}/cancel',
     extraInputs: [df.input.durableClient()],
-    handler: createCancelEvent(routes),
+    handler: createCancelEvent(routes, ledger),
   });
 }

@@ -1,3 +1,4 @@
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { instanceIdFor } from '../../shared/naming/dispatchNames';
 import {
@@ -61,8 +62,9 @@ export async function cancelEventJobs(
   routes: readonly RouteRef[],
   query: EventQuery,
   request: CancelRequest,
+  ledger?: EventLedger,
 ): Promise<CancelResult> {
-  const jobs = await findEventJobs(client, routes, query);
+  const jobs = await eventJobs(client, routes, query, ledger);
   const results: CancelResult['routes'] = [];
   for (const job of newestAttempts(jobs)) {
     const base = { route: job.route, attempt: job.attempt, instanceId: job.instanceId, phase: job.phase };
@@ -82,6 +84,29 @@ export async function cancelEventJobs(
     ...(query.source !== undefined ? { source: query.source } : {}),
     routes: results,
   };
+}
+
+/**
+ * The event's jobs. By (source, id) they are found through their deterministic instance ids. By id alone the
+ * ledger names the sources that used the id, so each is looked up the same way; only when the ledger does not
+ * know the id (or cannot be read) are the task hub's instances listed, as the status API does.
+ */
+async function eventJobs(
+  client: CancelClient,
+  routes: readonly RouteRef[],
+  query: EventQuery,
+  ledger: EventLedger | undefined,
+): Promise<JobView[]> {
+  if (query.source !== undefined || !ledger) return findEventJobs(client, routes, query);
+  const sources = await ledger.findById(query.id).then(
+    (events) => [...new Set(events.map((event) => event.source))],
+    () => [],
+  );
+  if (sources.length === 0) return findEventJobs(client, routes, query);
+  const perSource = await Promise.all(
+    sources.map((source) => findEventJobs(client, routes, { id: query.id, source })),
+  );
+  return perSource.flat();
 }
 
 /**

@@ -1,6 +1,10 @@
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
+import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
+import { createTableClient } from '../../../adapters/ledger/createTableClient';
+import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
+import { startAzurite } from '../../../devhost/dev/startAzurite';
 import { createCancelEvent } from '../../../functions/cancel/cancelEvent';
 import { newestAttempts } from '../../../functions/cancel/cancelEventJobs';
 import type { JobView } from '../../../functions/status/jobStatus';
@@ -241,6 +245,52 @@ describe('POST /api/events/{id}/cancel', () => {
       ['/tests', 'cancelling'],
     ]);
     expect((await settled(h, ids[0] ?? '')).settlement.outcome).toBe('Cancelled');
+  });
+
+  it('by id alone asks the ledger which sources used the id, then looks those events up by their instance ids', async () => {
+    h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
+    const azurite = await startAzurite();
+    try {
+      const ledger = new TableEventLedger({
+        client: createTableClient(
+          { kind: 'connectionString', connectionString: azurite.connectionString },
+          new EmulatorCredential(),
+          'cancelledger',
+        ),
+        createTable: true,
+      });
+      const other = { ...EVENT, source: '/other' };
+      const ids = [EVENT, other].map((event) => {
+        const instanceId = instanceIdFor(route.name, event, 1);
+        const eventJson = JSON.stringify({ specversion: '1.0', ...event });
+        const input: DispatchJobInput = { route, event, eventJson, attempt: 1, pollsPerExecution: 20 };
+        h?.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input });
+        return instanceId;
+      });
+      // Only /tests is in the ledger: a cancel by id that found /other would have listed the task hub instead.
+      await ledger.recordReceived({
+        eventId: EVENT.id,
+        source: EVENT.source,
+        receivedAt: '2026-01-01T00:00:00Z',
+        routes: ['hello'],
+      });
+      await h.clock.advance(35_000);
+      await h.engine.waitForIdle();
+      const context = createInvocationContextWithDurableClient(h.engine, {
+        options: { extraInputs: [df.input.durableClient()] },
+      });
+      const request = new HttpRequest({
+        method: 'POST',
+        url: `http://localhost/api/events/${EVENT.id}/cancel`,
+        params: { eventId: EVENT.id },
+      });
+      const response = await createCancelEvent([{ name: 'hello', maxAttempts: 3 }], ledger)(request, context);
+      expect(response.status).toBe(202);
+      expect(response.jsonBody).toMatchObject({ routes: [{ instanceId: ids[0], source: '/tests' }] });
+      expect((response.jsonBody as { routes: unknown[] }).routes).toHaveLength(1);
+    } finally {
+      await azurite.close();
+    }
   });
 
   it('looks at the newest resubmission generation before the highest attempt', () => {
