@@ -1,6 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
+import { eventQueryFromRequest, fromSource } from '../status/eventQueryFromRequest';
 import type { RouteRef } from '../status/jobStatus';
 import { cancelEventJobs, cancelHttpStatus, type CancelClient } from './cancelEventJobs';
 
@@ -36,27 +37,20 @@ export function createCancelEvent(
   ledger?: EventLedger,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const eventId = request.params.eventId ?? '';
-    if (eventId === '')
-      return { status: 400, jsonBody: { error: 'eventId: expected the CloudEvent id in the path' } };
-    const source = request.query.get('source') ?? undefined;
-    if (source === '')
-      return {
-        status: 400,
-        jsonBody: { error: 'source: expected the CloudEvent source, or no source parameter' },
-      };
+    const query = eventQueryFromRequest(request);
+    if ('invalid' in query) return query.invalid;
     const by = await readBy(request);
     if (typeof by !== 'string') return { status: 400, jsonBody: by };
     const client = df.getClient(context) as unknown as CancelClient;
-    const query = { id: eventId, ...(source !== undefined ? { source } : {}) };
     const result = await cancelEventJobs(client, routes, query, { by }, ledger);
     const status = cancelHttpStatus(result);
-    if (status === 404) {
-      const which = source !== undefined ? ` from source '${source}'` : '';
-      return { status, jsonBody: { error: `no jobs for event '${eventId}'${which}`, eventId } };
-    }
+    if (status === 404)
+      return {
+        status,
+        jsonBody: { error: `no jobs for event '${query.id}'${fromSource(query)}`, eventId: query.id },
+      };
     context.log(
-      `cancel of event ${eventId} by ${by}: ${result.routes.map((r) => `${r.instanceId} ${r.state}`).join(', ')}`,
+      `cancel of event ${query.id}${fromSource(query)} by ${by}: ${result.routes.map((r) => `${r.instanceId} ${r.state}`).join(', ')}`,
     );
     return { status, jsonBody: result };
   };
