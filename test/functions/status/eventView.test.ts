@@ -1,6 +1,7 @@
 import type { LedgerEvent } from '../../../adapters/ledger/eventLedger';
 import type { JobView } from '../../../functions/status/jobStatus';
 import { buildEventView } from '../../../functions/status/eventView';
+import { jobView } from '../../support/jobViews';
 
 const source = 'urn:orders';
 const event = (overrides: Partial<LedgerEvent> = {}): LedgerEvent => ({
@@ -13,31 +14,17 @@ const event = (overrides: Partial<LedgerEvent> = {}): LedgerEvent => ({
   attempts: [],
   ...overrides,
 });
-const live = (overrides: Partial<JobView>): JobView => ({
-  instanceId: 'billing-x-a1',
-  eventId: 'evt-1',
-  eventSource: 'urn:a',
-  route: 'billing',
-  attempt: 1,
-  resubmission: 0,
-  phase: 'Watching',
-  runtimeStatus: 'Running',
-  exitCode: null,
-  containerGroup: 'cg-1',
-  createdTime: '2026-11-29T10:00:01.000Z',
-  lastUpdatedTime: '2026-11-29T10:00:05.000Z',
-  reason: null,
-  maxAttempts: null,
-  polls: 0,
-  deadline: null,
-  target: null,
-  description: null,
-  nextAttemptAt: null,
-  logTail: null,
-  callback: null,
-  output: null,
-  ...overrides,
-});
+const live = (overrides: Partial<JobView>): JobView =>
+  jobView({
+    instanceId: 'billing-x-a1',
+    eventId: 'evt-1',
+    eventSource: 'urn:a',
+    route: 'billing',
+    containerGroup: 'cg-1',
+    createdTime: '2026-11-29T10:00:01.000Z',
+    lastUpdatedTime: '2026-11-29T10:00:05.000Z',
+    ...overrides,
+  });
 
 describe('buildEventView', () => {
   it('is undefined (404) only when neither the ledger nor an orchestration knows the id', () => {
