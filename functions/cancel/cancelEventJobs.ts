@@ -14,6 +14,7 @@ import {
   type JobView,
   type RouteRef,
 } from '../status/jobStatus';
+import { newestAttempts } from '../status/newestAttempts';
 
 /** The part of durable-functions' DurableClient a cancel uses. */
 export interface CancelClient {
@@ -107,25 +108,6 @@ async function eventJobs(
     sources.map((source) => findEventJobs(client, routes, { id: query.id, source })),
   );
   return perSource.flat();
-}
-
-/**
- * The newest attempt per (source, route): the highest resubmission generation first, then the highest attempt
- * (attempt 3 of the original delivery is older than attempt 1 of a resubmission). An instance that has not run
- * yet has no source in its status; it is keyed by its instance id, so it is never merged with another event's.
- */
-export function newestAttempts(jobs: readonly JobView[]): JobView[] {
-  const newest = new Map<string, JobView>();
-  for (const job of jobs) {
-    const key = `${job.eventSource ?? job.instanceId}\u0000${job.route}`;
-    const seen = newest.get(key);
-    const newer =
-      !seen ||
-      job.resubmission > seen.resubmission ||
-      (job.resubmission === seen.resubmission && job.attempt > seen.attempt);
-    if (newer) newest.set(key, job);
-  }
-  return [...newest.values()];
 }
 
 async function cancelScheduledAttempt(

@@ -6,7 +6,7 @@ import { createTableClient } from '../../../adapters/ledger/createTableClient';
 import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
 import { startAzurite } from '../../../devhost/dev/startAzurite';
 import { createCancelEvent } from '../../../functions/cancel/cancelEvent';
-import { newestAttempts } from '../../../functions/cancel/cancelEventJobs';
+import { newestAttempts } from '../../../functions/status/newestAttempts';
 import type { JobView } from '../../../functions/status/jobStatus';
 import {
   CANCEL_EVENT,

@@ -108,7 +108,9 @@ describe('buildEventView', () => {
         ],
       }),
     ];
-    const running = buildEventView('e1', ledger, [live({ instanceId: 'billing-x-a2', attempt: 2 })]);
+    const running = buildEventView('e1', ledger, [
+      live({ instanceId: 'billing-x-a2', attempt: 2, eventSource: source }),
+    ]);
     expect(running?.state).toBe('InProgress');
     expect(running?.jobs.map((j) => [j.route, j.attempt, j.phase, j.logUrl])).toEqual([
       ['audit', 1, 'Succeeded', undefined],
@@ -116,8 +118,35 @@ describe('buildEventView', () => {
       ['billing', 2, 'Watching', undefined],
     ]);
     const done = buildEventView('e1', ledger, [
-      live({ instanceId: 'billing-x-a2', attempt: 2, phase: 'DeadLettered', runtimeStatus: 'Completed' }),
+      live({
+        instanceId: 'billing-x-a2',
+        eventSource: source,
+        attempt: 2,
+        phase: 'DeadLettered',
+        runtimeStatus: 'Completed',
+      }),
     ]);
     expect(done?.state).toBe('Settled');
+  });
+
+  it('is settled by the newest resubmission generation, not by the highest attempt number of an older one', () => {
+    const ledger = [
+      event({
+        attempts: [
+          { route: 'billing', attempt: 1, instanceId: 'billing-x-a1', outcome: 'Requeued' },
+          { route: 'billing', attempt: 2, instanceId: 'billing-x-a2', outcome: 'DeadLettered' },
+          { route: 'billing', attempt: 1, resubmission: 1, instanceId: 'billing-x-g1-a1' },
+        ],
+      }),
+    ];
+    const view = buildEventView('e1', ledger, [
+      live({ instanceId: 'billing-x-g1-a1', eventSource: source, resubmission: 1, phase: 'Watching' }),
+    ]);
+    expect(view?.state).toBe('InProgress');
+    expect(view?.jobs.map((j) => [j.resubmission, j.attempt, j.phase])).toEqual([
+      [0, 1, 'Requeued'],
+      [0, 2, 'DeadLettered'],
+      [1, 1, 'Watching'],
+    ]);
   });
 });
