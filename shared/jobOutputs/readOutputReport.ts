@@ -1,5 +1,5 @@
 import { MAX_OUTPUT_FILE_BYTES, OUTPUT_REPORT_MARKER } from './outputFileReport';
-import { posixCksum } from './posixCksum';
+import { adler32 } from './adler32';
 
 /** What a job's log says about its output file. */
 export type OutputReport =
@@ -20,14 +20,14 @@ const reportLine = new RegExp(`${escape(OUTPUT_REPORT_MARKER)} ([a-z-]+)(?: (.*)
 
 /**
  * Reads the output file report the epilogue printed at the end of `log` (see outputFileReport.ts): the last
- * report wins. Verifies size and cksum, decodes UTF-8, parses JSON and applies the 64 KB limit to the JSON.
+ * report wins. Verifies the lengths and the Adler-32, decodes UTF-8, parses JSON and applies the 64 KB limit to the JSON.
  */
 export function readOutputReport(log: string): ReadOutputResult {
   const lines = log.split('\n');
   const kept: string[] = [];
   let start: { kind: string; args: string[] } | undefined;
   let hex: string[] = [];
-  let ended = false;
+  let end: string[] | undefined;
   for (const raw of lines) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const match = reportLine.exec(line);
@@ -41,20 +41,20 @@ export function readOutputReport(log: string): ReadOutputResult {
     const kind = match[1] ?? '';
     const args = (match[2] ?? '').split(' ').filter((a) => a !== '');
     if (kind === 'data') hex.push(args[0] ?? '');
-    else if (kind === 'end') ended = true;
+    else if (kind === 'end') end = args;
     else {
       start = { kind, args };
       hex = [];
-      ended = false;
+      end = undefined;
     }
   }
-  return { report: decide(start, hex, ended), jobLog: kept.join('\n') };
+  return { report: decide(start, hex, end), jobLog: kept.join('\n') };
 }
 
 function decide(
   start: { kind: string; args: string[] } | undefined,
   hex: string[],
-  ended: boolean,
+  end: string[] | undefined,
 ): OutputReport {
   const fail = (error: string): OutputReport => ({ ok: false, error });
   if (!start) {
@@ -68,15 +68,18 @@ function decide(
     return fail(`the output file is ${start.args[0] ?? '?'} bytes, at most ${MAX_OUTPUT_FILE_BYTES} allowed`);
   }
   if (start.kind !== 'begin') return fail(`unknown output report '${start.kind}' in the log`);
+  if (!end) return fail('the output report in the log is truncated (no end line): the log was cut');
+  // The file's size before printing, the bytes awk printed, and their Adler-32 must all agree with what arrived.
   const size = Number(start.args[0]);
-  const sum = Number(start.args[1]);
-  if (!ended) return fail('the output report in the log is truncated (no end line): the log was cut');
+  const printed = Number(end[0]);
+  const sum = Number(end[1]);
   const text = hex.join('');
   if (!/^(?:[0-9a-f]{2})*$/.test(text)) return fail('the output report in the log is corrupt (not hex)');
   const bytes = Buffer.from(text, 'hex');
-  if (bytes.length !== size || posixCksum(bytes) !== sum) {
+  const matches = adler32(bytes) === sum;
+  if (bytes.length !== size || printed !== size || !matches) {
     return fail(
-      `the output report in the log is corrupt: ${bytes.length} bytes read, ${size} expected, checksum ${posixCksum(bytes) === sum ? 'matches' : 'differs'}`,
+      `the output report in the log is corrupt: ${bytes.length} bytes read, ${size} expected, checksum ${matches ? 'matches' : 'differs'}`,
     );
   }
   let json: string;

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,17 +15,45 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs a job script under the real epilogue with /bin/sh, stdout and stderr merged as a container log is. */
-function runJob(script: string): { exitCode: number | null; log: string } {
-  const [file, ...args] = wrapCommandForOutputFile(['/bin/sh', '-c', `exec 2>&1; ${script}`]);
-  const result = spawnSync(file!, args, {
-    env: { PATH: process.env['PATH'] ?? '', DISPATCH_OUTPUT_FILE: join(dir, 'output.json') },
-    encoding: 'utf8',
-  });
-  return { exitCode: result.status, log: result.stdout + result.stderr };
+interface Shell {
+  name: string;
+  /** Replaces the wrapper's /bin/sh. */
+  argv0: string[];
+  /** PATH for the job: busybox runs with its applets only, so nothing from coreutils helps it. */
+  path: string;
 }
 
-describe('the output file epilogue, run by /bin/sh, read back from the log', () => {
+/** The system /bin/sh (dash, bash), and busybox (Alpine's shell and tools) where it is installed. */
+const shells: Shell[] = [{ name: 'the system /bin/sh', argv0: ['/bin/sh'], path: process.env['PATH'] ?? '' }];
+const busybox = spawnSync('busybox', ['--list'], { encoding: 'utf8' });
+if (busybox.status === 0) {
+  const bin = mkdtempSync(join(tmpdir(), 'busybox-bin-'));
+  const busyboxPath = spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim();
+  for (const applet of busybox.stdout.split('\n').filter((a) => a !== '')) {
+    symlinkSync(busyboxPath, join(bin, applet));
+  }
+  shells.push({ name: 'busybox', argv0: [busyboxPath, 'sh'], path: bin });
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
+}
+
+function wrapped(shell: Shell, script: string): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const [, ...rest] = wrapCommandForOutputFile(['sh', '-c', `exec 2>&1; ${script}`]);
+  const [file, ...lead] = shell.argv0;
+  return {
+    file: file!,
+    args: [...lead, ...rest],
+    env: { PATH: shell.path, DISPATCH_OUTPUT_FILE: join(dir, 'output.json') },
+  };
+}
+
+describe.each(shells)('the output file epilogue, run by $name, read back from the log', (shell) => {
+  /** Runs a job script under the real epilogue, stdout and stderr merged as a container log is. */
+  function runJob(script: string): { exitCode: number | null; log: string } {
+    const { file, args, env } = wrapped(shell, script);
+    const result = spawnSync(file, args, { env, encoding: 'utf8' });
+    return { exitCode: result.status, log: result.stdout + result.stderr };
+  }
+
   it('reports a JSON file and keeps the exit code 0', () => {
     const output = { rows: 42, name: 'Zoë ✓', nested: [1, null, true] };
     const { exitCode, log } = runJob(
@@ -115,19 +143,16 @@ describe('the output file epilogue, run by /bin/sh, read back from the log', () 
   });
 
   it('forwards TERM to the job, which still reports its output and keeps its exit code', async () => {
-    const [file, ...args] = wrapCommandForOutputFile([
-      '/bin/sh',
-      '-c',
+    const { file, args, env } = wrapped(
+      shell,
       `trap 'echo "{\\"stopped\\":true}" > "$DISPATCH_OUTPUT_FILE"; exit 143' TERM; echo ready; while :; do sleep 0.05; done`,
-    ]);
-    const { spawn } = await import('node:child_process');
-    const child = spawn(file!, args, {
-      env: { PATH: process.env['PATH'] ?? '', DISPATCH_OUTPUT_FILE: join(dir, 'output.json') },
-    });
+    );
+    const child = spawn(file, args, { env });
     let log = '';
+    let sent = false;
     child.stdout.on('data', (chunk: Buffer) => {
       log += chunk.toString();
-      if (log.includes('ready')) child.kill('SIGTERM');
+      if (log.includes('ready') && !sent) sent = child.kill('SIGTERM');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(143);
