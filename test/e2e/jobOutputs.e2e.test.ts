@@ -81,8 +81,8 @@ describe('job output files (offline stack)', () => {
     expect(status.jobs[0]?.logTail).toMatch(/job done, wrote \d+ bytes$/);
     expect(status.jobs[0]?.logTail).not.toContain('@@dispatch-output');
     const archived = await readBlob(status.jobs[0]?.logUrl ?? '');
-    expect(archived).toMatch(/^@@dispatch-output v1 begin \d+ \d+$/m);
-    expect(archived).toMatch(/@@dispatch-output v1 end\n?$/);
+    expect(archived).toMatch(/^@@dispatch-output v1 begin \d+$/m);
+    expect(archived).toMatch(/@@dispatch-output v1 end \d+ \d+\n?$/);
   }, 60_000);
 
   it('keeps a failing exit code: a job that wrote its output and exited 3 still fails, with its output', async () => {
