@@ -116,7 +116,8 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       metrics,
     });
   }
-  registerRouteStats(routes.map((route) => route.name));
+  const routeNames = routes.map((route) => route.name);
+  registerRouteStats(routeNames, ports.ledger);
   const routeRefs = routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts }));
   registerEventStatus(routeRefs, ports.ledger);
   registerCancelEvent(routeRefs);
@@ -125,6 +126,6 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
   registerListTargets(routes, settings.admission);
   registerHealth();
   registerDashboardPage();
-  registerJobsOverview();
+  registerJobsOverview(routeNames, ports.ledger);
   if (ports.deadLetterReader) registerDeadLetters(ports.deadLetterReader);
 }
