@@ -31,7 +31,10 @@ export function reasonProperty(reason: string): string {
   return `dl_${reason.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 200)}`;
 }
 
-export function outcomeIncrement(outcome: AttemptOutcome, reason: string | undefined): Record<string, number> {
+export function outcomeIncrement(
+  outcome: AttemptOutcome,
+  reason: string | undefined,
+): Record<string, number> {
   return outcome === 'DeadLettered'
     ? { [outcome]: 1, [reasonProperty(reason ?? 'Unknown')]: 1 }
     : { [outcome]: 1 };

@@ -37,7 +37,11 @@ function settled(n: number, outcome: AttemptOutcome, reason?: string) {
 describe('the outcome tally in the ledger table', () => {
   test('concurrent settlements, each recorded twice, count once each', async () => {
     // Two shards: writers collide on the counters' ETags, which the tally must survive.
-    const ledger = new TableEventLedger({ client: tableClient('tallyrace'), createTable: true, tallyShards: 2 });
+    const ledger = new TableEventLedger({
+      client: tableClient('tallyrace'),
+      createTable: true,
+      tallyShards: 2,
+    });
     const records = Array.from({ length: 60 }, (_, n) =>
       settled(n, n % 3 === 0 ? 'DeadLettered' : 'Succeeded', n % 6 === 0 ? 'JobFailed' : 'Timeout'),
     );

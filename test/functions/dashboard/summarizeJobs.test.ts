@@ -99,7 +99,11 @@ describe('toJobView', () => {
     tally.outcomes.Succeeded = 9_990;
     tally.outcomes.DeadLettered = 4;
     const overview = summarizeJobs(
-      { tallies: [tally], live: [instance('hello', 1, 'Watching')], failed: [instance('fail', 2, 'Creating')] },
+      {
+        tallies: [tally],
+        live: [instance('hello', 1, 'Watching')],
+        failed: [instance('fail', 2, 'Creating')],
+      },
       10,
     );
     expect(overview.routes).toEqual([
