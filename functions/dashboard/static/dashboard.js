@@ -34,6 +34,43 @@
     return { status: response.status, body };
   }
 
+  async function post(path, body) {
+    const headers = { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) };
+    const response = await fetch(new URL(path, api), { method: 'POST', headers, body: JSON.stringify(body) });
+    return { status: response.status, body: await response.json().catch(() => ({})) };
+  }
+
+  // Every destructive action asks first, in a modal <dialog> naming exactly what will happen.
+  function confirmAction(text, yesLabel) {
+    const dialog = $('confirm');
+    $('confirm-text').textContent = text;
+    $('confirm-yes').textContent = yesLabel;
+    dialog.returnValue = '';
+    dialog.showModal();
+    return new Promise((resolve) =>
+      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true }),
+    );
+  }
+
+  function showResult(id, ok, text) {
+    $(id).textContent = text;
+    $(id).className = `result ${ok ? 'ok' : 'bad'}`;
+  }
+
+  // Tables declare their columns in data-columns (`name#` is a number column); the head is built once here.
+  function setHead(table, columns) {
+    const tr = document.createElement('tr');
+    for (const column of columns)
+      tr.append(el('th', column.replace(/#$/, ''), column.endsWith('#') ? 'num' : undefined));
+    (table.tHead ?? table.createTHead()).replaceChildren(tr);
+  }
+  function buildTables() {
+    for (const table of document.querySelectorAll('table[data-columns]')) {
+      setHead(table, table.dataset.columns.split(','));
+      table.append(document.createElement('tbody'));
+    }
+  }
+
   function el(tag, text, className) {
     const node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -77,12 +114,7 @@
   function renderSummary(overview) {
     const phases = phaseOrder.filter((p) => overview.routes.some((r) => r.counts[p]));
     const table = $('summary');
-    const head = row(['route', ...phases, 'total']);
-    head.querySelectorAll('td').forEach((td, i) => {
-      const th = el('th', td.textContent, i > 0 ? 'num' : undefined);
-      td.replaceWith(th);
-    });
-    table.tHead.replaceChildren(head);
+    setHead(table, ['route', ...phases.map((p) => `${p}#`), 'total#']);
     fill(
       table.tBodies[0],
       overview.routes.map((r) => {
@@ -169,7 +201,11 @@
     const li = el('li', undefined, job.phase);
     const title = el('div');
     title.append(
-      el('strong', `${job.route} · attempt ${job.attempt}${job.maxAttempts ? `/${job.maxAttempts}` : ''} `),
+      el(
+        'strong',
+        `${job.route} · ${job.resubmission > 0 ? `resubmission ${job.resubmission} · ` : ''}` +
+          `attempt ${job.attempt}${job.maxAttempts ? `/${job.maxAttempts}` : ''} `,
+      ),
       phase(job.phase),
     );
     const steps = el('ul', undefined, 'steps');
@@ -226,17 +262,57 @@
   }
 
   async function cancelEvent() {
-    if (!state.event) return;
-    const response = await fetch(new URL(`events/${encodeURIComponent(state.event)}/cancel`, api), {
-      method: 'POST',
-      headers: key ? { 'x-functions-key': key } : {},
-    });
-    const body = await response.json().catch(() => ({}));
-    $('action-result').textContent =
-      response.status === 404 && !body.eventId
-        ? 'cancel is not available on this deployment'
-        : `${response.status}: ${body.message ?? body.error ?? body.outcome ?? 'requested'}`;
+    const id = state.event;
+    if (!id) return;
+    const sure = await confirmAction(
+      `Cancel event ${id}? Its running attempts are stopped and it is dead-lettered with reason Cancelled.`,
+      'cancel the event',
+    );
+    if (!sure) return;
+    const r = await post(`events/${encodeURIComponent(id)}/cancel`, { by: 'dashboard' });
+    if (r.status === 404 && !r.body.eventId)
+      showResult('action-result', false, 'cancel is not available on this deployment');
+    else
+      showResult(
+        'action-result',
+        r.status < 300,
+        `${r.status}: ${r.body.message ?? r.body.error ?? r.body.outcome ?? 'requested'}`,
+      );
     await refreshEvent();
+  }
+
+  // POST /api/deadletters/{sequenceNumber}/resubmit: the same signed resubmission as `dispatcher dlq resubmit`.
+  async function resubmit(entry) {
+    const what = entry.eventId ? `event ${entry.eventId}` : `dead letter ${entry.sequenceNumber}`;
+    const sure = await confirmAction(
+      `Resubmit ${what} (${entry.reason ?? 'no reason'}${entry.route ? `, route ${entry.route}` : ''})? ` +
+        'It goes back to the queue as a new generation from attempt 1 and leaves the dead-letter queue.',
+      'resubmit',
+    );
+    if (!sure) return;
+    const r = await post(`deadletters/${encodeURIComponent(entry.sequenceNumber)}/resubmit`, {});
+    if (r.status === 200) {
+      showResult(
+        'dlq-result',
+        true,
+        `resubmitted ${what}: generation ${r.body.resubmission}, attempt ${r.body.attempt}` +
+          `${r.body.route ? ` on ${r.body.route}` : ''}`,
+      );
+      if (entry.eventId) void openEvent(entry.eventId);
+    } else if (r.status === 404 && !r.body.sequenceNumber)
+      showResult('dlq-result', false, 'resubmit is not available on this deployment');
+    else showResult('dlq-result', false, `${what} not resubmitted (HTTP ${r.status}): ${r.body.error ?? ''}`);
+    await refreshDeadLetters();
+  }
+
+  function resubmitButton(entry) {
+    const button = el('button', 'resubmit…', 'resubmit');
+    button.type = 'button';
+    button.addEventListener('click', (e) => {
+      e.stopPropagation(); // the row's own click opens the event
+      resubmit(entry).catch((err) => showResult('dlq-result', false, err.message));
+    });
+    return button;
   }
 
   function renderDeadLetters(entries) {
@@ -269,6 +345,7 @@
             d.attempt ?? '',
             d.reason ?? '',
             wrapText((d.description ?? '').split('\nLog tail:')[0]),
+            resubmitButton(d),
           ],
           d.eventId ? () => openEvent(d.eventId) : undefined,
         ),
@@ -303,6 +380,16 @@
     );
   }
 
+  async function refreshDeadLetters() {
+    const r = await get('deadletters?top=100');
+    if (r.missing) {
+      $('dlq-panel').hidden = true;
+      $('rejected-panel').hidden = true;
+      return;
+    }
+    renderDeadLetters(r.body.entries ?? []);
+  }
+
   async function refresh() {
     const problems = [];
     const settle = async (name, work) => {
@@ -324,15 +411,7 @@
         renderRunning(r.body);
       }),
       settle('jobs', loadJobsPage),
-      settle('dead letters', async () => {
-        const r = await get('deadletters?top=100');
-        if (r.missing) {
-          $('dlq-panel').hidden = true;
-          $('rejected-panel').hidden = true;
-          return;
-        }
-        renderDeadLetters(r.body.entries ?? []);
-      }),
+      settle('dead letters', refreshDeadLetters),
       settle('stats', async () => {
         const r = await get('stats');
         if (!r.missing) renderStats(r.body);
@@ -356,6 +435,7 @@
   }
 
   function start() {
+    buildTables();
     for (const p of phaseOrder) $('filter-phase').append(new Option(p, p));
     $('filter-route').addEventListener('change', resetPaging);
     $('filter-phase').addEventListener('change', resetPaging);
@@ -373,7 +453,9 @@
       const id = $('event-id').value.trim();
       if (id) void openEvent(id);
     });
-    $('cancel-event').addEventListener('click', () => void cancelEvent());
+    $('cancel-event').addEventListener('click', () =>
+      cancelEvent().catch((err) => showResult('action-result', false, err.message)),
+    );
     const tick = async () => {
       if ($('live').checked) await refresh();
       setTimeout(tick, 2000);
