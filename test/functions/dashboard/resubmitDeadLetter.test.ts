@@ -89,16 +89,12 @@ describe('POST /api/deadletters/{sequenceNumber}/resubmit against the Service Bu
 
     expect((await handler()(post('abc'), context)).status).toBe(400);
     const badBody = await handler()(post(seq.get('m-0') ?? '', '{"keepAttempts":"yes"}'), context);
-    expect(badBody).toMatchObject({
-      status: 400,
-      jsonBody: { error: expect.stringContaining('body.keepAttempts') },
-    });
+    expect(badBody.status).toBe(400);
+    expect(JSON.stringify(badBody.jsonBody)).toContain('body.keepAttempts: expected true or false');
 
     const poison = await handler()(post(seq.get('m-1') ?? ''), context);
-    expect(poison).toMatchObject({
-      status: 422,
-      jsonBody: { action: 'skipped', error: expect.stringContaining('not a readable CloudEvent') },
-    });
+    expect(poison).toMatchObject({ status: 422, jsonBody: { action: 'skipped' } });
+    expect(JSON.stringify(poison.jsonBody)).toContain('not a readable CloudEvent');
 
     const done = await handler()(post(seq.get('m-0') ?? ''), context);
     expect(done).toMatchObject({
