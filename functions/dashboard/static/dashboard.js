@@ -344,8 +344,9 @@
             d.route ?? '',
             d.attempt ?? '',
             d.reason ?? '',
+            // A body that is no event cannot be resubmitted as it is (the API would answer 422).
+            d.eventId ? resubmitButton(d) : '',
             wrapText((d.description ?? '').split('\nLog tail:')[0]),
-            resubmitButton(d),
           ],
           d.eventId ? () => openEvent(d.eventId) : undefined,
         ),
