@@ -48,6 +48,12 @@ export function outcomeIncrement(
  * the marker (409) and changes nothing, and a lost ETag race rereads the counter and tries again.
  */
 export class TableOutcomeTally implements OutcomeTally {
+  /**
+   * The counter rows this instance last wrote, with their ETags: the next count starts from them instead of
+   * reading first. Stale when another instance wrote since; then the ETag check fails and the row is reread.
+   */
+  private readonly known = new Map<string, TableEntityResult<CounterRow>>();
+
   constructor(
     private readonly client: TableClient,
     private readonly shards = DEFAULT_TALLY_SHARDS,
@@ -58,19 +64,24 @@ export class TableOutcomeTally implements OutcomeTally {
     const partitionKey = this.partition(increment.route, shardOf(increment.instanceId, this.shards));
     const marker = { partitionKey, rowKey: `${increment.kind}:${keyPart(increment.instanceId)}` };
     for (let round = 1; ; round++) {
-      const counter = await this.readCounter(partitionKey);
+      const cached = round === 1 ? this.known.get(partitionKey) : undefined;
+      const counter = cached ?? (await this.readCounter(partitionKey));
       const next: CounterRow = { partitionKey, rowKey: COUNTER_ROW };
       for (const [name, by] of Object.entries(increment.counts)) {
         const property = countedProperty(name, counter);
         next[property] = (numberOf(next[property]) ?? numberOf(counter?.[property]) ?? 0) + by;
       }
       try {
-        await this.client.submitTransaction([
+        const response = await this.client.submitTransaction([
           ['create', marker],
           counter ? ['update', next, 'Merge', { etag: counter.etag }] : ['create', next],
         ]);
+        const etag = response.getResponseForEntity(COUNTER_ROW)?.etag;
+        if (etag) this.known.set(partitionKey, { ...counter, ...next, etag });
+        else this.known.delete(partitionKey);
         return;
       } catch (err) {
+        this.known.delete(partitionKey);
         if (!(err instanceof RestError) || (err.statusCode !== 409 && err.statusCode !== 412)) throw err;
         // Counted before (this is a retry or replay of the same record): nothing to add.
         if (await this.exists(marker.partitionKey, marker.rowKey)) return;

@@ -61,6 +61,19 @@ describe('the outcome tally in the ledger table', () => {
     expect(other?.outcomes.Succeeded).toBe(0);
   });
 
+  test('two app instances counting into the same rows (each with its own stale view) lose nothing', async () => {
+    const client = tableClient('tallytwo');
+    const a = new TableEventLedger({ client, createTable: true, tallyShards: 1 });
+    const b = new TableEventLedger({ client, createTable: true, tallyShards: 1 });
+    for (let n = 0; n < 12; n++) await (n % 2 === 0 ? a : b).recordAttemptSettled(settled(n, 'Requeued'));
+    await Promise.all([
+      a.recordAttemptSettled(settled(3, 'Requeued')),
+      b.recordAttemptSettled(settled(12, 'Cancelled')),
+    ]);
+    const [tally] = await a.readTally(['billing']);
+    expect(tally?.outcomes).toEqual({ Succeeded: 0, Requeued: 12, DeadLettered: 0, Cancelled: 1 });
+  });
+
   test('a table nothing was written to reads as zeros', async () => {
     const ledger = new TableEventLedger({ client: tableClient('tallynone') });
     const [tally] = await ledger.readTally(['billing']);
