@@ -124,7 +124,7 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
   registerRouteStats(routeNames, ports.ledger);
   const routeRefs = routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts }));
   registerEventStatus(routeRefs, ports.ledger);
-  registerCancelEvent(routeRefs);
+  registerCancelEvent(routeRefs, ports.ledger);
   registerListJobs();
   registerJobCallback(callbacks.key);
   registerListTargets(routes, settings.admission);
