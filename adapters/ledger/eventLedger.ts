@@ -1,3 +1,5 @@
+import type { RouteTally } from './outcomeTally';
+
 /**
  * The event ledger: a durable record of every event the trigger sees and what became of it, so "what
  * happened to event X?" has an answer even when no orchestration ever ran (InvalidEvent, NoRoute).
@@ -31,6 +33,8 @@ export interface RejectedEvent extends EventKey {
 export interface AttemptStarted extends EventKey {
   route: string;
   attempt: number;
+  /** Resubmission generation; absent or 0 for the original delivery. Each generation's attempts are kept apart. */
+  resubmission?: number;
   instanceId: string;
   startedAt: string;
 }
@@ -40,6 +44,7 @@ export type AttemptOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered' | 'Cancel
 export interface AttemptSettled extends EventKey {
   route: string;
   attempt: number;
+  resubmission?: number;
   instanceId: string;
   outcome: AttemptOutcome;
   settledAt: string;
@@ -55,6 +60,8 @@ export interface AttemptSettled extends EventKey {
 export interface LedgerAttempt {
   route: string;
   attempt: number;
+  /** Resubmission generation; absent for the original delivery. */
+  resubmission?: number;
   instanceId: string;
   startedAt?: string;
   outcome?: AttemptOutcome;
@@ -79,7 +86,7 @@ export interface LedgerEvent extends EventKey {
   routes: string[];
   /** The latest rejection, when the trigger dead-lettered a delivery of this event. */
   rejection?: { reason: string; description: string; at: string };
-  /** Sorted by route, then attempt. */
+  /** Sorted by route, then resubmission generation, then attempt. */
   attempts: LedgerAttempt[];
 }
 
@@ -93,4 +100,6 @@ export interface EventLedger {
   /** Every event with this id (one per source); [] when it was never seen. */
   findById(eventId: string): Promise<LedgerEvent[]>;
   find(key: EventKey): Promise<LedgerEvent | undefined>;
+  /** Attempts started and settled per route, counted once per (instance, attempt) as they were recorded. */
+  readTally(routes: readonly string[]): Promise<RouteTally[]>;
 }

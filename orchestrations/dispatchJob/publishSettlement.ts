@@ -46,6 +46,7 @@ export function* publishSettlement(
       ? { nextAttemptAt: settlement.scheduledEnqueueTime }
       : {}),
     ...(settlement.output !== undefined ? { output: settlement.output } : {}),
+    ...(settlement.outputError !== undefined ? { outputError: settlement.outputError } : {}),
     instanceId: context.df.instanceId,
     ...(settlement.logUrl !== undefined ? { logUrl: settlement.logUrl } : {}),
     time: now,
@@ -55,6 +56,7 @@ export function* publishSettlement(
     source: input.event.source,
     route: settlement.route,
     attempt: settlement.attempt,
+    ...(settlement.resubmission ? { resubmission: settlement.resubmission } : {}),
     instanceId: context.df.instanceId,
     outcome: settlement.outcome,
     settledAt: now,
