@@ -44,7 +44,7 @@ const explain = (): string => `\n--- dev stack log (tail) ---\n${stack.output().
 
 interface InstanceStatus {
   runtimeStatus: string;
-  customStatus: { deadline: string; phase: string; callback?: string };
+  customStatus: { deadline: string; latestDeadline: string; phase: string; callback?: string };
 }
 
 async function instanceStatus(instanceId: string): Promise<InstanceStatus> {
@@ -105,12 +105,13 @@ describe('job callbacks (offline stack)', () => {
       },
       20_000,
     );
-    const token = callbackToken(key, id, status.customStatus.deadline);
+    // Tokens are bound to the attempt's latest deadline (fixed before the create), not the job's deadline.
+    const token = callbackToken(key, id, status.customStatus.latestDeadline);
 
     expect((await postCallback(id, token)).status).toBe(401); // replayed
     expect((await postCallback(id, `dcb1.${randomBytes(32).toString('base64url')}`)).status).toBe(401); // forged
     expect((await postCallback(otherId, token)).status).toBe(401); // another instance's token
-    const otherDeadline = (await instanceStatus(otherId)).customStatus.deadline;
+    const otherDeadline = (await instanceStatus(otherId)).customStatus.latestDeadline;
     const otherKey = callbackKeyFrom(randomBytes(32));
     expect((await postCallback(otherId, callbackToken(otherKey, otherId, otherDeadline))).status).toBe(401); // wrong key
     const missing = await fetch(`${stack.httpBase}/callbacks/${id}`, { method: 'POST' });
