@@ -85,7 +85,7 @@ export function* publishSettlement(
 
 /**
  * Writes the notice at least once: the parts that failed transiently are retried with durable timers for as long
- * as a requeue send is (SEND_RETRY, about an hour and a quarter), which outlasts a Service Bus or storage outage.
+ * as a requeue send is (SEND_RETRY, 20 tries over more than an hour), which outlasts a Service Bus or storage outage.
  * Returns why it gave up, or undefined once every part is written.
  */
 function* publishWithRetry(
