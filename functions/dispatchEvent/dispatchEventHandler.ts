@@ -13,6 +13,7 @@ import { eventMessageFromServiceBus } from '../../shared/events/eventMessageFrom
 import type { DispatchSigner } from '../../shared/signing/dispatchSigner';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
 import { recordDispatchResult } from './recordDispatchResult';
+import { sendDeadLetterCopy } from './sendDeadLetterCopy';
 import { isMessageFault, unhandledFailure } from './unhandledFailure';
 import {
   dispatchMessage,
@@ -114,7 +115,9 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
         // The message's fate is sealed (started, or its copy sent): a record that can never be written must not
         // loop it. Anything else is retried by the host, and a redelivery records it again.
         if (!isMessageFault(err)) throw err;
-        context.error(`could not record this delivery in the event ledger: ${oneLine(String(err))}`);
+        context.error(
+          `could not record this delivery in the event ledger: ${oneLine(String(err)).slice(0, 500)}`,
+        );
       }
     };
     // Every failure of the trigger's own making ends here, dead-lettered with a reason (unhandledFailure).
@@ -152,7 +155,7 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
     const { inbound, result } = await decide(() => classicMessage(trigger, context), trigger);
     logResult(context, result);
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
-    if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
+    if (result.kind === 'dead-letter') await sendDeadLetterCopy(options.eventQueue, result.copy);
     await record(inbound, result);
     countResult(options.metrics ?? noMetrics, result);
   };
