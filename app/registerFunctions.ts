@@ -119,7 +119,7 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
   registerRouteStats(routes.map((route) => route.name));
   const routeRefs = routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts }));
   registerEventStatus(routeRefs, ports.ledger);
-  registerCancelEvent(routeRefs);
+  registerCancelEvent(routeRefs, ports.ledger);
   registerListJobs();
   registerJobCallback(callbacks.key);
   registerListTargets(routes, settings.admission);

@@ -31,6 +31,8 @@ export interface RejectedEvent extends EventKey {
 export interface AttemptStarted extends EventKey {
   route: string;
   attempt: number;
+  /** Resubmission generation; absent or 0 for the original delivery. Each generation's attempts are kept apart. */
+  resubmission?: number;
   instanceId: string;
   startedAt: string;
 }
@@ -40,6 +42,7 @@ export type AttemptOutcome = 'Succeeded' | 'Requeued' | 'DeadLettered' | 'Cancel
 export interface AttemptSettled extends EventKey {
   route: string;
   attempt: number;
+  resubmission?: number;
   instanceId: string;
   outcome: AttemptOutcome;
   settledAt: string;
@@ -55,6 +58,8 @@ export interface AttemptSettled extends EventKey {
 export interface LedgerAttempt {
   route: string;
   attempt: number;
+  /** Resubmission generation; absent for the original delivery. */
+  resubmission?: number;
   instanceId: string;
   startedAt?: string;
   outcome?: AttemptOutcome;
@@ -79,7 +84,7 @@ export interface LedgerEvent extends EventKey {
   routes: string[];
   /** The latest rejection, when the trigger dead-lettered a delivery of this event. */
   rejection?: { reason: string; description: string; at: string };
-  /** Sorted by route, then attempt. */
+  /** Sorted by route, then resubmission generation, then attempt. */
   attempts: LedgerAttempt[];
 }
 

@@ -32,9 +32,15 @@ export function eventRowKey(source: string): string {
   return keyPart(source);
 }
 
-/** RowKey of one attempt; the zero-padded attempt keeps attempts in order within a route. */
-export function attemptRowKey(source: string, route: string, attempt: number): string {
-  return `${keyPart(source)}:${route}:${String(attempt).padStart(6, '0')}`;
+/**
+ * RowKey of one attempt; the zero-padded attempt keeps attempts in order within a route. A resubmission starts
+ * again at attempt 1, so its attempts carry their generation (`r<generation>:`, after every original attempt);
+ * the original delivery's keys have none, as before resubmission existed.
+ */
+export function attemptRowKey(source: string, route: string, attempt: number, resubmission = 0): string {
+  const pad = (n: number): string => String(n).padStart(6, '0');
+  const generation = resubmission > 0 ? `r${pad(resubmission)}:` : '';
+  return `${keyPart(source)}:${route}:${generation}${pad(attempt)}`;
 }
 
 /**

@@ -36,7 +36,12 @@ export function eventFromRows(rows: ReadonlyArray<EventRow | AttemptRow>): Ledge
   const attempts = rows
     .filter((row): row is AttemptRow => row.kind === 'attempt')
     .map(attemptFromRow)
-    .sort((a, b) => (a.route === b.route ? a.attempt - b.attempt : a.route < b.route ? -1 : 1));
+    .sort(
+      (a, b) =>
+        (a.route < b.route ? -1 : a.route > b.route ? 1 : 0) ||
+        (a.resubmission ?? 0) - (b.resubmission ?? 0) ||
+        a.attempt - b.attempt,
+    );
   const routes = new Set<string>(event ? (JSON.parse(event.routes) as string[]) : []);
   attempts.forEach((attempt) => routes.add(attempt.route));
   return {
@@ -65,6 +70,7 @@ export function attemptFromRow(row: AttemptRow): LedgerAttempt {
   return {
     route: row.route,
     attempt: row.attempt,
+    ...(row.resubmission ? { resubmission: row.resubmission } : {}),
     instanceId: row.instanceId,
     ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}),
     ...(row.outcome !== undefined ? { outcome: row.outcome } : {}),

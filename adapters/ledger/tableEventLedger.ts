@@ -77,6 +77,7 @@ export class TableEventLedger implements EventLedger {
       source: attempt.source,
       route: attempt.route,
       attempt: attempt.attempt,
+      ...generation(attempt),
       instanceId: attempt.instanceId,
       startedAt: attempt.startedAt,
     };
@@ -98,6 +99,7 @@ export class TableEventLedger implements EventLedger {
       source: attempt.source,
       route: attempt.route,
       attempt: attempt.attempt,
+      ...generation(attempt),
       instanceId: attempt.instanceId,
       outcome: attempt.outcome,
       settledAt: attempt.settledAt,
@@ -132,7 +134,7 @@ export class TableEventLedger implements EventLedger {
   private attemptKeys(attempt: AttemptStarted | AttemptSettled): { partitionKey: string; rowKey: string } {
     return {
       partitionKey: partitionKey(attempt.eventId),
-      rowKey: attemptRowKey(attempt.source, attempt.route, attempt.attempt),
+      rowKey: attemptRowKey(attempt.source, attempt.route, attempt.attempt, attempt.resubmission),
     };
   }
 
@@ -232,4 +234,9 @@ function delivery(
         ? { messageId: row.messageId }
         : {}),
   };
+}
+
+/** The resubmission generation as a row field, only when there is one (original attempts' rows stay as they were). */
+function generation(attempt: AttemptStarted | AttemptSettled): { resubmission?: number } {
+  return attempt.resubmission ? { resubmission: attempt.resubmission } : {};
 }

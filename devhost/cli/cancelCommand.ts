@@ -8,6 +8,7 @@ interface CancelFlags {
   api: string;
   key?: string;
   by?: string;
+  source?: string;
   wait: boolean;
   timeout: number;
   json?: boolean;
@@ -23,14 +24,26 @@ function headers(key: string | undefined): Record<string, string> {
   return { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) };
 }
 
+/** The event's URL under the API: by id, or by (source, id) when a source is given. */
+function eventUrl(base: string, event: CancelTarget, suffix = ''): string {
+  const query = event.source !== undefined ? `?source=${encodeURIComponent(event.source)}` : '';
+  return `${base}/events/${encodeURIComponent(event.id)}${suffix}${query}`;
+}
+
+/** Which event to cancel: its id, and its source when the id is used by more than one. */
+export interface CancelTarget {
+  id: string;
+  source?: string;
+}
+
 /** One POST; the body of 200/202/409 is the cancel result, 404 means the event has no jobs. */
 export async function postCancel(
   base: string,
-  eventId: string,
+  event: CancelTarget,
   by: string,
   key?: string,
 ): Promise<{ status: number; result?: CancelResult }> {
-  const url = `${base}/events/${encodeURIComponent(eventId)}/cancel`;
+  const url = eventUrl(base, event, '/cancel');
   let response: Response;
   try {
     response = await fetch(url, { method: 'POST', headers: headers(key), body: JSON.stringify({ by }) });
@@ -46,8 +59,8 @@ export async function postCancel(
   return { status: response.status, result: JSON.parse(text) as CancelResult };
 }
 
-async function eventJobs(base: string, eventId: string, key?: string): Promise<WatchedJob[]> {
-  const url = `${base}/events/${encodeURIComponent(eventId)}`;
+async function eventJobs(base: string, event: CancelTarget, key?: string): Promise<WatchedJob[]> {
+  const url = eventUrl(base, event);
   const response = await fetch(url, { headers: headers(key) });
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`);
   return ((await response.json()) as { jobs?: WatchedJob[] }).jobs ?? [];
@@ -71,6 +84,10 @@ export function registerCancelCommand(program: Command): void {
       '--by <text>',
       'who cancels and why, for the dead-letter description (default: dispatcher cancel (<user>))',
     )
+    .option(
+      '--source <source>',
+      'the CloudEvent source, when other sources used the same id (default: every source)',
+    )
     .option('--no-wait', 'return once the app accepted the cancel')
     .option('--timeout <seconds>', 'give up waiting after this long (exit 3)', positive, 120)
     .option('--json', 'print the final cancel result as JSON')
@@ -78,9 +95,11 @@ export function registerCancelCommand(program: Command): void {
       const base = flags.api.replace(/\/+$/, '');
       const by = flags.by ?? `dispatcher cancel (${userInfo().username})`;
       const started = Date.now();
-      let answer = await postCancel(base, eventId, by, flags.key);
+      const event = { id: eventId, ...(flags.source !== undefined ? { source: flags.source } : {}) };
+      let answer = await postCancel(base, event, by, flags.key);
       if (answer.status === 404 || !answer.result) {
-        process.stderr.write(`no jobs for event ${eventId}\n`);
+        const which = flags.source !== undefined ? ` from source ${flags.source}` : '';
+        process.stderr.write(`no jobs for event ${eventId}${which}\n`);
         process.exitCode = 4;
         return;
       }
@@ -94,18 +113,18 @@ export function registerCancelCommand(program: Command): void {
         // Once everything looks settled the answer is final (200 cancelled, 409 settled otherwise, or 202 when a
         // scheduled requeue had to be cancelled too); while it runs, ask again every 5 s in case the cancel
         // reached an attempt just as it handed over (continueAsNew).
-        if (isSettled(await eventJobs(base, eventId, flags.key)) || round % 5 === 0)
-          answer = await postCancel(base, eventId, by, flags.key);
+        if (isSettled(await eventJobs(base, event, flags.key)) || round % 5 === 0)
+          answer = await postCancel(base, event, by, flags.key);
       }
       const result = answer.result;
       if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         for (const r of result?.routes ?? [])
           process.stdout.write(
-            `${r.route} attempt ${r.attempt} (${r.instanceId}): ${r.state}, phase ${r.phase}\n`,
+            `${r.source ?? '?'} ${r.route} attempt ${r.attempt} (${r.instanceId}): ${r.state}, phase ${r.phase}\n`,
           );
         if (flags.wait)
-          process.stdout.write(`${formatJobsTable(await eventJobs(base, eventId, flags.key)).join('\n')}\n`);
+          process.stdout.write(`${formatJobsTable(await eventJobs(base, event, flags.key)).join('\n')}\n`);
       }
       process.exitCode = answer.status === 409 ? 2 : answer.status === 202 && flags.wait ? 3 : 0;
     });

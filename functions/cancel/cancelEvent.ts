@@ -1,11 +1,15 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
+import { eventQueryFromRequest, fromSource } from '../status/eventQueryFromRequest';
 import type { RouteRef } from '../status/jobStatus';
 import { cancelEventJobs, cancelHttpStatus, type CancelClient } from './cancelEventJobs';
 
 /**
- * `POST /api/events/{eventId}/cancel` (function key), optional body `{ "by": "who and why" }`: stops every
- * running attempt of the event and settles it as Cancelled (dead-lettered with reason `Cancelled`).
+ * `POST /api/events/{eventId}/cancel[?source=<source>]` (function key), optional body `{ "by": "who and why" }`:
+ * stops every running attempt of the event and settles it as Cancelled (dead-lettered with reason `Cancelled`).
+ * CloudEvents ids are unique only within a source: with `source` only that event is cancelled, without it every
+ * source that used the id (each result names its source), as `GET /api/events/{eventId}` answers.
  * 202 while attempts are being stopped, 200 when it was cancelled already, 409 (with the state) when every
  * attempt had settled otherwise, 404 for an event with no jobs.
  */
@@ -30,30 +34,34 @@ async function readBy(request: HttpRequest): Promise<string | { error: string }>
 
 export function createCancelEvent(
   routes: readonly RouteRef[],
+  ledger?: EventLedger,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const eventId = request.params.eventId ?? '';
-    if (eventId === '')
-      return { status: 400, jsonBody: { error: 'eventId: expected the CloudEvent id in the path' } };
+    const query = eventQueryFromRequest(request);
+    if ('invalid' in query) return query.invalid;
     const by = await readBy(request);
     if (typeof by !== 'string') return { status: 400, jsonBody: by };
     const client = df.getClient(context) as unknown as CancelClient;
-    const result = await cancelEventJobs(client, routes, eventId, { by });
+    const result = await cancelEventJobs(client, routes, query, { by }, ledger);
     const status = cancelHttpStatus(result);
-    if (status === 404) return { status, jsonBody: { error: `no jobs for event '${eventId}'`, eventId } };
+    if (status === 404)
+      return {
+        status,
+        jsonBody: { error: `no jobs for event '${query.id}'${fromSource(query)}`, eventId: query.id },
+      };
     context.log(
-      `cancel of event ${eventId} by ${by}: ${result.routes.map((r) => `${r.instanceId} ${r.state}`).join(', ')}`,
+      `cancel of event ${query.id}${fromSource(query)} by ${by}: ${result.routes.map((r) => `${r.instanceId} ${r.state}`).join(', ')}`,
     );
     return { status, jsonBody: result };
   };
 }
 
-export function registerCancelEvent(routes: readonly RouteRef[]): void {
+export function registerCancelEvent(routes: readonly RouteRef[], ledger?: EventLedger): void {
   app.http(CANCEL_EVENT_FUNCTION, {
     methods: ['POST'],
     authLevel: 'function',
     route: 'events/{eventId}/cancel',
     extraInputs: [df.input.durableClient()],
-    handler: createCancelEvent(routes),
+    handler: createCancelEvent(routes, ledger),
   });
 }

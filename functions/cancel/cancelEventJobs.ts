@@ -1,3 +1,4 @@
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import { isNotFound } from '../../shared/errors/isNotFound';
 import { instanceIdFor } from '../../shared/naming/dispatchNames';
 import {
@@ -6,7 +7,14 @@ import {
   type CancelRequest,
   type DispatchJobInput,
 } from '../../orchestrations/dispatchJob/dispatchJobInput';
-import { findEventJobs, type InstanceSnapshot, type JobView, type RouteRef } from '../status/jobStatus';
+import {
+  findEventJobs,
+  type EventQuery,
+  type InstanceSnapshot,
+  type JobView,
+  type RouteRef,
+} from '../status/jobStatus';
+import { newestAttempts } from '../status/newestAttempts';
 
 /** The part of durable-functions' DurableClient a cancel uses. */
 export interface CancelClient {
@@ -31,14 +39,18 @@ export interface RouteCancel {
 
 export interface CancelResult {
   eventId: string;
-  routes: RouteCancel[];
+  /** Only when the cancel named one source (`?source=`); without it every source that used the id is cancelled. */
+  source?: string;
+  routes: (RouteCancel & { source: string | null })[];
 }
 
 const activeRuntime = new Set(['Pending', 'Running', 'ContinuedAsNew']);
 
 /**
- * Cancels every attempt of an event that can still run, route by route, looking only at each route's newest
- * attempt (an older one has settled, or there would be no newer one):
+ * Cancels every attempt of an event that can still run, per (source, route), looking only at the newest attempt
+ * of the newest resubmission generation (an older one has settled, or there would be no newer one). CloudEvents
+ * ids are unique only within a source: with `query.source` only that event is cancelled, without it every source
+ * that used the id (each result names its source).
  * - running: the `cancel` external event; the orchestrator races it against its poll timer, so either the job's
  *   end or the cancel is the one outcome, and a cancel that loses the race changes nothing;
  * - Requeued (its copy is scheduled, the next attempt not yet started): the next attempt is started now, already
@@ -49,30 +61,53 @@ const activeRuntime = new Set(['Pending', 'Running', 'ContinuedAsNew']);
 export async function cancelEventJobs(
   client: CancelClient,
   routes: readonly RouteRef[],
-  eventId: string,
+  query: EventQuery,
   request: CancelRequest,
+  ledger?: EventLedger,
 ): Promise<CancelResult> {
-  // By id alone: every source that used the id (the Durable client lists instances); a cancel by
-  // (source, id) is left to the status API's ?source= follow-up.
-  const jobs = await findEventJobs(client, routes, { id: eventId });
-  const newest = new Map<string, JobView>();
-  for (const job of jobs) {
-    const seen = newest.get(job.route);
-    if (!seen || job.attempt > seen.attempt) newest.set(job.route, job);
-  }
-  const results: RouteCancel[] = [];
-  for (const job of newest.values()) {
+  const jobs = await eventJobs(client, routes, query, ledger);
+  const results: CancelResult['routes'] = [];
+  for (const job of newestAttempts(jobs)) {
     const base = { route: job.route, attempt: job.attempt, instanceId: job.instanceId, phase: job.phase };
+    let outcome: RouteCancel;
     if (activeRuntime.has(job.runtimeStatus)) {
       await client.raiseEvent(job.instanceId, CANCEL_EVENT, request);
-      results.push({ ...base, state: 'cancelling' });
+      outcome = { ...base, state: 'cancelling' };
     } else if (job.phase === 'Requeued' && job.runtimeStatus === 'Completed') {
-      results.push(await cancelScheduledAttempt(client, job, eventId, request));
+      outcome = await cancelScheduledAttempt(client, job, query.id, request);
     } else {
-      results.push({ ...base, state: job.phase === 'Cancelled' ? 'cancelled' : 'settled' });
+      outcome = { ...base, state: job.phase === 'Cancelled' ? 'cancelled' : 'settled' };
     }
+    results.push({ ...outcome, source: job.eventSource });
   }
-  return { eventId, routes: results };
+  return {
+    eventId: query.id,
+    ...(query.source !== undefined ? { source: query.source } : {}),
+    routes: results,
+  };
+}
+
+/**
+ * The event's jobs. By (source, id) they are found through their deterministic instance ids. By id alone the
+ * ledger names the sources that used the id, so each is looked up the same way; only when the ledger does not
+ * know the id (or cannot be read) are the task hub's instances listed, as the status API does.
+ */
+async function eventJobs(
+  client: CancelClient,
+  routes: readonly RouteRef[],
+  query: EventQuery,
+  ledger: EventLedger | undefined,
+): Promise<JobView[]> {
+  if (query.source !== undefined || !ledger) return findEventJobs(client, routes, query);
+  const sources = await ledger.findById(query.id).then(
+    (events) => [...new Set(events.map((event) => event.source))],
+    () => [],
+  );
+  if (sources.length === 0) return findEventJobs(client, routes, query);
+  const perSource = await Promise.all(
+    sources.map((source) => findEventJobs(client, routes, { id: query.id, source })),
+  );
+  return perSource.flat();
 }
 
 async function cancelScheduledAttempt(

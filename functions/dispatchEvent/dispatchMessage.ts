@@ -78,6 +78,8 @@ export interface DispatchedInstance {
   route: string;
   attempt: number;
   instanceId: string;
+  /** Resubmission generation, when the delivery was a resubmission (absent: the original delivery). */
+  resubmission?: number;
   /** False for a duplicate delivery: the instance already existed and nothing was started. */
   started: boolean;
 }
@@ -169,7 +171,12 @@ export async function dispatchMessage(
   const instances: DispatchedInstance[] = [];
   for (const route of routes) {
     const instanceId = instanceIdFor(route.name, identity, attempt, resubmission);
-    const dispatched = { route: route.name, attempt, instanceId };
+    const dispatched = {
+      route: route.name,
+      attempt,
+      instanceId,
+      ...(resubmission > 0 ? { resubmission } : {}),
+    };
     if (await options.starter.exists(instanceId)) {
       log(
         `event ${eventLabel(parsed)}: instance ${instanceId} already exists (duplicate delivery), not started again`,

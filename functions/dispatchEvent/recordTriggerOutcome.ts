@@ -15,7 +15,12 @@ export interface TriggerOutcome {
     | { kind: 'rejected'; reason: string; description: string }
     | {
         kind: 'dispatched';
-        instances: ReadonlyArray<{ route: string; attempt: number; instanceId: string }>;
+        instances: ReadonlyArray<{
+          route: string;
+          attempt: number;
+          instanceId: string;
+          resubmission?: number;
+        }>;
       };
 }
 

@@ -2,6 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { RouteRef } from './jobStatus';
+import { eventQueryFromRequest, fromSource } from './eventQueryFromRequest';
 import { readEventStatus } from './readEventStatus';
 
 /**
@@ -26,20 +27,12 @@ export function createEventStatus(
   ledger: EventLedger | undefined,
 ): EventStatusHandler {
   return async (request, context) => {
-    const eventId = request.params.eventId ?? '';
-    if (eventId === '')
-      return { status: 400, jsonBody: { error: 'eventId: expected the CloudEvent id in the path' } };
-    const source = request.query.get('source') ?? undefined;
-    if (source === '')
-      return {
-        status: 400,
-        jsonBody: { error: 'source: expected the CloudEvent source, or no source parameter' },
-      };
-    const query = { id: eventId, ...(source !== undefined ? { source } : {}) };
+    const query = eventQueryFromRequest(request);
+    if ('invalid' in query) return query.invalid;
     const view = await readEventStatus(df.getClient(context), ledger, routes, query);
     if (!view) {
-      const which = source !== undefined ? ` from source '${source}'` : '';
-      return { status: 404, jsonBody: { error: `event '${eventId}'${which} was never seen`, eventId } };
+      const error = `event '${query.id}'${fromSource(query)} was never seen`;
+      return { status: 404, jsonBody: { error, eventId: query.id } };
     }
     return { status: 200, jsonBody: view };
   };

@@ -1,5 +1,6 @@
 import type { LedgerAttempt, LedgerEvent } from '../../adapters/ledger/eventLedger';
 import type { JobView } from './jobStatus';
+import { compareAttempts, newestAttempts } from './newestAttempts';
 
 /**
  * `GET /api/events/{id}` as the ledger and the orchestrations see it together: the ledger knows every
@@ -47,7 +48,7 @@ export function buildEventView(
     }
   }
   jobs.push(...liveById.values());
-  jobs.sort((a, b) => (a.route === b.route ? a.attempt - b.attempt : a.route < b.route ? -1 : 1));
+  jobs.sort(compareAttempts);
 
   const rejections = ledger
     .flatMap((event) => (event.rejection ? [{ source: event.source, ...event.rejection }] : []))
@@ -69,14 +70,12 @@ export function buildEventView(
   };
 }
 
-/** Every route's newest attempt has a final outcome (a Requeued attempt has a successor coming). */
+/**
+ * Every (source, route)'s newest attempt, of the newest resubmission generation, has a final outcome (a Requeued
+ * attempt has a successor coming).
+ */
 function isSettled(jobs: readonly EventJobView[]): boolean {
-  const newest = new Map<string, EventJobView>();
-  for (const job of jobs) {
-    const seen = newest.get(job.route);
-    if (!seen || job.attempt > seen.attempt) newest.set(job.route, job);
-  }
-  return [...newest.values()].every(
+  return newestAttempts(jobs).every(
     (job) =>
       FINAL_OUTCOMES.has(job.phase) || (TERMINAL_RUNTIME.has(job.runtimeStatus) && job.phase !== 'Requeued'),
   );
@@ -85,6 +84,7 @@ function isSettled(jobs: readonly EventJobView[]): boolean {
 function withLedger(job: JobView, source: string, attempt: LedgerAttempt): EventJobView {
   return {
     ...job,
+    eventSource: job.eventSource ?? source,
     source,
     ...(attempt.settledAt !== undefined ? { settledAt: attempt.settledAt } : {}),
     ...(attempt.description !== undefined ? { description: attempt.description } : {}),
@@ -101,7 +101,7 @@ function fromLedger(source: string, attempt: LedgerAttempt): EventJobView {
     eventSource: source,
     route: attempt.route,
     attempt: attempt.attempt,
-    resubmission: Number(/-g(\d+)-a\d+$/.exec(attempt.instanceId)?.[1] ?? 0),
+    resubmission: attempt.resubmission ?? Number(/-g(\d+)-a\d+$/.exec(attempt.instanceId)?.[1] ?? 0),
     phase: attempt.outcome ?? 'Pending',
     runtimeStatus: attempt.outcome !== undefined ? 'Completed' : 'Pending',
     exitCode: attempt.exitCode ?? null,

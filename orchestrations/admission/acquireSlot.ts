@@ -49,14 +49,22 @@ export interface WaitingInfo {
   since: string;
 }
 
-export type AcquireResult = { ok: true; grant: SlotGrant } | { ok: false; waitedMs: number };
+/** `cancelled`: the caller's cancel task completed while it waited (the request was withdrawn). */
+export type AcquireResult =
+  { ok: true; grant: SlotGrant } | { ok: false; waitedMs: number; cancelled?: boolean };
 
 type Step<T> = Generator<Task, T, unknown>;
 
+/**
+ * Waits for a slot until it is granted, capacityWait runs out, or `cancel` (an operator's cancel, see the
+ * dispatch orchestration) completes: a cancelled wait withdraws its request at once, so a cancelled event never
+ * creates its job and never holds a place in the queue.
+ */
 export function* acquireSlot(
   context: OrchestrationContext,
   wanted: SlotWanted,
   onWaiting: (info: WaitingInfo) => void = () => undefined,
+  cancel?: Task,
 ): Step<AcquireResult> {
   const id = context.df.instanceId;
   const now = (): number => context.df.currentUtcDateTime.getTime();
@@ -80,15 +88,25 @@ export function* acquireSlot(
   // One wait for the whole request, named after the ticket: durable-functions hands an event to the newest open
   // wait of its name, so a new wait per re-request would leave old ones to swallow the grant.
   const grantEvent = context.df.waitForExternalEvent(grantEventName(wanted.ticket));
+  const withdraw = function* (): Step<AcquireResult> {
+    // A grant racing the withdrawal is freed by the same release.
+    yield* releaseSlot(context, { id, ticket: wanted.ticket });
+    return { ok: false, waitedMs: now() - wanted.arrivedAt, cancelled: true };
+  };
   for (;;) {
+    if (cancel?.isCompleted) return yield* withdraw();
     const figures = (yield context.df.callActivity(AdmissionActivity.request, input)) as RequestSlotResult;
     onWaiting({ ticket: wanted.ticket, target: input.request.targets[0]!, ...withFigures(figures), since });
     if (grantEvent.isCompleted) return { ok: true, grant: grantEvent.result as SlotGrant };
     const timer = context.df.createTimer(new Date(Math.min(expiresAt, now() + reRequestMs)));
-    const winner = yield context.df.Task.any([grantEvent, timer]);
+    const winner = yield context.df.Task.any(cancel ? [grantEvent, timer, cancel] : [grantEvent, timer]);
     if (winner === grantEvent) {
       timer.cancel();
       return { ok: true, grant: grantEvent.result as SlotGrant };
+    }
+    if (winner === cancel) {
+      timer.cancel();
+      return yield* withdraw();
     }
     if (now() >= expiresAt) {
       // A grant racing the expiry is freed by the same release.

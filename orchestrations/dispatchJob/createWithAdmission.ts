@@ -1,4 +1,4 @@
-import type { OrchestrationContext } from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
 import { acquireSlot, releaseSlot } from '../admission/acquireSlot';
 import { CREATE_RETRY, waitBeforeRetry, type Step } from './callWithRetry';
 import {
@@ -11,6 +11,7 @@ import {
 } from './contracts';
 import { createRequest, TriedTargets } from './createRequest';
 import type { StatusBoard } from './statusBoard';
+import { cancelledOutcome } from './watchJob';
 
 /** ARM's throttling answers: like a full quota, they mean "not now, here", not "this attempt failed". */
 const THROTTLED_CODES = new Set([
@@ -30,12 +31,14 @@ export function isRefusal(failure: ActivityFailure): boolean {
  * ARM refusing the create anyway (quota, throttling) gives the slot back and waits again, keeping the attempt's
  * place in the queue and its attempt; other transient errors are retried on that target, then end the attempt as
  * before. The deadline (policy.timeout) starts when the slot is granted. The slot stays held (progress.slot)
- * until the group is deleted.
+ * until the group is deleted. A cancel while waiting withdraws the request: the attempt settles Cancelled with no
+ * job created.
  */
 export function* createWithAdmission(
   context: OrchestrationContext,
   input: DispatchJobInput,
   board: StatusBoard,
+  cancel?: Task,
 ): Step<AttemptProgress> {
   const { route } = input;
   const id = context.df.instanceId;
@@ -56,7 +59,10 @@ export function* createWithAdmission(
         ticket,
       },
       (info) => board.publish({ phase: 'WaitingForCapacity', admission: info }),
+      cancel,
     );
+    if (!slot.ok && slot.cancelled && cancel)
+      return { outcome: cancelledOutcome(cancel), ...tried.abandonedBesides() };
     if (!slot.ok) {
       const target = board.status.admission?.target ?? route.targets[0]?.location ?? 'no target';
       return {

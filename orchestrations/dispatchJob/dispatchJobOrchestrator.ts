@@ -39,7 +39,7 @@ export function* dispatchJobOrchestrator(
           ...(input.watch.slot ? { slot: input.watch.slot } : {}),
         }
       : input.admission
-        ? yield* createWithAdmission(context, input, board)
+        ? yield* createWithAdmission(context, input, board, cancel)
         : yield* createOnSomeTarget(context, input, board);
   const leftovers = yield* deleteAbandonedGroups(context, progress.abandoned ?? [], board);
   if (progress.watch && !progress.outcome) {

@@ -50,6 +50,7 @@ export function* publishSettlement(
     source: input.event.source,
     route: settlement.route,
     attempt: settlement.attempt,
+    ...(settlement.resubmission ? { resubmission: settlement.resubmission } : {}),
     instanceId: context.df.instanceId,
     outcome: settlement.outcome,
     settledAt: now,

@@ -26,6 +26,48 @@ function tableClient(name: string): TableClient {
 const source = 'https://example.com/orders?region=eu#1';
 
 describe('TableEventLedger against Azurite', () => {
+  test("a resubmission keeps its own attempts beside the original delivery's, ordered by generation", async () => {
+    const key = { eventId: 'order-resubmitted', source };
+    const settle = (
+      attempt: number,
+      instanceId: string,
+      outcome: 'DeadLettered' | 'Succeeded',
+      resubmission?: number,
+    ) =>
+      ledger.recordAttemptSettled({
+        ...key,
+        route: 'billing',
+        attempt,
+        ...(resubmission !== undefined ? { resubmission } : {}),
+        instanceId,
+        outcome,
+        settledAt: '2026-11-29T11:00:00.000Z',
+      });
+    await ledger.recordAttemptStarted({
+      ...key,
+      route: 'billing',
+      attempt: 1,
+      instanceId: 'billing-h-a1',
+      startedAt: '2026-11-29T10:00:00.000Z',
+    });
+    await settle(1, 'billing-h-a1', 'DeadLettered');
+    // The resubmission starts again at attempt 1: a new row, not a duplicate of the first one.
+    await ledger.recordAttemptStarted({
+      ...key,
+      route: 'billing',
+      attempt: 1,
+      resubmission: 1,
+      instanceId: 'billing-h-g1-a1',
+      startedAt: '2026-11-29T12:00:00.000Z',
+    });
+    await settle(1, 'billing-h-g1-a1', 'Succeeded', 1);
+    const event = await ledger.find(key);
+    expect(event?.attempts.map((a) => [a.instanceId, a.resubmission ?? 0, a.outcome])).toEqual([
+      ['billing-h-a1', 0, 'DeadLettered'],
+      ['billing-h-g1-a1', 1, 'Succeeded'],
+    ]);
+  });
+
   test('an accepted event: its routes, each attempt and its outcome', async () => {
     const key = { eventId: 'order-1', source };
     await ledger.recordReceived({

@@ -1,30 +1,7 @@
 import { formatJobsTable, type WatchedJob } from '../../../devhost/cli/watchCommand';
+import { jobView } from '../../support/jobViews';
 
-const job = (over: Partial<WatchedJob>): WatchedJob => ({
-  instanceId: 'hello-0123456789abcdef-a1',
-  route: 'hello',
-  attempt: 1,
-  phase: 'Watching',
-  runtimeStatus: 'Running',
-  exitCode: null,
-  containerGroup: 'g',
-  createdTime: '2026-01-01T00:00:00.000Z',
-  lastUpdatedTime: '2026-01-01T00:00:00.000Z',
-  reason: null,
-  eventId: null,
-  eventSource: null,
-  resubmission: 0,
-  maxAttempts: null,
-  polls: 0,
-  deadline: null,
-  target: null,
-  description: null,
-  nextAttemptAt: null,
-  logTail: null,
-  callback: null,
-  output: null,
-  ...over,
-});
+const job = (over: Partial<WatchedJob>): WatchedJob => jobView(over);
 
 describe('dispatcher watch table', () => {
   it('shows what a job waiting for capacity waits for, since when and the queue there', () => {

@@ -1,7 +1,13 @@
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
+import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
+import { createTableClient } from '../../../adapters/ledger/createTableClient';
+import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
+import { startAzurite } from '../../../devhost/dev/startAzurite';
 import { createCancelEvent } from '../../../functions/cancel/cancelEvent';
+import { newestAttempts } from '../../../functions/status/newestAttempts';
+import type { JobView } from '../../../functions/status/jobStatus';
 import {
   CANCEL_EVENT,
   DISPATCH_JOB_ORCHESTRATOR,
@@ -51,13 +57,18 @@ async function start(script: JobScript, attempt = 1): Promise<{ h: DispatchJobHa
   return { h, instanceId };
 }
 
-async function cancel(harness: DispatchJobHarness, body?: unknown): Promise<HttpResponseInit> {
+async function cancel(
+  harness: DispatchJobHarness,
+  body?: unknown,
+  source?: string,
+): Promise<HttpResponseInit> {
   const context = createInvocationContextWithDurableClient(harness.engine, {
     options: { extraInputs: [df.input.durableClient()] },
   });
+  const query = source !== undefined ? `?source=${encodeURIComponent(source)}` : '';
   const request = new HttpRequest({
     method: 'POST',
-    url: `http://localhost/api/events/${EVENT.id}/cancel`,
+    url: `http://localhost/api/events/${EVENT.id}/cancel${query}`,
     params: { eventId: EVENT.id },
     ...(body !== undefined ? { body: { string: JSON.stringify(body) } } : {}),
   });
@@ -84,7 +95,16 @@ describe('POST /api/events/{id}/cancel', () => {
     expect(response.status).toBe(202);
     expect(response.jsonBody).toEqual({
       eventId: EVENT.id,
-      routes: [{ route: 'hello', attempt: 1, instanceId, state: 'cancelling', phase: 'Watching' }],
+      routes: [
+        {
+          route: 'hello',
+          attempt: 1,
+          instanceId,
+          state: 'cancelling',
+          phase: 'Watching',
+          source: EVENT.source,
+        },
+      ],
     });
     await h.engine.waitForIdle();
     const { settlement, custom } = await settled(h, instanceId);
@@ -182,6 +202,108 @@ describe('POST /api/events/{id}/cancel', () => {
     );
     expect(unknown.status).toBe(404);
     expect((await cancel(h, { by: 42 })).status).toBe(400);
+  });
+
+  it("cancels by (source, id): ?source= stops only that source's event; without it every source that used the id", async () => {
+    h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
+    const other = { ...EVENT, source: '/other' };
+    const ids = [EVENT, other].map((event) => {
+      const instanceId = instanceIdFor(route.name, event, 1);
+      const input: DispatchJobInput = {
+        route,
+        event,
+        eventJson: JSON.stringify({ specversion: '1.0', ...event }),
+        attempt: 1,
+        pollsPerExecution: 20,
+      };
+      h?.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input });
+      return instanceId;
+    });
+    await h.clock.advance(35_000);
+    await h.engine.waitForIdle();
+
+    const one = await cancel(h, { by: 'only /other' }, '/other');
+    expect(one.status).toBe(202);
+    expect(one.jsonBody).toMatchObject({
+      eventId: EVENT.id,
+      source: '/other',
+      routes: [{ instanceId: ids[1], source: '/other', state: 'cancelling' }],
+    });
+    await h.engine.waitForIdle();
+    const phase = (instanceId = '') =>
+      (h?.engine.getStatus(instanceId)?.customStatus as DispatchJobStatus).phase;
+    expect([phase(ids[0]), phase(ids[1])]).toEqual(['Watching', 'Cancelled']);
+    expect((await cancel(h, undefined, '/nowhere')).status).toBe(404);
+    expect((await cancel(h, undefined, '')).status).toBe(400);
+
+    // By id alone: each source's newest attempt is looked at on its own (one is cancelled already).
+    const both = await cancel(h);
+    expect(both.status).toBe(202);
+    const routes = (both.jsonBody as { routes: { source: string; state: string }[] }).routes;
+    expect(routes.map((r) => [r.source, r.state]).sort()).toEqual([
+      ['/other', 'cancelled'],
+      ['/tests', 'cancelling'],
+    ]);
+    expect((await settled(h, ids[0] ?? '')).settlement.outcome).toBe('Cancelled');
+  });
+
+  it('by id alone asks the ledger which sources used the id, then looks those events up by their instance ids', async () => {
+    h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
+    const azurite = await startAzurite();
+    try {
+      const ledger = new TableEventLedger({
+        client: createTableClient(
+          { kind: 'connectionString', connectionString: azurite.connectionString },
+          new EmulatorCredential(),
+          'cancelledger',
+        ),
+        createTable: true,
+      });
+      const other = { ...EVENT, source: '/other' };
+      const ids = [EVENT, other].map((event) => {
+        const instanceId = instanceIdFor(route.name, event, 1);
+        const eventJson = JSON.stringify({ specversion: '1.0', ...event });
+        const input: DispatchJobInput = { route, event, eventJson, attempt: 1, pollsPerExecution: 20 };
+        h?.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input });
+        return instanceId;
+      });
+      // Only /tests is in the ledger: a cancel by id that found /other would have listed the task hub instead.
+      await ledger.recordReceived({
+        eventId: EVENT.id,
+        source: EVENT.source,
+        receivedAt: '2026-01-01T00:00:00Z',
+        routes: ['hello'],
+      });
+      await h.clock.advance(35_000);
+      await h.engine.waitForIdle();
+      const context = createInvocationContextWithDurableClient(h.engine, {
+        options: { extraInputs: [df.input.durableClient()] },
+      });
+      const request = new HttpRequest({
+        method: 'POST',
+        url: `http://localhost/api/events/${EVENT.id}/cancel`,
+        params: { eventId: EVENT.id },
+      });
+      const response = await createCancelEvent([{ name: 'hello', maxAttempts: 3 }], ledger)(request, context);
+      expect(response.status).toBe(202);
+      expect(response.jsonBody).toMatchObject({ routes: [{ instanceId: ids[0], source: '/tests' }] });
+      expect((response.jsonBody as { routes: unknown[] }).routes).toHaveLength(1);
+    } finally {
+      await azurite.close();
+    }
+  });
+
+  it('looks at the newest resubmission generation before the highest attempt', () => {
+    const job = (resubmission: number, attempt: number, eventSource = '/tests') =>
+      ({
+        instanceId: `i-${eventSource}-${resubmission}-${attempt}`,
+        eventSource,
+        route: 'hello',
+        resubmission,
+        attempt,
+      }) as JobView;
+    const newest = newestAttempts([job(0, 3), job(1, 1), job(0, 2), job(0, 1, '/other')]);
+    expect(newest.map((j) => j.instanceId).sort()).toEqual(['i-/other-0-1', 'i-/tests-1-1']);
   });
 
   it.each([4_000, 9_000, 10_000, 11_000, 21_000])(

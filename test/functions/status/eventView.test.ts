@@ -1,6 +1,7 @@
 import type { LedgerEvent } from '../../../adapters/ledger/eventLedger';
 import type { JobView } from '../../../functions/status/jobStatus';
 import { buildEventView } from '../../../functions/status/eventView';
+import { jobView } from '../../support/jobViews';
 
 const source = 'urn:orders';
 const event = (overrides: Partial<LedgerEvent> = {}): LedgerEvent => ({
@@ -13,31 +14,17 @@ const event = (overrides: Partial<LedgerEvent> = {}): LedgerEvent => ({
   attempts: [],
   ...overrides,
 });
-const live = (overrides: Partial<JobView>): JobView => ({
-  instanceId: 'billing-x-a1',
-  eventId: 'evt-1',
-  eventSource: 'urn:a',
-  route: 'billing',
-  attempt: 1,
-  resubmission: 0,
-  phase: 'Watching',
-  runtimeStatus: 'Running',
-  exitCode: null,
-  containerGroup: 'cg-1',
-  createdTime: '2026-11-29T10:00:01.000Z',
-  lastUpdatedTime: '2026-11-29T10:00:05.000Z',
-  reason: null,
-  maxAttempts: null,
-  polls: 0,
-  deadline: null,
-  target: null,
-  description: null,
-  nextAttemptAt: null,
-  logTail: null,
-  callback: null,
-  output: null,
-  ...overrides,
-});
+const live = (overrides: Partial<JobView>): JobView =>
+  jobView({
+    instanceId: 'billing-x-a1',
+    eventId: 'evt-1',
+    eventSource: 'urn:a',
+    route: 'billing',
+    containerGroup: 'cg-1',
+    createdTime: '2026-11-29T10:00:01.000Z',
+    lastUpdatedTime: '2026-11-29T10:00:05.000Z',
+    ...overrides,
+  });
 
 describe('buildEventView', () => {
   it('is undefined (404) only when neither the ledger nor an orchestration knows the id', () => {
@@ -121,7 +108,9 @@ describe('buildEventView', () => {
         ],
       }),
     ];
-    const running = buildEventView('e1', ledger, [live({ instanceId: 'billing-x-a2', attempt: 2 })]);
+    const running = buildEventView('e1', ledger, [
+      live({ instanceId: 'billing-x-a2', attempt: 2, eventSource: source }),
+    ]);
     expect(running?.state).toBe('InProgress');
     expect(running?.jobs.map((j) => [j.route, j.attempt, j.phase, j.logUrl])).toEqual([
       ['audit', 1, 'Succeeded', undefined],
@@ -129,8 +118,35 @@ describe('buildEventView', () => {
       ['billing', 2, 'Watching', undefined],
     ]);
     const done = buildEventView('e1', ledger, [
-      live({ instanceId: 'billing-x-a2', attempt: 2, phase: 'DeadLettered', runtimeStatus: 'Completed' }),
+      live({
+        instanceId: 'billing-x-a2',
+        eventSource: source,
+        attempt: 2,
+        phase: 'DeadLettered',
+        runtimeStatus: 'Completed',
+      }),
     ]);
     expect(done?.state).toBe('Settled');
+  });
+
+  it('is settled by the newest resubmission generation, not by the highest attempt number of an older one', () => {
+    const ledger = [
+      event({
+        attempts: [
+          { route: 'billing', attempt: 1, instanceId: 'billing-x-a1', outcome: 'Requeued' },
+          { route: 'billing', attempt: 2, instanceId: 'billing-x-a2', outcome: 'DeadLettered' },
+          { route: 'billing', attempt: 1, resubmission: 1, instanceId: 'billing-x-g1-a1' },
+        ],
+      }),
+    ];
+    const view = buildEventView('e1', ledger, [
+      live({ instanceId: 'billing-x-g1-a1', eventSource: source, resubmission: 1, phase: 'Watching' }),
+    ]);
+    expect(view?.state).toBe('InProgress');
+    expect(view?.jobs.map((j) => [j.resubmission, j.attempt, j.phase])).toEqual([
+      [0, 1, 'Requeued'],
+      [0, 2, 'DeadLettered'],
+      [1, 1, 'Watching'],
+    ]);
   });
 });

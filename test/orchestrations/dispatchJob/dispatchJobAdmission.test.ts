@@ -1,5 +1,6 @@
 import { CapacityProviderError, TransientProviderError } from '../../../shared/errors/dispatchErrors';
 import {
+  CANCEL_EVENT,
   DISPATCH_JOB_ORCHESTRATOR,
   type DispatchJobInput,
 } from '../../../orchestrations/dispatchJob/dispatchJobInput';
@@ -156,5 +157,36 @@ describe('dispatchJob with capacity admission', () => {
     );
     expect(harness.queue.deadLetterCopies).toHaveLength(1);
     expect(harness.provider.jobs.has(settlement!.containerGroup)).toBe(false);
+  });
+
+  it('a cancel while waiting for capacity withdraws the request: Cancelled, no job created, the queue moves on', async () => {
+    const long = testRoute({ name: 'burst', policy: { timeout: 'PT3H' } });
+    const harness = await startHarness('containerGroups=1', (eventId) => ({
+      runMs: eventId === 'e1' ? 60 * MIN : MIN,
+    }));
+    const [first, second, third] = await startAll(harness, long, ['e1', 'e2', 'e3']);
+    expect((harness.engine.getStatus(second!)!.customStatus as DispatchJobStatus).phase).toBe(
+      'WaitingForCapacity',
+    );
+
+    await harness.client.raiseEvent(second!, CANCEL_EVENT, { by: 'alice: not needed' });
+    await harness.clock.advance(1_000);
+    await harness.engine.waitForIdle();
+    // Settled at once, long before the first job frees the slot.
+    expect(harness.engine.getStatus(second!)!.runtimeStatus).toBe('Completed');
+    const cancelled = harness.engine.getStatus(second!)!.output as DispatchJobSettlement;
+    expect(cancelled).toMatchObject({ outcome: 'Cancelled', reason: 'Cancelled', attempt: 1 });
+    expect(harness.queue.deadLetterCopies).toEqual([
+      expect.objectContaining({ reason: 'Cancelled', attempt: 1 }),
+    ]);
+
+    const settlements = await settleAll(harness, [first!, third!]);
+    expect(settlements.map((s) => s.outcome)).toEqual(['Succeeded', 'Succeeded']);
+    // Only e1 and e3 ever had a job; e2's request left the queue.
+    expect(harness.provider.count('create')).toBe(2);
+    expect(harness.provider.jobs.has(cancelled.containerGroup)).toBe(false);
+    await harness.clock.advance(2 * MIN);
+    const coordinator = harness.engine.getStatus(ADMISSION_COORDINATOR_ID)!.customStatus as CoordinatorStatus;
+    expect(coordinator).toMatchObject({ holders: 0, waiting: 0 });
   });
 });
