@@ -37,9 +37,12 @@ const route = testRoute({
 const cancelEvent = createCancelEvent([{ name: 'hello', maxAttempts: 3 }]);
 
 let h: DispatchJobHarness | undefined;
+/** What the cancel function logged (through the invocation context, as the host would collect it). */
+let logged: string[] = [];
 afterEach(async () => {
   await h?.close();
   h = undefined;
+  logged = [];
 });
 
 async function start(script: JobScript, attempt = 1): Promise<{ h: DispatchJobHarness; instanceId: string }> {
@@ -64,6 +67,7 @@ async function cancel(
 ): Promise<HttpResponseInit> {
   const context = createInvocationContextWithDurableClient(harness.engine, {
     options: { extraInputs: [df.input.durableClient()] },
+    logHandler: (level, ...args) => logged.push(`${level}: ${args.map(String).join(' ')}`),
   });
   const query = source !== undefined ? `?source=${encodeURIComponent(source)}` : '';
   const request = new HttpRequest({
@@ -122,6 +126,9 @@ describe('POST /api/events/{id}/cancel', () => {
     expect(h.queue.deadLetterCopies[0]).toMatchObject({ reason: 'Cancelled', route: 'hello', attempt: 1 });
     expect(h.queue.deadLetterCopies[0]?.description).toContain('cancelled by an operator (alice: runaway)');
 
+    expect(logged).toEqual([
+      `information: cancel of event ${EVENT.id} by alice: runaway: ${instanceId} cancelling`,
+    ]);
     const again = await cancel(h);
     expect(again.status).toBe(200);
     expect(again.jsonBody).toMatchObject({ routes: [{ state: 'cancelled', phase: 'Cancelled' }] });
@@ -191,6 +198,7 @@ describe('POST /api/events/{id}/cancel', () => {
 
     const context = createInvocationContextWithDurableClient(h.engine, {
       options: { extraInputs: [df.input.durableClient()] },
+      logHandler: (level, ...args) => logged.push(`${level}: ${args.map(String).join(' ')}`),
     });
     const unknown = await cancelEvent(
       new HttpRequest({
@@ -278,6 +286,7 @@ describe('POST /api/events/{id}/cancel', () => {
       await h.engine.waitForIdle();
       const context = createInvocationContextWithDurableClient(h.engine, {
         options: { extraInputs: [df.input.durableClient()] },
+        logHandler: (level, ...args) => logged.push(`${level}: ${args.map(String).join(' ')}`),
       });
       const request = new HttpRequest({
         method: 'POST',
