@@ -16,6 +16,8 @@ import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
 import { ServiceBusEventQueue } from '../adapters/serviceBus/serviceBusEventQueue';
 import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
 import { ServiceBusDeadLetterReader } from '../adapters/serviceBus/serviceBusDeadLetterReader';
+import type { DeadLetterResubmitter } from '../adapters/serviceBus/deadLetterResubmitter';
+import { ServiceBusDeadLetterResubmitter } from '../adapters/serviceBus/serviceBusDeadLetterResubmitter';
 import { ServiceBusResultPublisher } from '../adapters/serviceBus/serviceBusResultPublisher';
 import { AciCapacityReader } from '../adapters/aci/aciCapacityReader';
 import { AciJobProvider } from '../adapters/aci/aciJobProvider';
@@ -48,6 +50,8 @@ export interface Services {
   resultPublisher?: ResultPublisher;
   /** What the dashboard shows of the dead-letter queue (peeked through the queue's own connection). */
   deadLetterReader: DeadLetterReader;
+  /** The dashboard's resubmit action (the same resubmission as `dispatcher dlq resubmit`). */
+  deadLetterResubmitter: DeadLetterResubmitter;
   /** The ACI Usage API (admission never admits past what others leave of the real quota). */
   capacityReader?: CapacityReader;
   logger: AdapterLogger;
@@ -138,6 +142,14 @@ export function createServices(
     overrides.deadLetterReader ??
     lazyDeadLetterReader(() => new ServiceBusDeadLetterReader(sharedClient(), settings.queueName));
 
+  const deadLetterResubmitter =
+    overrides.deadLetterResubmitter ??
+    new ServiceBusDeadLetterResubmitter(
+      sharedClient,
+      settings.queueName,
+      new DispatchSigner(settings.signingKeys),
+    );
+
   return {
     settings,
     credential,
@@ -150,6 +162,7 @@ export function createServices(
     ledger,
     ...(resultPublisher ? { resultPublisher } : {}),
     deadLetterReader,
+    deadLetterResubmitter,
     ...(capacityReader ? { capacityReader } : {}),
     logger,
     async close() {
@@ -157,6 +170,7 @@ export function createServices(
         eventQueue.close(),
         resultPublisher?.close(),
         deadLetterReader.close(),
+        deadLetterResubmitter.close(),
         metricsExport.close(),
       ]);
       if (serviceBusClient) await serviceBusClient.close();

@@ -8,9 +8,11 @@ import type { SecretResolver } from '../adapters/keyVault/secretEnvResolver';
 import type { EventQueue } from '../adapters/serviceBus/eventQueue';
 import type { ResultPublisher } from '../adapters/serviceBus/resultPublisher';
 import type { DeadLetterReader } from '../adapters/serviceBus/deadLetterReader';
+import type { DeadLetterResubmitter } from '../adapters/serviceBus/deadLetterResubmitter';
 import { registerDashboardPage } from '../functions/dashboard/dashboardPage';
 import { registerDeadLetters } from '../functions/dashboard/deadLetters';
 import { registerJobsOverview } from '../functions/dashboard/jobsOverview';
+import { registerResubmitDeadLetter } from '../functions/dashboard/resubmitDeadLetter';
 import { registerCancelEvent } from '../functions/cancel/cancelEvent';
 import { registerDispatchEvent } from '../functions/dispatchEvent/dispatchEvent';
 import { registerHealth } from '../functions/health';
@@ -39,6 +41,8 @@ export interface AppPorts {
   resultPublisher?: ResultPublisher;
   /** Without it the dashboard's dead-letter panel says the queue cannot be read (GET /api/deadletters is absent). */
   deadLetterReader?: DeadLetterReader;
+  /** Without it POST /api/deadletters/{sequenceNumber}/resubmit is absent (the page says so). */
+  deadLetterResubmitter?: DeadLetterResubmitter;
   /**
    * Where whole job logs are archived (container: settings.storage.jobLogsContainer). Always there in the app
    * (createServices); tests that look at neither logs nor the ledger may leave these two out.
@@ -116,7 +120,8 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
       metrics,
     });
   }
-  registerRouteStats(routes.map((route) => route.name));
+  const routeNames = routes.map((route) => route.name);
+  registerRouteStats(routeNames, ports.ledger);
   const routeRefs = routes.map((route) => ({ name: route.name, maxAttempts: route.policy.maxAttempts }));
   registerEventStatus(routeRefs, ports.ledger);
   registerCancelEvent(routeRefs, ports.ledger);
@@ -125,6 +130,7 @@ export function registerFunctions({ settings, routes, ports }: AppDependencies):
   registerListTargets(routes, settings.admission);
   registerHealth();
   registerDashboardPage();
-  registerJobsOverview();
+  registerJobsOverview(routeNames, ports.ledger);
   if (ports.deadLetterReader) registerDeadLetters(ports.deadLetterReader);
+  if (ports.deadLetterResubmitter) registerResubmitDeadLetter(ports.deadLetterResubmitter);
 }

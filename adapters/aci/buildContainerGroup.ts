@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { ContainerGroup, EnvironmentVariable } from '@azure/arm-containerinstance';
 import { PermanentProviderError } from '../../shared/errors/dispatchErrors';
+import { DISPATCH_OUTPUT_FILE_ENV, wrapCommandForOutputFile } from '../../shared/jobOutputs/outputFileReport';
 import type { JobSpec, JobTarget } from './jobProvider';
 
 /** The single container of every job group; a constant so logs() needs no extra GET to learn it. */
@@ -18,7 +19,7 @@ const reservedEnvNames = new Set([
   'DISPATCH_EVENT_URL',
   dispatchCallbackUrlEnv,
   dispatchCallbackTokenEnv,
-  'DISPATCH_OUTPUT_FILE',
+  DISPATCH_OUTPUT_FILE_ENV,
 ]);
 
 /**
@@ -38,6 +39,7 @@ export const JobTag = {
 const maxTagValueLength = 256;
 
 const eventVolumeName = 'dispatch-event';
+const outputVolumeName = 'dispatch-output';
 
 /**
  * Turns a job spec into the ARM container group body. Pure, so the exact request shape is unit-testable.
@@ -99,7 +101,12 @@ export function buildContainerGroup(
     // Claim check: the URL carries a SAS, so it is a secure value like the token.
     environmentVariables.push({ name: 'DISPATCH_EVENT_URL', secureValue: spec.eventUrl });
   } else if (spec.eventDelivery === 'file') {
-    const { mountPath, fileName } = splitEventFilePath(spec.eventFilePath, where);
+    if (!spec.eventFilePath)
+      throw new PermanentProviderError(
+        `${where}: eventDelivery 'file' needs eventFilePath`,
+        'InvalidJobSpec',
+      );
+    const { mountPath, fileName } = splitFilePath(spec.eventFilePath, 'eventFilePath', where);
     // ACI secret volumes take base64 values and appear as files named after their keys (tmpfs, read-only).
     group.volumes = [
       {
@@ -119,6 +126,8 @@ export function buildContainerGroup(
     environmentVariables.push({ name: dispatchCallbackTokenEnv, secureValue: spec.callback.token });
   }
 
+  if (spec.outputFile !== undefined) addOutputFile(group, spec.outputFile, where);
+
   const identity = spec.identityResourceId ?? defaultIdentityResourceId;
   if (identity) {
     group.identity = { type: 'UserAssigned', userAssignedIdentities: { [identity]: {} } };
@@ -133,6 +142,36 @@ export function buildContainerGroup(
     group.imageRegistryCredentials = [{ server: spec.registryServer, identity }];
   }
   return group;
+}
+
+/**
+ * DISPATCH_OUTPUT_FILE: its directory is an empty volume (writable whatever user the image runs as, and the
+ * emulator's per-group directory offline), and the command runs under the epilogue that prints the file at the
+ * end of the log. An image's own entrypoint is unknown here, so a command is required (routes are checked for
+ * that when loaded).
+ */
+function addOutputFile(group: ContainerGroup, outputFile: string, where: string): void {
+  const container = group.containers[0]!;
+  if (!container.command) {
+    throw new PermanentProviderError(
+      `${where}: outputFile needs a command to run under the output epilogue`,
+      'InvalidJobSpec',
+    );
+  }
+  const { mountPath } = splitFilePath(outputFile, 'outputFile', where);
+  if (container.volumeMounts?.some((m) => m.mountPath === mountPath)) {
+    throw new PermanentProviderError(
+      `${where}: outputFile '${outputFile}' is in the event file's directory`,
+      'InvalidJobSpec',
+    );
+  }
+  group.volumes = [...(group.volumes ?? []), { name: outputVolumeName, emptyDir: {} }];
+  container.volumeMounts = [...(container.volumeMounts ?? []), { name: outputVolumeName, mountPath }];
+  container.environmentVariables!.push({
+    name: DISPATCH_OUTPUT_FILE_ENV,
+    value: posix.normalize(outputFile),
+  });
+  container.command = wrapCommandForOutputFile(container.command);
 }
 
 /** Tag values: no control characters, at most 256 characters (event ids are producer-chosen). */
@@ -151,12 +190,12 @@ function assertNotReserved(name: string, where: string): void {
   }
 }
 
-function splitEventFilePath(
+function splitFilePath(
   path: string | undefined,
+  field: string,
   where: string,
 ): { mountPath: string; fileName: string } {
-  if (!path)
-    throw new PermanentProviderError(`${where}: eventDelivery 'file' needs eventFilePath`, 'InvalidJobSpec');
+  if (!path) throw new PermanentProviderError(`${where}: ${field} is empty`, 'InvalidJobSpec');
   const normalized = posix.normalize(path);
   const mountPath = posix.dirname(normalized);
   const fileName = posix.basename(normalized);
@@ -168,7 +207,7 @@ function splitEventFilePath(
     fileName === '..'
   ) {
     throw new PermanentProviderError(
-      `${where}: eventFilePath '${path}' must be an absolute file path below a directory other than / (no ':')`,
+      `${where}: ${field} '${path}' must be an absolute file path below a directory other than / (no ':')`,
       'InvalidJobSpec',
     );
   }

@@ -36,6 +36,11 @@ export interface JobSpec {
   eventJson: string;
   /** Set when the event is too large to pass inline: a read-only URL of it (a credential: a secure value). */
   eventUrl?: string;
+  /**
+   * Set for routes with `job.outputFile`: given to the job as DISPATCH_OUTPUT_FILE (in an empty volume of its own)
+   * and `command` runs under the epilogue that prints the file at the end of the log (shared/jobOutputs).
+   */
+  outputFile?: string;
   /** Present for `completion: "callback"` routes: where and with what bearer token the job reports back. */
   callback?: { url: string; token: string };
   /** Resource id of a user-assigned identity for the group (registry pull, Key Vault). */

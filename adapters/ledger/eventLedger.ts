@@ -1,3 +1,5 @@
+import type { RouteTally } from './outcomeTally';
+
 /**
  * The event ledger: a durable record of every event the trigger sees and what became of it, so "what
  * happened to event X?" has an answer even when no orchestration ever ran (InvalidEvent, NoRoute).
@@ -98,4 +100,6 @@ export interface EventLedger {
   /** Every event with this id (one per source); [] when it was never seen. */
   findById(eventId: string): Promise<LedgerEvent[]>;
   find(key: EventKey): Promise<LedgerEvent | undefined>;
+  /** Attempts started and settled per route, counted once per (instance, attempt) as they were recorded. */
+  readTally(routes: readonly string[]): Promise<RouteTally[]>;
 }

@@ -14,6 +14,8 @@ import type {
 } from './eventLedger';
 import { attemptRowKey, attemptRowKeyRange, eventRowKey, partitionKey } from './ledgerKeys';
 import { eventFromRows, type AttemptRow, type EventRow } from './ledgerRows';
+import type { RouteTally } from './outcomeTally';
+import { DEFAULT_TALLY_SHARDS, outcomeIncrement, TableOutcomeTally } from './tableOutcomeTally';
 
 export interface TableEventLedgerOptions {
   client: TableClient;
@@ -21,6 +23,8 @@ export interface TableEventLedgerOptions {
   createTable?: boolean;
   /** Read-modify-write rounds before giving up when writers keep colliding (ETag mismatch). Default 20. */
   maxConflictRetries?: number;
+  /** Counter rows per route of the outcome tally. Default 8; changing it later loses no counts only if raised. */
+  tallyShards?: number;
 }
 
 /** Table properties hold at most 64 KiB (32 K UTF-16 characters); descriptions are cut well below that. */
@@ -36,12 +40,14 @@ export class TableEventLedger implements EventLedger {
   private readonly client: TableClient;
   private readonly createTable: boolean;
   private readonly maxConflictRetries: number;
+  private readonly tally: TableOutcomeTally;
   private tableReady: Promise<void> | undefined;
 
   constructor(options: TableEventLedgerOptions) {
     this.client = options.client;
     this.createTable = options.createTable ?? false;
     this.maxConflictRetries = options.maxConflictRetries ?? 20;
+    this.tally = new TableOutcomeTally(options.client, options.tallyShards ?? DEFAULT_TALLY_SHARDS);
   }
 
   recordReceived(event: ReceivedEvent): Promise<void> {
@@ -89,6 +95,15 @@ export class TableEventLedger implements EventLedger {
         if (!(err instanceof RestError && err.statusCode === 409)) throw err;
       }
     });
+    if (attempt.attempt === 1)
+      await this.write(`count attempt ${attempt.instanceId}`, () =>
+        this.tally.add({
+          route: attempt.route,
+          instanceId: attempt.instanceId,
+          kind: 'started',
+          counts: { received: 1 },
+        }),
+      );
   }
 
   async recordAttemptSettled(attempt: AttemptSettled): Promise<void> {
@@ -113,6 +128,23 @@ export class TableEventLedger implements EventLedger {
     };
     // Merge keeps startedAt; the settle of one attempt is its last word, so no ETag is needed.
     await this.write(`record outcome of ${attempt.instanceId}`, () => this.client.upsertEntity(row, 'Merge'));
+    // After the row, so a failed count is reported like a failed row; recording again never counts twice.
+    await this.write(`count outcome of ${attempt.instanceId}`, () =>
+      this.tally.add({
+        route: attempt.route,
+        instanceId: attempt.instanceId,
+        kind: 'settled',
+        counts: outcomeIncrement(attempt.outcome, attempt.reason),
+      }),
+    );
+  }
+
+  async readTally(routes: readonly string[]): Promise<RouteTally[]> {
+    try {
+      return await this.tally.read(routes);
+    } catch (err) {
+      throw classifyStorageError(err, 'read the outcome tally');
+    }
   }
 
   async findById(eventId: string): Promise<LedgerEvent[]> {

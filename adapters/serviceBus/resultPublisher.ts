@@ -20,8 +20,10 @@ export interface JobSettledResult {
   exitCode?: number;
   /** Why it was requeued or dead-lettered (dead-letter reason / last error); never secret values. */
   reason?: string;
-  /** What the job reported in its callback (`output`, JSON up to 64 KB). */
+  /** What the job reported in its callback (`output`) or its output file: JSON up to 64 KB. */
   output?: unknown;
+  /** Routes with an output file, when the job gave no output: why (missing, too big, not JSON, cut log). */
+  outputError?: string;
   /** Orchestration instance id, so a consumer can look the run up in the status API. */
   instanceId?: string;
   /** For `Requeued`: when the next attempt's copy becomes visible on the queue. ISO-8601. */

@@ -54,6 +54,7 @@ export class ServiceBusResultPublisher implements ResultPublisher {
     if (result.instanceId !== undefined) data['instanceId'] = result.instanceId;
     if (result.nextAttemptAt !== undefined) data['nextAttemptAt'] = result.nextAttemptAt;
     if (result.output !== undefined) data['output'] = result.output;
+    if (result.outputError !== undefined) data['outputError'] = result.outputError;
     if (result.logUrl !== undefined) data['logUrl'] = result.logUrl;
     const event = {
       specversion: '1.0',

@@ -3,15 +3,19 @@ import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { tryParseIsoDuration } from '../../shared/policy/isoDuration';
 import { DispatchSigner } from '../../shared/signing/dispatchSigner';
-import { peekDeadLetters, processDeadLetters } from './dlq/deadLetterQueue';
+import { peekDeadLetters, processDeadLetters } from '../../adapters/serviceBus/deadLetters/deadLetterQueue';
 import {
-  formatDeadLetterTable,
   matchesFilter,
   toDeadLetterView,
   type DeadLetterFilter,
   type DeadLetterView,
-} from './dlq/deadLetterView';
-import { buildResubmission, type ResubmitReport } from './dlq/resubmission';
+} from '../../adapters/serviceBus/deadLetters/deadLetterView';
+import { formatDeadLetterTable } from './dlq/deadLetterTable';
+import {
+  buildResubmission,
+  type ResubmitReport,
+} from '../../adapters/serviceBus/deadLetters/buildResubmission';
+import { resubmitDeadLetters } from '../../adapters/serviceBus/deadLetters/resubmitDeadLetters';
 import { loadSigningKeys, requireSigner, type SigningKeyFlags } from './dlq/signingKeySource';
 import { defaultDevConnectionString } from './sendCommand';
 import { assertListening, localServiceBusEndpoint } from './stackNotRunning';
@@ -130,7 +134,7 @@ function print(flags: DlqFlags, value: unknown, lines: string[]): void {
 async function resubmit(flags: DlqFlags): Promise<ResubmitReport[]> {
   const signer = await requireSigner(flags);
   const filter = filterOf(flags);
-  const reports: ResubmitReport[] = [];
+  // --dry-run: what resubmitDeadLetters would do, from a peek (nothing locked, nothing sent).
   const report = (message: ServiceBusReceivedMessage): ResubmitReport | undefined => {
     const view = toDeadLetterView(message, signer);
     if (!matchesFilter(view, filter)) return undefined;
@@ -139,7 +143,7 @@ async function resubmit(flags: DlqFlags): Promise<ResubmitReport[]> {
     if (!built.ok) return { ...base, action: 'skipped', note: built.note };
     return {
       ...base,
-      action: flags.dryRun ? 'would resubmit' : 'resubmitted',
+      action: 'would resubmit',
       messageId: String(built.message.messageId),
       ...(built.marks.route !== undefined ? { route: built.marks.route } : {}),
       attempt: built.marks.attempt ?? 1,
@@ -148,45 +152,18 @@ async function resubmit(flags: DlqFlags): Promise<ResubmitReport[]> {
   };
   const client = await openClient(flags);
   try {
-    if (flags.dryRun) {
-      for (const message of await peekDeadLetters(client, flags.queue, flags.max)) {
-        const r = report(message);
-        if (r) reports.push(r);
-      }
-      return reports;
-    }
-    const sender = client.createSender(flags.queue);
-    try {
-      await processDeadLetters(client, flags.queue, flags.max, async (message) => {
-        const r = report(message);
-        if (!r) return 'keep';
-        reports.push(r);
-        if (r.action !== 'resubmitted') return 'keep';
-        const built = buildResubmission(
-          message,
-          toDeadLetterView(message, signer),
-          signer,
-          flags.keepAttempts === true,
-        );
-        if (!built.ok) return 'keep';
-        // Send first, remove after: a crash in between leaves the dead letter, and running the command again
-        // sends the same MessageId, which duplicate detection drops.
-        try {
-          await sender.sendMessages(built.message);
-        } catch (err) {
-          r.action = 'failed';
-          r.note = `send failed, dead letter kept: ${(err as Error).message}`;
-          return 'keep';
-        }
-        return 'remove';
-      });
-    } finally {
-      await sender.close();
-    }
+    if (flags.dryRun)
+      return (await peekDeadLetters(client, flags.queue, flags.max))
+        .map(report)
+        .filter((r): r is ResubmitReport => r !== undefined);
+    return await resubmitDeadLetters(client, flags.queue, signer, {
+      max: flags.max,
+      keepAttempts: flags.keepAttempts === true,
+      select: (view) => matchesFilter(view, filter),
+    });
   } finally {
     await client.close();
   }
-  return reports;
 }
 
 async function purge(flags: DlqFlags): Promise<DeadLetterView[]> {

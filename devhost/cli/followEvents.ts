@@ -1,6 +1,7 @@
 import type { JobView } from '../../functions/status/jobStatus';
 import {
   describeAttempts,
+  describeJobOutput,
   describeRejections,
   fetchEventState,
   findDeadLetters,
@@ -132,7 +133,12 @@ export function describeOutcome(outcome: EventOutcome): string[] {
         .slice(-5)
         .map((l) => `    ${l}`),
     ]);
-  return [`event ${outcome.eventId} ${outcome.outcome}: ${head}`, ...describeAttempts(outcome.jobs), ...log];
+  return [
+    `event ${outcome.eventId} ${outcome.outcome}: ${head}`,
+    ...describeAttempts(outcome.jobs),
+    ...log,
+    ...latestAttempts(outcome.jobs).flatMap(describeJobOutput),
+  ];
 }
 
 /** Exit codes shared with `watch`: 0 succeeded, 2 dead-lettered, rejected or failed, 3 timed out. */

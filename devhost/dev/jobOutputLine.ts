@@ -1,3 +1,4 @@
+import { OUTPUT_REPORT_MARKER } from '../../shared/jobOutputs/outputFileReport';
 import type { HostLogRecord } from '../functionsHost/hostLog';
 
 /**
@@ -15,5 +16,8 @@ export function jobOutputRecord(line: string): HostLogRecord | undefined {
   const group = match.group ?? '';
   const parts = groupName.exec(group)?.groups;
   const prefix = parts ? `${parts.route} a${parts.attempt} ${(parts.hash ?? '').slice(0, 8)}` : group;
-  return { level: 'information', message: `${prefix} | ${match.text ?? ''}` };
+  const text = match.text ?? '';
+  // An output file's hex lines (up to ~700) would bury the job's own output: debug only; begin/end stay visible.
+  const level = text.startsWith(`${OUTPUT_REPORT_MARKER} data `) ? 'debug' : 'information';
+  return { level, message: `${prefix} | ${text}` };
 }

@@ -9,10 +9,15 @@ import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
  */
 export const DASHBOARD_FUNCTION = 'dashboard';
 
+/** Everything the page loads (its ES modules import each other by these names); nothing else is served. */
 const contentTypes: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
   'dashboard.js': 'text/javascript; charset=utf-8',
+  'api.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'deadLetterPanel.js': 'text/javascript; charset=utf-8',
+  'statsPanels.js': 'text/javascript; charset=utf-8',
 };
 
 /** The assets sit beside the compiled module (the build copies them into dist). */

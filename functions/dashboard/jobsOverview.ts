@@ -1,5 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
+import { gatherCounts } from '../stats/countSources';
+import { instancePagesFor } from '../status/instancePages';
 import { summarizeJobs } from './summarizeJobs';
 
 /** `GET /api/overview`: attempts counted by route and phase, and the running ones (the dashboard's top panels). */
@@ -7,23 +10,22 @@ export const JOBS_OVERVIEW_FUNCTION = 'jobsOverview';
 
 const maxRunning = 200;
 
-export async function jobsOverview(
-  _request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  const instances = await df.getClient(context).getStatusAll();
-  return {
-    status: 200,
-    jsonBody: { ...summarizeJobs(instances, maxRunning), now: new Date().toISOString() },
+export function createJobsOverview(routes: readonly string[], ledger: EventLedger | undefined) {
+  return async (_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const sources = await gatherCounts(instancePagesFor(context), routes, ledger);
+    return {
+      status: 200,
+      jsonBody: { ...summarizeJobs(sources, maxRunning), now: new Date().toISOString() },
+    };
   };
 }
 
-export function registerJobsOverview(): void {
+export function registerJobsOverview(routes: readonly string[], ledger: EventLedger | undefined): void {
   app.http(JOBS_OVERVIEW_FUNCTION, {
     methods: ['GET'],
     authLevel: 'function',
     route: 'overview',
     extraInputs: [df.input.durableClient()],
-    handler: jobsOverview,
+    handler: createJobsOverview(routes, ledger),
   });
 }

@@ -1,12 +1,5 @@
-import { toJobView, type InstanceSnapshot, type JobView } from '../status/jobStatus';
-
-/** Phases after which an attempt does nothing more (its orchestration completed). */
-export const settledPhases: ReadonlySet<string> = new Set([
-  'Succeeded',
-  'Requeued',
-  'DeadLettered',
-  'Cancelled',
-]);
+import type { CountSources } from '../stats/countSources';
+import { toJobView, type JobView } from '../status/jobStatus';
 
 export interface RouteSummary {
   route: string;
@@ -23,23 +16,30 @@ export interface JobsOverview {
   total: number;
 }
 
-const failedRuntime = new Set(['Failed', 'Terminated']);
-
-/** Counts attempts by route and phase and lists the running ones, in one pass over the instances. */
-export function summarizeJobs(instances: readonly InstanceSnapshot[], maxRunning: number): JobsOverview {
+/** Counts attempts by route and phase (settled ones from the tally) and lists the running ones. */
+export function summarizeJobs(sources: CountSources, maxRunning: number): JobsOverview {
   const byRoute = new Map<string, RouteSummary>();
-  const running: JobView[] = [];
   let total = 0;
-  for (const instance of instances) {
+  const add = (route: string, phase: string, n: number): void => {
+    if (n === 0) return;
+    const summary = byRoute.get(route) ?? { route, counts: {}, total: 0 };
+    summary.counts[phase] = (summary.counts[phase] ?? 0) + n;
+    summary.total += n;
+    total += n;
+    byRoute.set(route, summary);
+  };
+  for (const tally of sources.tallies)
+    for (const [outcome, n] of Object.entries(tally.outcomes)) add(tally.route, outcome, n);
+  const running: JobView[] = [];
+  for (const instance of sources.live) {
     const job = toJobView(instance);
     if (!job) continue;
-    total++;
-    const phase = failedRuntime.has(job.runtimeStatus) ? 'Failed' : job.phase;
-    const summary = byRoute.get(job.route) ?? { route: job.route, counts: {}, total: 0 };
-    summary.counts[phase] = (summary.counts[phase] ?? 0) + 1;
-    summary.total++;
-    byRoute.set(job.route, summary);
-    if (phase !== 'Failed' && !settledPhases.has(phase)) running.push(job);
+    add(job.route, job.phase, 1);
+    running.push(job);
+  }
+  for (const instance of sources.failed) {
+    const job = toJobView(instance);
+    if (job) add(job.route, 'Failed', 1);
   }
   running.sort((a, b) => a.createdTime.localeCompare(b.createdTime));
   return {

@@ -1,14 +1,9 @@
-import { toJobView, type InstanceSnapshot } from '../status/jobStatus';
-
-/** The part of durable-functions' DurableClient the counts read. */
-export interface InstanceLister {
-  getStatusAll(): Promise<InstanceSnapshot[]>;
-  getStatusBy(filter: { createdTimeFrom?: Date }): Promise<InstanceSnapshot[]>;
-}
+import { toJobView } from '../status/jobStatus';
+import type { CountSources } from './countSources';
 
 /**
- * Per-route counts computed from the orchestrations themselves (the task hub is shared by every instance of
- * the app, so the answer is the same whichever instance serves it, unlike in-process metric counters).
+ * Per-route counts from the task hub and the ledger's tally (both shared by every instance of the app, so the
+ * answer is the same whichever instance serves it, unlike in-process metric counters).
  */
 export interface RouteStats {
   route: string;
@@ -26,56 +21,33 @@ export interface RouteStats {
   failed: number;
 }
 
-const FAILED_RUNTIME = new Set(['failed', 'terminated']);
-
-/** Counts every dispatch job of the task hub created at or after `since` (all when undefined). */
-export async function computeRouteStats(
-  lister: InstanceLister,
-  routes: readonly string[],
-  since?: Date,
-): Promise<RouteStats[]> {
+/** The configured routes always, and any other route that has counts (removed from the routes file since). */
+export function computeRouteStats(sources: CountSources, routes: readonly string[]): RouteStats[] {
   const byRoute = new Map<string, RouteStats>(routes.map((route) => [route, emptyStats(route)]));
-  // The task hub filters by creation time (status payloads round createdTime to the second, so it is the
-  // only exact judge).
-  const instances = since
-    ? await lister.getStatusBy({ createdTimeFrom: since })
-    : await lister.getStatusAll();
-  for (const instance of instances) {
+  const statsOf = (route: string): RouteStats => {
+    let stats = byRoute.get(route);
+    if (!stats) byRoute.set(route, (stats = emptyStats(route)));
+    return stats;
+  };
+  for (const tally of sources.tallies) {
+    const stats = statsOf(tally.route);
+    stats.received += tally.received;
+    stats.succeeded += tally.outcomes.Succeeded;
+    stats.requeued += tally.outcomes.Requeued;
+    stats.cancelled += tally.outcomes.Cancelled;
+    stats.deadLettered.total += tally.outcomes.DeadLettered;
+    for (const [reason, n] of Object.entries(tally.deadLetterReasons))
+      stats.deadLettered.byReason[reason] = (stats.deadLettered.byReason[reason] ?? 0) + n;
+  }
+  for (const instance of sources.live) {
     const job = toJobView(instance);
     if (!job) continue;
-    let stats = byRoute.get(job.route);
-    if (!stats) {
-      // A route removed from the routes file still has history worth showing.
-      stats = emptyStats(job.route);
-      byRoute.set(job.route, stats);
-    }
-    if (job.attempt === 1) stats.received++;
-    if (FAILED_RUNTIME.has(job.runtimeStatus.toLowerCase())) {
-      stats.failed++;
-      continue;
-    }
-    switch (job.phase) {
-      case 'Succeeded':
-        stats.succeeded++;
-        break;
-      case 'Requeued':
-        stats.requeued++;
-        break;
-      case 'DeadLettered': {
-        const reason = job.reason ?? 'Unknown';
-        stats.deadLettered.total++;
-        stats.deadLettered.byReason[reason] = (stats.deadLettered.byReason[reason] ?? 0) + 1;
-        break;
-      }
-      case 'Cancelled':
-        stats.cancelled++;
-        break;
-      case 'WaitingForCapacity':
-        stats.waiting++;
-        break;
-      default:
-        stats.running++;
-    }
+    if (job.phase === 'WaitingForCapacity') statsOf(job.route).waiting++;
+    else statsOf(job.route).running++;
+  }
+  for (const instance of sources.failed) {
+    const job = toJobView(instance);
+    if (job) statsOf(job.route).failed++;
   }
   return [...byRoute.values()].sort((a, b) => a.route.localeCompare(b.route));
 }

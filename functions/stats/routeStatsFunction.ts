@@ -1,11 +1,14 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import type { EventLedger } from '../../adapters/ledger/eventLedger';
+import { instancePagesFor } from '../status/instancePages';
+import { gatherCounts } from './countSources';
 import { computeRouteStats } from './routeStats';
 
 /** `GET /api/stats?since=<ISO-8601>`: per-route counts (`dispatcher stats`). */
 export const ROUTE_STATS_FUNCTION = 'routeStats';
 
-export function registerRouteStats(routes: readonly string[]): void {
+export function registerRouteStats(routes: readonly string[], ledger: EventLedger | undefined): void {
   app.http(ROUTE_STATS_FUNCTION, {
     methods: ['GET'],
     authLevel: 'function',
@@ -17,8 +20,8 @@ export function registerRouteStats(routes: readonly string[]): void {
       if (since !== undefined && Number.isNaN(since.getTime())) {
         return { status: 400, jsonBody: { error: `since: expected an ISO-8601 time, got "${sinceText}"` } };
       }
-      const stats = await computeRouteStats(df.getClient(context), routes, since);
-      return { status: 200, jsonBody: { routes: stats } };
+      const sources = await gatherCounts(instancePagesFor(context), routes, ledger, since);
+      return { status: 200, jsonBody: { routes: computeRouteStats(sources, routes) } };
     },
   });
 }

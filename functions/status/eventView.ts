@@ -120,6 +120,7 @@ function fromLedger(source: string, attempt: LedgerAttempt): EventJobView {
     // The ledger keeps outcomes, not outputs: a purged instance's output is only in its result event.
     callback: null,
     output: null,
+    outputError: null,
     source,
     ...(attempt.settledAt !== undefined ? { settledAt: attempt.settledAt } : {}),
     ...(attempt.logUrl !== undefined ? { logUrl: attempt.logUrl } : {}),

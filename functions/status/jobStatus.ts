@@ -57,8 +57,10 @@ export interface JobView {
   logTail: string | null;
   /** Callback routes: `waiting` or `received`; null for polled routes. */
   callback: string | null;
-  /** What the job reported in its callback, once the attempt settled; null when it reported nothing. */
+  /** What the job reported (callback, else output file), once the attempt settled; null when nothing. */
   output: unknown;
+  /** Routes with an output file that gave no output: why (missing, too big, not JSON, cut log); else null. */
+  outputError: string | null;
   /** Only while phase is WaitingForCapacity: the target, the queue there as last reported, and since when. */
   admission?: { target: string; queueLength: number | null; since: string };
 }
@@ -118,7 +120,8 @@ export function toJobView(instance: InstanceSnapshot): JobView | undefined {
     nextAttemptAt: text(output?.scheduledEnqueueTime),
     logTail: text(output?.logTail),
     callback: typeof custom?.callback === 'string' ? custom.callback : null,
-    output: record(instance.output)?.output ?? null,
+    output: output?.output ?? null,
+    outputError: text(output?.outputError),
     ...waitingFor(custom),
   };
 }

@@ -34,7 +34,12 @@ export function* cleanUpJob(
   // A job that never got created has no logs; its (possibly half-created) group is still deleted.
   if (progress.watch) {
     board.publish({ phase: 'CollectingLogs' });
-    const request: CollectLogsInput = { ...job, ...logRef(input), tailLines: LOG_TAIL_LINES };
+    const request: CollectLogsInput = {
+      ...job,
+      ...logRef(input),
+      tailLines: LOG_TAIL_LINES,
+      ...(input.route.job.outputFile !== undefined ? { readOutput: true } : {}),
+    };
     const collected = (yield context.df.callActivity(DispatchJobActivity.collectLogs, request)) as
       CollectedLogs | string;
     // A string: history written before logs were archived (an instance resumed across the upgrade).

@@ -3,6 +3,7 @@ import type { AttemptSettled } from '../../adapters/ledger/eventLedger';
 import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 import type { JobSettledResult } from '../../adapters/serviceBus/resultPublisher';
 import type { ErrorClass } from '../../shared/errors/classifyError';
+import type { OutputReport } from '../../shared/jobOutputs/readOutputReport';
 import type { JobFailureReason } from '../../shared/errors/jobFailureReason';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import type { AttemptOutcome, DeadLetterReason } from './decideSettlement';
@@ -106,8 +107,10 @@ export interface DispatchJobSettlement {
   polls: number;
   /** The job's log tail collected before its group was deleted (what the status API and dashboard show). */
   logTail?: string;
-  /** What the job reported in its callback (`output`), when it did. */
+  /** What the job reported in its callback (`output`) or, failing that, in its output file. */
   output?: unknown;
+  /** Routes with `job.outputFile`, when neither gave an output: why the file gave none. */
+  outputError?: string;
   /** ISO-8601, when the job's callback was accepted (callback routes). */
   callbackAt?: string;
   /** The attempt's archived full log. */
@@ -175,6 +178,8 @@ export interface CollectLogsInput extends JobRef {
   attempt: number;
   /** A snapshot of a running job: archive only (nothing to do without an archive). */
   snapshot?: boolean;
+  /** Routes with `job.outputFile`: read the output report at the end of the log. */
+  readOutput?: boolean;
 }
 
 /** What collectLogs returns: the tail for the dead-letter description, and the archive's URL or why it failed. */
@@ -185,6 +190,8 @@ export interface CollectedLogs {
   logUrl?: string;
   /** Why the log could not be read or archived; never blocks settlement. */
   archiveError?: string;
+  /** With `readOutput`: the output file the log reported, or why there is none. */
+  outputReport?: OutputReport;
 }
 
 /**

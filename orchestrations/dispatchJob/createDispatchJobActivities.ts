@@ -13,7 +13,7 @@ import { callbackUrlFor } from '../../shared/callbacks/callbackRoute';
 import { callbackToken, type CallbackKey } from '../../shared/callbacks/callbackToken';
 import { awaitJobExit } from './awaitJobExit';
 import { eventForJob, type ClaimCheckStore } from './eventForJob';
-import { archiveJobLog } from './archiveJobLog';
+import { archiveJobLog, rereadOutputFromTail, tailAndOutput } from './archiveJobLog';
 import type {
   ActivityFailure,
   CollectLogsInput,
@@ -134,6 +134,7 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
           secureEnv,
           eventDelivery: job.eventDelivery,
           ...(job.eventDelivery === 'file' ? { eventFilePath: job.filePath } : {}),
+          ...(job.outputFile !== undefined ? { outputFile: job.outputFile } : {}),
           ...(await eventForJob({
             eventJson: input.eventJson,
             delivery: job.eventDelivery,
@@ -179,18 +180,31 @@ export function createDispatchJobActivities(deps: DispatchJobActivityDeps): Disp
     },
     async collectLogs(input) {
       if (input.snapshot && !deps.jobLogs) return { tail: '' };
+      const readTail = (lines: number): Promise<string> =>
+        deps.jobProvider.logs(input.name, input.target, lines);
       if (deps.jobLogs) {
         // Never throws: a log that cannot be read or archived is reported, and settling goes on.
         const readLog = (): Promise<string> => deps.jobProvider.logs(input.name, input.target);
         const result = await archiveJobLog({ readLog, ...deps.jobLogs }, input);
         if (result.archiveError) log(`job ${input.name}: ${result.archiveError}`);
-        return result;
+        return rereadOutputFromTail(result, readTail);
       }
       try {
+        // The output report is at the end of the whole log: read all of it only when there is one to read.
+        if (input.readOutput) {
+          const collected = tailAndOutput(await deps.jobProvider.logs(input.name, input.target), input);
+          return await rereadOutputFromTail(collected, readTail);
+        }
         return { tail: await deps.jobProvider.logs(input.name, input.target, input.tailLines) };
       } catch (err) {
         // Logs are a diagnostic: their absence must not block settling the event.
-        return { tail: `(logs unavailable: ${classifyError(err).message})` };
+        const message = classifyError(err).message;
+        return {
+          tail: `(logs unavailable: ${message})`,
+          ...(input.readOutput
+            ? { outputReport: { ok: false, error: `the log could not be read: ${message}` } }
+            : {}),
+        };
       }
     },
     async deleteJob(input) {

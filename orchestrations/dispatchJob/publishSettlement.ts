@@ -41,6 +41,7 @@ export function* publishSettlement(
       ? { nextAttemptAt: settlement.scheduledEnqueueTime }
       : {}),
     ...(settlement.output !== undefined ? { output: settlement.output } : {}),
+    ...(settlement.outputError !== undefined ? { outputError: settlement.outputError } : {}),
     instanceId: context.df.instanceId,
     ...(settlement.logUrl !== undefined ? { logUrl: settlement.logUrl } : {}),
     time: now,

@@ -55,7 +55,7 @@ export function* settleEvent(
     containerGroup: board.containerGroup,
     polls: progress.watch?.polls ?? 0,
     ...(logs.tail.trim() !== '' ? { logTail: clipLogTail(logs.tail) } : {}),
-    ...callbackFields(progress.watch?.callback),
+    ...outputFields(progress.watch?.callback, logs.outputReport),
     ...(logs.logUrl !== undefined ? { logUrl: logs.logUrl } : {}),
     ...(decision.action !== 'complete' && decision.exitCode !== undefined
       ? { exitCode: decision.exitCode }
@@ -130,11 +130,20 @@ function* deadLetter(
   return { ...base, outcome, reason: decision.reason, description };
 }
 
-/** What the job's callback reported, for the orchestration output and the result event. */
-function callbackFields(callback: WatchState['callback']): Pick<SettlementBase, 'output' | 'callbackAt'> {
-  if (!callback) return {};
-  return {
-    callbackAt: callback.receivedAt,
-    ...(callback.output !== undefined ? { output: callback.output } : {}),
-  };
+/**
+ * What the job reported, for the orchestration output and the result event: a callback's output wins over the
+ * output file (the job said it explicitly, over HTTPS); the file's error is kept only when there is no output.
+ */
+function outputFields(
+  callback: WatchState['callback'],
+  fileReport: CollectedLogs['outputReport'],
+): Pick<SettlementBase, 'output' | 'outputError' | 'callbackAt'> {
+  const fields: Pick<SettlementBase, 'output' | 'outputError' | 'callbackAt'> = callback
+    ? { callbackAt: callback.receivedAt }
+    : {};
+  if (callback?.output !== undefined) return { ...fields, output: callback.output };
+  if (!fileReport) return fields;
+  return fileReport.ok
+    ? { ...fields, output: fileReport.output }
+    : { ...fields, outputError: fileReport.error };
 }

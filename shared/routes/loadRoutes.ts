@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/dispatchErrors';
 import { parseJson } from '../events/parseJson';
@@ -123,10 +124,14 @@ function crossFieldErrors(file: unknown): string[] {
       if (name in route.job.env) errors.push(`${at}.job.secretEnv.${name}: also defined in job.env`);
     }
     // The dispatcher sets these itself (see adapters/aci/buildContainerGroup.ts).
-    const reserved =
+    const reserved: Record<string, string> =
       route.job.eventDelivery === 'env'
         ? { DISPATCH_EVENT: 'the event JSON' }
         : { DISPATCH_EVENT_FILE: 'the path of the event file' };
+    if (route.job.outputFile !== undefined) {
+      reserved['DISPATCH_OUTPUT_FILE'] = 'the path of the output file';
+      errors.push(...outputFileErrors(route.job, `${at}.job`));
+    }
     for (const [name, what] of Object.entries(reserved)) {
       for (const block of ['env', 'secretEnv'] as const) {
         if (name in route.job[block])
@@ -134,6 +139,21 @@ function crossFieldErrors(file: unknown): string[] {
       }
     }
   });
+  return errors;
+}
+
+/** The output file needs a command to wrap, and a directory of its own (it becomes an empty volume). */
+function outputFileErrors(job: RouteDefinition['job'], at: string): string[] {
+  const errors: string[] = [];
+  if (job.command === undefined) {
+    errors.push(
+      `${at}.outputFile: needs job.command (the dispatcher runs the command under a sh epilogue that prints the file to the log; an image's own entrypoint cannot be wrapped)`,
+    );
+  }
+  const dir = posix.dirname(job.outputFile ?? '');
+  if (job.eventDelivery === 'file' && posix.dirname(job.filePath) === dir) {
+    errors.push(`${at}.outputFile: must not be in the event file's directory (${dir}, read-only)`);
+  }
   return errors;
 }
 

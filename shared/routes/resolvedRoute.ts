@@ -23,6 +23,8 @@ export interface ResolvedRoute {
     secretEnv: Record<string, SecretReference>;
     eventDelivery: 'env' | 'file';
     filePath: string;
+    /** Set as DISPATCH_OUTPUT_FILE; the command then runs under the output epilogue (shared/jobOutputs). */
+    outputFile?: string;
     registryServer?: string;
     identityResourceId?: string;
     /** The route's `tags`, written on its container groups. */
@@ -123,6 +125,7 @@ function resolveOne(
       secretEnv: { ...job.secretEnv },
       eventDelivery: job.eventDelivery,
       filePath: job.filePath,
+      ...(job.outputFile !== undefined ? { outputFile: job.outputFile } : {}),
       ...(job.registry ? { registryServer: job.registry.server } : {}),
       ...(identity ? { identityResourceId: identity } : {}),
       tags: { ...route.tags },

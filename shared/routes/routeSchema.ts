@@ -157,6 +157,16 @@ export const routeSchema = z.strictObject({
         error: 'expected an absolute file path inside a directory, e.g. /mnt/dispatch/event.json',
       })
       .default(DEFAULT_EVENT_FILE_PATH),
+    /**
+     * Where the job may write its output (JSON, at most 64 KB): set as DISPATCH_OUTPUT_FILE and read back from the
+     * end of the job's log. Needs `command` (the dispatcher wraps it); unset = no output file.
+     */
+    outputFile: z
+      .string()
+      .regex(/^\/(?:[^/\0:]+\/)+[^/\0:]+$/, {
+        error: 'expected an absolute file path inside a directory, e.g. /mnt/dispatch-output/output.json',
+      })
+      .optional(),
     registry: z
       .strictObject({
         server: nonEmpty('a registry login server such as "myregistry.azurecr.io"'),

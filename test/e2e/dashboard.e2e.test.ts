@@ -204,12 +204,45 @@ describe('dashboard in a headless browser', () => {
       await expect(timeline.innerText()).resolves.toContain('dead-lettered: JobFailed');
       await expect(timeline.locator('pre.log').first().innerText()).resolves.toContain('invoice-marker');
 
-      // Cancel degrades gracefully where the endpoint is missing, and works where it exists.
-      await page.click('#cancel-event');
-      await until('a cancel result', async () => (await page.locator('#action-result').innerText()) !== '');
-      await expect(page.locator('#action-result').innerText()).resolves.toMatch(
-        /cancel is not available on this deployment|^\d{3}: /,
+      // A succeeded job's result (from its output file) in its timeline.
+      await page.fill('#event-id', mix.succeeded[0] ?? '');
+      await page.click('#jobs-filter button');
+      await expect(timeline.locator('pre.output').innerText()).resolves.toMatch(
+        /result: \{\s*"thumbnail": "thumbs\/p-1000\.jpg",\s*"width": 320\s*\}/,
       );
+
+      // Resubmit from the dead-letter queue: asks first (keeping it changes nothing), then the event runs again
+      // as resubmission generation 1 and leaves the queue.
+      const again = mix.deadLettered[1] ?? '';
+      const deadRow = page.locator('#dlq tbody tr', { hasText: again.slice(0, 8) });
+      await deadRow.locator('button.resubmit').click();
+      await expect(page.locator('#confirm-text').innerText()).resolves.toContain(`Resubmit event ${again}`);
+      await page.click('#confirm button[value="no"]');
+      await expect(page.locator('#dlq-result').innerText()).resolves.toBe('');
+      await deadRow.locator('button.resubmit').click();
+      await page.click('#confirm-yes');
+      await until('the resubmit result', async () => (await page.locator('#dlq-result').innerText()) !== '');
+      await expect(page.locator('#dlq-result').innerText()).resolves.toBe(
+        `resubmitted event ${again}: generation 1, attempt 1 on invoices`,
+      );
+      await expect(page.locator('#event-title').innerText()).resolves.toBe(again);
+      await timeline
+        .locator('li', { hasText: 'resubmission 1 · attempt 1/2' })
+        .filter({ hasText: 'exit code 3' })
+        .waitFor({ timeout: 60_000 });
+
+      // Cancel asks first, then stops the running report.
+      await page.fill('#event-id', mix.running[0] ?? '');
+      await page.click('#jobs-filter button');
+      await timeline.locator('li', { hasText: 'Watching' }).waitFor();
+      await page.click('#cancel-event');
+      await expect(page.locator('#confirm-text').innerText()).resolves.toContain(
+        `Cancel event ${mix.running[0]}`,
+      );
+      await page.click('#confirm-yes');
+      await until('a cancel result', async () => (await page.locator('#action-result').innerText()) !== '');
+      await expect(page.locator('#action-result').innerText()).resolves.toMatch(/^20[02]: /);
+      await timeline.locator('li', { hasText: 'Cancelled' }).first().waitFor({ timeout: 60_000 });
 
       // Filters page through /api/jobs without reloading the page.
       await page.selectOption('#filter-phase', 'Succeeded');
@@ -233,5 +266,5 @@ describe('dashboard in a headless browser', () => {
     } finally {
       await chromium.close();
     }
-  }, 120_000);
+  }, 240_000);
 });

@@ -230,8 +230,10 @@ export interface SettledResult {
   nextAttemptAt?: string;
   /** The lifecycle CloudEvent's `time`: when the attempt settled. */
   time: string;
-  /** What the job reported in its callback. */
+  /** What the job reported (its callback, else its output file). */
   output?: unknown;
+  /** Routes with an output file that gave no output: why. */
+  outputError?: string;
 }
 
 /** Lifecycle events on the results topic (peeked, so every test sees all of them). */

@@ -28,6 +28,7 @@ export function jobView(over: Partial<JobView> = {}): JobView {
     logTail: null,
     callback: null,
     output: null,
+    outputError: null,
     ...over,
   };
 }

@@ -1,15 +1,21 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * The "container" the sample images run in the offline stack (see ../images.json). It reads the event the
  * way a real job would (DISPATCH_EVENT, or the mounted file named by DISPATCH_EVENT_FILE) and behaves as
  * its image says: `hello` greets and exits 0, `fail` exits non-zero, `sleep` outlives short timeouts, `echo`
- * prints the event. The event's `data` can steer it: `exitCode`, `sleepSeconds`, `name`.
+ * prints the event, `report` writes DISPATCH_OUTPUT_FILE. The event's `data` can steer it: `exitCode`,
+ * `sleepSeconds`, `name`; for `report`, `output` (written as JSON) or `outputText` (written as is, e.g. to show
+ * what a file that is not JSON gives) or `outputBytes` (a JSON string of that many bytes), or none of them to
+ * write no file.
  */
 interface DemoData {
   name?: string;
   exitCode?: number;
   sleepSeconds?: number;
+  output?: unknown;
+  outputText?: string;
+  outputBytes?: number;
 }
 
 function readEvent(): { event: Record<string, unknown>; via: string } {
@@ -48,10 +54,32 @@ function main(): void {
       }, seconds * 1000);
       return;
     }
+    case 'report':
+      report(data);
+      process.exitCode = data.exitCode ?? 0;
+      return;
     default:
       console.error(`unknown demo mode '${mode}'`);
       process.exitCode = 2;
   }
+}
+
+function report(data: DemoData): void {
+  const file = process.env.DISPATCH_OUTPUT_FILE;
+  if (!file) throw new Error('no DISPATCH_OUTPUT_FILE: the route sets no job.outputFile');
+  const text =
+    data.outputText ??
+    (data.outputBytes !== undefined
+      ? JSON.stringify('x'.repeat(Math.max(0, data.outputBytes - 2)))
+      : data.output !== undefined
+        ? JSON.stringify(data.output)
+        : undefined);
+  if (text === undefined) {
+    console.log('writing no output file');
+    return;
+  }
+  writeFileSync(file, text);
+  console.log(`wrote ${Buffer.byteLength(text)} bytes to ${file}`);
 }
 
 main();

@@ -1,6 +1,7 @@
 import { PermanentProviderError } from '../../../shared/errors/dispatchErrors';
 import type { JobSpec, JobTarget } from '../../../adapters/aci/jobProvider';
 import { buildContainerGroup, toTagValue } from '../../../adapters/aci/buildContainerGroup';
+import { OUTPUT_EPILOGUE_SCRIPT } from '../../../shared/jobOutputs/outputFileReport';
 
 const target: JobTarget = { subscriptionId: 's', resourceGroup: 'rg', location: 'westeurope' };
 const identity =
@@ -21,6 +22,49 @@ const base: JobSpec = {
 };
 
 describe('buildContainerGroup', () => {
+  test('an output file: its directory is an empty volume, its path in DISPATCH_OUTPUT_FILE, the command wrapped', () => {
+    const group = buildContainerGroup(
+      {
+        ...base,
+        command: ['python', 'job.py', '--fast'],
+        eventDelivery: 'file',
+        eventFilePath: '/mnt/dispatch/event.json',
+        outputFile: '/mnt/out/result.json',
+      },
+      target,
+    );
+    const container = group.containers[0]!;
+    expect(container.command).toEqual([
+      '/bin/sh',
+      '-c',
+      OUTPUT_EPILOGUE_SCRIPT,
+      'dispatch-output',
+      'python',
+      'job.py',
+      '--fast',
+    ]);
+    expect(container.environmentVariables).toContainEqual({
+      name: 'DISPATCH_OUTPUT_FILE',
+      value: '/mnt/out/result.json',
+    });
+    expect(group.volumes!.map((v) => v.name)).toEqual(['dispatch-event', 'dispatch-output']);
+    expect(group.volumes![1]).toEqual({ name: 'dispatch-output', emptyDir: {} });
+    expect(container.volumeMounts).toContainEqual({ name: 'dispatch-output', mountPath: '/mnt/out' });
+
+    expect(() => buildContainerGroup({ ...base, outputFile: '/mnt/out/result.json' }, target)).toThrow(
+      /outputFile needs a command/,
+    );
+    expect(() =>
+      buildContainerGroup(
+        { ...base, command: ['x'], env: { DISPATCH_OUTPUT_FILE: '/o' }, outputFile: '/a/b' },
+        target,
+      ),
+    ).toThrow(/DISPATCH_OUTPUT_FILE is reserved for the dispatcher$/);
+    expect(() => buildContainerGroup({ ...base, command: ['x'], outputFile: '/top.json' }, target)).toThrow(
+      /outputFile '\/top.json' must be an absolute file path below a directory other than \//,
+    );
+  });
+
   test('a callback job gets its URL in clear and its token, like a claim-check URL, only as a secure value', () => {
     const group = buildContainerGroup(
       {

@@ -21,11 +21,14 @@ describe('dashboard page', () => {
     const headers = response.headers as Record<string, string>;
     expect(headers['content-type']).toBe('text/html; charset=utf-8');
     expect(headers['content-security-policy']).toContain("script-src 'self'");
-    expect((response.body as Buffer).toString('utf8')).toContain('<script src="dashboard.js"');
+    expect((response.body as Buffer).toString('utf8')).toContain('<script type="module" src="dashboard.js">');
   });
 
-  it('serves its script and stylesheet, and nothing else from the folder', async () => {
-    expect((await page(get('dashboard.js'))).status).toBe(200);
+  it('serves its scripts and stylesheet, and nothing else from the folder', async () => {
+    for (const script of ['dashboard.js', 'api.js', 'dom.js', 'deadLetterPanel.js', 'statsPanels.js'])
+      expect((await page(get(script))).headers).toMatchObject({
+        'content-type': 'text/javascript; charset=utf-8',
+      });
     expect((await page(get('dashboard.css'))).status).toBe(200);
     const dir = mkdtempSync(join(tmpdir(), 'dashboard-'));
     writeFileSync(join(dir, 'secret.txt'), 'no');

@@ -1,6 +1,8 @@
 import type { InstanceSnapshot } from '../../../functions/status/jobStatus';
 import { toJobView } from '../../../functions/status/jobStatus';
 import { summarizeJobs } from '../../../functions/dashboard/summarizeJobs';
+import { splitInstances } from '../../../functions/stats/countSources';
+import { emptyTally } from '../../../adapters/ledger/outcomeTally';
 
 function instance(
   route: string,
@@ -34,14 +36,14 @@ function instance(
 describe('summarizeJobs', () => {
   it('counts attempts by route and phase, failed orchestrations as Failed, and lists running ones oldest first', () => {
     const overview = summarizeJobs(
-      [
+      splitInstances([
         instance('hello', 3, 'Watching'),
         instance('hello', 1, 'Succeeded'),
         instance('hello', 2, 'Creating'),
         instance('fail', 4, 'DeadLettered'),
         instance('fail', 5, 'Watching', { runtimeStatus: 'Failed' }),
         { ...instance('hello', 6, 'Succeeded'), instanceId: 'not-a-dispatch-job', customStatus: undefined },
-      ],
+      ]),
       10,
     );
     expect(overview.routes).toEqual([
@@ -58,7 +60,7 @@ describe('summarizeJobs', () => {
       instance(`route-${i % 7}`, i, i % 3 === 0 ? 'Watching' : 'Succeeded'),
     );
     const started = performance.now();
-    const overview = summarizeJobs(many, 200);
+    const overview = summarizeJobs(splitInstances(many), 200);
     const elapsedMs = performance.now() - started;
     expect(overview.total).toBe(10_000);
     expect(overview.runningTotal).toBe(3334);
@@ -90,5 +92,25 @@ describe('toJobView', () => {
       nextAttemptAt: '2026-11-29T10:05:00.000Z',
       logTail: 'starting\nsomething broke',
     });
+  });
+
+  it('takes settled attempts from the tally and in-flight ones from the live instances', () => {
+    const tally = emptyTally('hello');
+    tally.outcomes.Succeeded = 9_990;
+    tally.outcomes.DeadLettered = 4;
+    const overview = summarizeJobs(
+      {
+        tallies: [tally],
+        live: [instance('hello', 1, 'Watching')],
+        failed: [instance('fail', 2, 'Creating')],
+      },
+      10,
+    );
+    expect(overview.routes).toEqual([
+      { route: 'fail', counts: { Failed: 1 }, total: 1 },
+      { route: 'hello', counts: { Succeeded: 9_990, DeadLettered: 4, Watching: 1 }, total: 9_995 },
+    ]);
+    expect(overview.runningTotal).toBe(1);
+    expect(overview.total).toBe(9_996);
   });
 });

@@ -184,3 +184,43 @@ describe('reserved variables', () => {
     });
   });
 });
+
+describe('job.outputFile', () => {
+  const parse = (job: Record<string, unknown>): ReturnType<typeof parseRoutes> =>
+    parseRoutes(
+      JSON.stringify({ routes: [{ name: 'o', match: { type: 't' }, job: { image: 'i', ...job } }] }),
+    );
+
+  it('is taken with a command, and resolved into the route', () => {
+    const result = parse({ command: ['run'], outputFile: '/mnt/out/result.json' });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.routes[0]!.job.outputFile).toBe('/mnt/out/result.json');
+  });
+
+  it('needs a command, a directory of its own, and reserves DISPATCH_OUTPUT_FILE', () => {
+    expect(parse({ outputFile: '/mnt/out/result.json', env: { DISPATCH_OUTPUT_FILE: '/x' } })).toEqual({
+      ok: false,
+      errors: [
+        expect.stringMatching(/^routes\[0\]\.job\.outputFile: needs job\.command \(/) as unknown,
+        'routes[0].job.env.DISPATCH_OUTPUT_FILE: reserved, the dispatcher sets it to the path of the output file',
+      ],
+    });
+    expect(
+      parse({
+        command: ['run'],
+        eventDelivery: 'file',
+        filePath: '/mnt/d/e.json',
+        outputFile: '/mnt/d/o.json',
+      }),
+    ).toEqual({
+      ok: false,
+      errors: ["routes[0].job.outputFile: must not be in the event file's directory (/mnt/d, read-only)"],
+    });
+    expect(parse({ command: ['run'], outputFile: 'out.json' })).toEqual({
+      ok: false,
+      errors: [
+        expect.stringMatching(/^routes\[0\]\.job\.outputFile: expected an absolute file path/) as unknown,
+      ],
+    });
+  });
+});
