@@ -12,7 +12,13 @@ const MAX_ENCODED = 400;
 
 export function keyPart(value: string): string {
   if (value === '') return '%';
-  const encoded = encodeURIComponent(value);
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(value);
+  } catch {
+    // URIError on a lone surrogate (not well-formed UTF-16): hashed like an overlong value.
+    return `%h${createHash('sha256').update(value).digest('hex')}`;
+  }
   return encoded.length <= MAX_ENCODED ? encoded : `%h${createHash('sha256').update(value).digest('hex')}`;
 }
 

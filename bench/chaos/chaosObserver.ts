@@ -48,6 +48,8 @@ export interface DeadLetter {
   /** From the body when it is a JSON object with string `id` / `source`. */
   eventId?: string;
   source?: string;
+  /** The fuzz message's `chaos-case` tag, kept on a dead-letter copy among the sender's properties. */
+  caseTag?: string;
   /** Characters of all application property names and values: a bounded copy stays far below 64 KB. */
   propertyChars: number;
 }
@@ -171,6 +173,7 @@ export class ChaosObserver {
       messageId,
       body,
       ...eventIdentity(body),
+      ...(typeof props['chaos-case'] === 'string' ? { caseTag: props['chaos-case'] } : {}),
       propertyChars,
     });
   }

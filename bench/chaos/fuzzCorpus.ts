@@ -25,7 +25,15 @@ export interface FuzzCase {
    * message must be rejected, and so is a dead-letter queue without a copy that contains it.
    */
   idHint?: string;
+  /**
+   * The `chaos-case` application property every fuzz message carries (first, so a bounded dead-letter copy
+   * keeps it): whatever its body became, its dead letter is found by it.
+   */
+  tag: string;
 }
+
+/** The application property that tags each fuzz message (see FuzzCase.tag). */
+export const caseTagProperty = 'chaos-case';
 
 /** mulberry32: seeded, so a corpus is reproducible from its seed. */
 function prng(seed: number): () => number {
@@ -187,9 +195,15 @@ export function fuzzCorpus(count: number, seed: number, prefix: string): FuzzCas
       verdict && verdict.type === recordType ? { source: verdict.source, id: verdict.id } : undefined;
     const body: unknown = message.body;
     const hinted = idHint !== undefined && Buffer.isBuffer(body) && body.includes(idHint);
+    const tag = `${prefix}-c${cases.length}`;
     cases.push({
       kind,
-      message: { messageId: nextId(), ...message },
+      tag,
+      message: {
+        messageId: nextId(),
+        ...message,
+        applicationProperties: { [caseTagProperty]: tag, ...message.applicationProperties },
+      },
       ...(runs ? { runs } : {}),
       ...(hinted ? { idHint } : {}),
     });

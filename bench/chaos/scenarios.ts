@@ -267,11 +267,37 @@ export async function fuzzScenario(ctx: ScenarioContext, count: number): Promise
     }
     for (const [kind, n] of ranHostile)
       findings.push(`a message that must be rejected ran a job: ${kind} (${n})`);
-    // Those that ran are reported above; every other message that must be rejected must be in the DLQ.
-    const dead = run.observer.deadLetters.size;
-    if (dead < rejects - ranIds.size)
+    // Those that ran are reported above; every other message that must be rejected must be in the DLQ, found
+    // by the tag it carries whatever its body became.
+    const deadTags = new Set<string>();
+    for (const d of run.observer.deadLetters.values()) if (d.caseTag !== undefined) deadTags.add(d.caseTag);
+    const missing = new Map<string, string[]>();
+    let mustReject = 0;
+    for (const c of sentCases) {
+      if (c.runs || (c.idHint !== undefined && ranIds.has(c.idHint))) continue;
+      mustReject++;
+      if (!deadTags.has(c.tag)) missing.set(c.kind, [...(missing.get(c.kind) ?? []), c.tag]);
+    }
+    const missingCount = [...missing.values()].reduce((n, tags) => n + tags.length, 0);
+    if (missingCount > 0)
       findings.push(
-        `${rejects - ranIds.size - dead} of ${rejects - ranIds.size} rejected messages (that ran no job) never reached the dead-letter queue`,
+        `${missingCount} of ${mustReject} rejected messages (that ran no job) never reached the dead-letter queue`,
+      );
+    for (const [kind, tags] of missing)
+      findings.push(
+        `not in the dead-letter queue (${kind}): ${tags.length} (e.g. ${tags.slice(0, 3).join(', ')})`,
+      );
+    // A job for an event no valid case carries and no rejected case was built around: a mutation that changed the
+    // id and still ran.
+    const expectedIds = new Set(sentCases.flatMap((c) => (c.runs ? [c.runs.id] : [])));
+    const strays = new Set(
+      runs.runs
+        .map((r) => r.eventId)
+        .filter((id): id is string => id !== undefined && !expectedIds.has(id) && !ranIds.has(id)),
+    );
+    if (strays.size > 0)
+      findings.push(
+        `jobs ran for ${strays.size} event ids no valid message carries (e.g. ${[...strays].slice(0, 3).join(', ')})`,
       );
     const twinsSent = sentCases.filter((c) => c.kind.includes('MessageId (equal bodies)')).length;
     const twinsDead = [...run.observer.deadLetters.values()].filter(
@@ -281,17 +307,6 @@ export async function fuzzScenario(ctx: ScenarioContext, count: number): Promise
       findings.push(
         `distinct poison messages with equal bodies and numeric or binary MessageIds: ${twinsSent} sent, ${twinsDead} dead-lettered`,
       );
-    const hinted = sentCases.filter((c) => !c.runs && c.idHint !== undefined);
-    // Every corpus id a dead-letter copy contains (ids are `<prefix>-<n>x`, none a prefix of another).
-    const idPattern = new RegExp(`${prefix}-\\d+x`, 'g');
-    const deadIds = new Set<string>();
-    for (const d of run.observer.deadLetters.values())
-      for (const match of d.body.toString('latin1').matchAll(idPattern)) deadIds.add(match[0]);
-    const missing = new Map<string, number>();
-    for (const c of hinted)
-      if (!deadIds.has(c.idHint ?? '') && !ranIds.has(c.idHint ?? ''))
-        missing.set(c.kind, (missing.get(c.kind) ?? 0) + 1);
-    for (const [kind, n] of missing) findings.push(`not in the dead-letter queue (${kind}): ${n}`);
     const bulky = [...run.observer.deadLetters.values()].filter((d) => d.propertyChars > 32_768);
     if (bulky.length > 0)
       findings.push(

@@ -2,6 +2,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 import type { DeadLetterEntry } from '../../adapters/serviceBus/deadLetterReader';
 import { ServiceBusDeadLetterReader } from '../../adapters/serviceBus/serviceBusDeadLetterReader';
 import type { JobView } from '../../functions/status/jobStatus';
+import { newestAttempts } from '../../functions/status/newestAttempts';
 
 /**
  * What `send --wait`, `send --count` and `watch` know about one event: its jobs from the status API, and, when it
@@ -51,14 +52,9 @@ export async function findDeadLetters(
 
 const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
 
-/** The newest attempt of each route of the event. */
+/** The newest attempt of each (source, route) of the event, of its newest resubmission generation. */
 export function latestAttempts(jobs: readonly JobView[]): JobView[] {
-  const latest = new Map<string, JobView>();
-  for (const job of jobs) {
-    const seen = latest.get(job.route);
-    if (!seen || job.attempt > seen.attempt) latest.set(job.route, job);
-  }
-  return [...latest.values()];
+  return newestAttempts(jobs);
 }
 
 /** Settled: every route's newest attempt finished as anything but Requeued (whose successor is coming). */
@@ -108,4 +104,13 @@ export function describeAttempts(
 
 export function describeRejections(eventId: string, rejections: readonly Rejection[]): string[] {
   return rejections.map((r) => `event ${eventId} rejected (${r.reason}): ${r.description}`);
+}
+
+/** The job's output (callback or output file), clipped to a line, or why its output file gave none. */
+export function describeJobOutput(job: Pick<JobView, 'route' | 'output' | 'outputError'>): string[] {
+  if (job.output !== null && job.output !== undefined) {
+    const json = JSON.stringify(job.output);
+    return [`  ${job.route} result: ${json.length <= 200 ? json : `${json.slice(0, 199)}…`}`];
+  }
+  return job.outputError ? [`  ${job.route} no result: ${job.outputError}`] : [];
 }

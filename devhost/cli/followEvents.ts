@@ -1,6 +1,7 @@
 import type { JobView } from '../../functions/status/jobStatus';
 import {
   describeAttempts,
+  describeJobOutput,
   describeRejections,
   fetchEventState,
   findDeadLetters,
@@ -138,15 +139,6 @@ export function describeOutcome(outcome: EventOutcome): string[] {
     ...log,
     ...latestAttempts(outcome.jobs).flatMap(describeJobOutput),
   ];
-}
-
-/** The job's output (callback or output file), clipped to a line, or why its output file gave none. */
-export function describeJobOutput(job: Pick<JobView, 'route' | 'output' | 'outputError'>): string[] {
-  if (job.output !== null && job.output !== undefined) {
-    const json = JSON.stringify(job.output);
-    return [`  ${job.route} result: ${json.length <= 200 ? json : `${json.slice(0, 199)}…`}`];
-  }
-  return job.outputError ? [`  ${job.route} no result: ${job.outputError}`] : [];
 }
 
 /** Exit codes shared with `watch`: 0 succeeded, 2 dead-lettered, rejected or failed, 3 timed out. */

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { EventJobView } from '../../functions/status/eventView';
-import { describeAttempts } from './eventOutcome';
+import { describeAttempts, describeJobOutput, latestAttempts } from './eventOutcome';
 import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 /** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
@@ -31,6 +31,15 @@ export function isSettled(jobs: readonly WatchedJob[]): boolean {
       terminalRuntime.has(job.runtimeStatus) &&
       (job.phase !== 'Requeued' || job.runtimeStatus !== 'Completed'),
   );
+}
+
+/**
+ * What `watch` shows for a set of jobs: the table, then when each requeue's next attempt is due, each dead
+ * letter's reason and log tail, and each settled job's result (or why its output file gave none).
+ */
+export function watchLines(jobs: readonly WatchedJob[]): string[] {
+  const settled = latestAttempts(jobs).filter((j) => j.runtimeStatus === 'Completed');
+  return [...formatJobsTable(jobs), ...describeAttempts(jobs), ...settled.flatMap(describeJobOutput)];
 }
 
 function pad(text: string, width: number): string {
@@ -162,8 +171,7 @@ export function registerWatchCommand(program: Command): void {
               ? [`waiting for event ${eventId ?? ''}...`]
               : jobs.length === 0
                 ? ['no jobs yet']
-                : // Under the table: when each requeue's next attempt is due, each dead letter's reason and log tail.
-                  [...formatJobsTable(jobs), ...describeAttempts(jobs)];
+                : watchLines(jobs);
         } catch (err) {
           // A local stack that is not (or no longer) running will not come back by itself: say so and stop.
           if (isConnectionRefused(err) && isLocalUrl(base))

@@ -35,6 +35,17 @@ export function triggerBodyFor(message: ServiceBusReceivedMessage): unknown {
   return tryJsonParse(messageBodyBytes(message).toString('utf8'));
 }
 
+/**
+ * The trigger argument for a non-SDK Service Bus trigger, by the binding's `dataType` (a function.json property
+ * the v4 worker passes through in `rawBindings`): `"binary"` binds the message to byte[] (the Service Bus
+ * extension's message-to-byte[] converter takes the body's bytes) and the worker hands the function a Buffer
+ * (the v3 model's documented behaviour, azure-functions-nodejs-worker#684); otherwise the body as text, JSON-parsed
+ * when it parses.
+ */
+export function triggerInputFor(message: ServiceBusReceivedMessage, dataType: unknown): unknown {
+  return dataType === 'binary' ? messageBodyBytes(message) : triggerBodyFor(message);
+}
+
 /** The worker's toCamelCaseKey: only the first character is lowered. */
 function camelKey(key: string): string {
   return key.charAt(0).toLowerCase() + key.slice(1);

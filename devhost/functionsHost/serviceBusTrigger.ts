@@ -6,7 +6,7 @@ import {
 import type { HostLogSink } from './hostLog';
 import {
   modelBindingDataFor,
-  triggerBodyFor,
+  triggerInputFor,
   triggerMetadataFor,
   type ServiceBusModelBindingData,
 } from './serviceBusMessageData';
@@ -33,6 +33,8 @@ export interface ServiceBusTriggerOptions {
   autoCompleteMessages: boolean;
   /** `sdkBinding: true`: the function receives model binding data and settles through the gRPC service. */
   sdkBinding: boolean;
+  /** The binding's `dataType` ("binary": the function receives the body's bytes). */
+  dataType?: unknown;
   held: HeldMessages;
   /** Runs the function; resolves when it succeeded, rejects (with InvocationFailedError) when it threw. */
   invoke(input: unknown, triggerMetadata: Record<string, unknown>): Promise<unknown>;
@@ -109,7 +111,7 @@ export function startServiceBusTrigger(options: ServiceBusTriggerOptions): Servi
       const metadata = triggerMetadataFor(message);
       const input = options.sdkBinding
         ? options.createSdkInput(modelBindingDataFor(message))
-        : triggerBodyFor(message);
+        : triggerInputFor(message, options.dataType);
       await options.invoke(input, metadata);
     } catch (err) {
       failure = err;

@@ -307,6 +307,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
           autoCompleteMessages:
             typeof t.autoCompleteMessages === 'boolean' ? t.autoCompleteMessages : sb.autoCompleteMessages,
           sdkBinding,
+          dataType: t.dataType,
           held: sdkBound,
           createSdkInput: (data: ServiceBusModelBindingData) =>
             createResource(serviceBusModelBindingSource, data),

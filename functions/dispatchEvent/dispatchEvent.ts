@@ -1,3 +1,4 @@
+import { trigger } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
 import type { EventQueue } from '../../adapters/serviceBus/eventQueue';
@@ -9,6 +10,17 @@ import { createDispatchEventHandler } from './dispatchEventHandler';
 
 /** The Service Bus trigger: one orchestration per (event, route); poison and unroutable events dead-lettered. */
 export const DISPATCH_EVENT_FUNCTION = 'dispatchEvent';
+
+/**
+ * Classic mode asks the host for the body's bytes (`dataType: "binary"`, the binding property of function.json):
+ * the default hands the worker a string the host decoded with U+FFFD for invalid UTF-8, JSON-parsed by the
+ * worker (duplicate keys silently merged), so the strict byte parser could not see what it must reject. The v4
+ * model has no typed option for it (azure-functions-nodejs-library#72, whose maintainers point to a generic
+ * trigger object); the worker passes every trigger property to the host as the binding's JSON
+ * (`rawBindings`), as function.json did in v3, where `dataType: "binary"` on a serviceBusTrigger delivers a
+ * Buffer (azure-functions-nodejs-worker#684).
+ */
+export const CLASSIC_TRIGGER_DATA_TYPE = 'binary';
 
 export interface DispatchEventDeps {
   settings: Pick<
@@ -35,10 +47,12 @@ export function registerDispatchEvent({
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@azure/functions-extensions-servicebus');
   }
+  const binding = { connection: 'ServiceBusConnection', queueName: settings.queueName };
   df.app.client.serviceBusQueue(DISPATCH_EVENT_FUNCTION, {
-    connection: 'ServiceBusConnection',
-    queueName: settings.queueName,
-    ...(settings.settlementMode === 'sdk' ? { sdkBinding: true, autoCompleteMessages: false } : {}),
+    ...binding,
+    ...(settings.settlementMode === 'sdk'
+      ? { sdkBinding: true, autoCompleteMessages: false }
+      : { trigger: { ...trigger.serviceBusQueue(binding), dataType: CLASSIC_TRIGGER_DATA_TYPE } }),
     handler: createDispatchEventHandler({
       settlementMode: settings.settlementMode,
       routes,

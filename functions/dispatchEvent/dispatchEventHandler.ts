@@ -13,6 +13,8 @@ import { eventMessageFromServiceBus } from '../../shared/events/eventMessageFrom
 import type { DispatchSigner } from '../../shared/signing/dispatchSigner';
 import { DISPATCH_JOB_ORCHESTRATOR } from '../../orchestrations/dispatchJob/dispatchJobInput';
 import { recordDispatchResult } from './recordDispatchResult';
+import { sendDeadLetterCopy } from './sendDeadLetterCopy';
+import { isMessageFault, unhandledFailure } from './unhandledFailure';
 import {
   dispatchMessage,
   type DispatchResult,
@@ -106,23 +108,37 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
 
     const receivedAt = new Date();
     const record = async (inbound: InboundMessage, result: DispatchResult): Promise<void> => {
-      if (options.ledger) await recordDispatchResult(options.ledger, inbound, result, receivedAt);
+      if (!options.ledger) return;
+      try {
+        await recordDispatchResult(options.ledger, inbound, result, receivedAt);
+      } catch (err) {
+        // The message's fate is sealed (started, or its copy sent): a record that can never be written must not
+        // loop it. Anything else is retried by the host, and a redelivery records it again.
+        if (!isMessageFault(err)) throw err;
+        context.error(
+          `could not record this delivery in the event ledger: ${oneLine(String(err)).slice(0, 500)}`,
+        );
+      }
+    };
+    // Every failure of the trigger's own making ends here, dead-lettered with a reason (unhandledFailure).
+    const decide = async (
+      read: () => InboundMessage,
+      body: unknown,
+    ): Promise<{ inbound: InboundMessage; result: DispatchResult }> => {
+      // What is left of the message when even reading its envelope failed.
+      let inbound: InboundMessage = { body, applicationProperties: {} };
+      try {
+        inbound = read();
+        return { inbound, result: await dispatchMessage(inbound, dispatchOptions) };
+      } catch (err) {
+        return { inbound, result: unhandledFailure(inbound, err) };
+      }
     };
 
     if (options.settlementMode === 'sdk') {
       const { message, actions } = sdkMessage(trigger);
       try {
-        // The raw bytes of the data section: the extension's body is already decoded lossily.
-        const { body, contentType } = eventMessageFromServiceBus(message);
-        const inbound: InboundMessage = {
-          body,
-          ...(contentType !== undefined ? { contentType } : {}),
-          applicationProperties: message.applicationProperties ?? {},
-          messageId: message.messageId,
-          ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
-          original: originalMessageOf({ ...message }, message.applicationProperties ?? {}),
-        };
-        const result = await dispatchMessage(inbound, dispatchOptions);
+        const { inbound, result } = await decide(() => sdkInbound(message), message.body);
         await record(inbound, result);
         if (result.kind === 'dispatched') await actions.complete(message);
         else await actions.deadletter(message, undefined, ...stringValues(result.reason, result.description));
@@ -136,13 +152,25 @@ export function createDispatchEventHandler(options: DispatchEventHandlerOptions)
       return;
     }
 
-    const inbound = classicMessage(trigger, context);
-    const result = await dispatchMessage(inbound, dispatchOptions);
+    const { inbound, result } = await decide(() => classicMessage(trigger, context), trigger);
     logResult(context, result);
     if (result.kind === 'marked') throw new MarkedForDeadLetterError(result.reason, result.description);
-    if (result.kind === 'dead-letter') await options.eventQueue.sendDeadLetterCopy(result.copy);
+    if (result.kind === 'dead-letter') await sendDeadLetterCopy(options.eventQueue, result.copy);
     await record(inbound, result);
     countResult(options.metrics ?? noMetrics, result);
+  };
+}
+
+/** The raw bytes of the data section (the extension's body is already decoded lossily). */
+function sdkInbound(message: SdkMessage): InboundMessage {
+  const { body, contentType } = eventMessageFromServiceBus(message);
+  return {
+    body,
+    ...(contentType !== undefined ? { contentType } : {}),
+    applicationProperties: message.applicationProperties ?? {},
+    messageId: message.messageId,
+    ...(message.deliveryCount !== undefined ? { deliveryCount: message.deliveryCount } : {}),
+    original: originalMessageOf({ ...message }, message.applicationProperties ?? {}),
   };
 }
 

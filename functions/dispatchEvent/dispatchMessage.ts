@@ -1,10 +1,10 @@
 import { InvalidEventError } from '../../shared/errors/dispatchErrors';
 import type { ParsedEvent } from '../../shared/events/cloudEvent';
 import { jsonTextOf } from '../../shared/events/jsonTextOf';
+import { deadLetterCopy } from './deadLetterCopy';
 import { parseEventMessage } from '../../shared/events/parseEventMessage';
 import type { DeadLetterCopyRequest } from '../../adapters/serviceBus/eventQueue';
 import { instanceIdFor } from '../../shared/naming/dispatchNames';
-import { messageIdText } from '../../shared/naming/messageIdText';
 import { routeMatches, matchRoutes } from '../../shared/routes/matchRoutes';
 import type { ResolvedRoute } from '../../shared/routes/resolvedRoute';
 import {
@@ -15,7 +15,6 @@ import {
   type MarksReading,
 } from '../../shared/signing/dispatchSigner';
 import type { DispatchJobInput } from '../../orchestrations/dispatchJob/dispatchJobInput';
-import { copyableProperties } from './copyableProperties';
 import type { OriginalMessage } from '../../adapters/serviceBus/originalMessage';
 
 /** A message as the trigger received it, independent of how the host delivered it. */
@@ -254,42 +253,6 @@ function parseFailure(err: unknown): string {
   if (err instanceof InvalidEventError) return err.message;
   const error = err instanceof Error ? err : new Error(String(err));
   return `body: could not be read (${error.name}: ${error.message.slice(0, 200)})`;
-}
-
-function deadLetterCopy(
-  message: InboundMessage,
-  reason: RejectionReason,
-  description: string,
-  parsed: ParsedEvent | undefined,
-  mark: DispatchMarks | undefined,
-): DeadLetterCopyRequest {
-  const { properties, dropped } = copyableProperties(message.applicationProperties ?? {});
-  const originalMessageId = messageIdText(message.messageId);
-  return {
-    body: copyBody(message.body, parsed),
-    ...(parsed ? { identity: { source: parsed.event.source, id: parsed.event.id } } : {}),
-    ...(mark?.route !== undefined ? { route: mark.route, attempt: mark.attempt ?? 1 } : {}),
-    ...(mark?.resubmission !== undefined ? { resubmission: mark.resubmission } : {}),
-    reason,
-    description:
-      dropped > 0 ? `${description} (${dropped} of the message's properties not copied)` : description,
-    ...(originalMessageId !== undefined ? { originalMessageId } : {}),
-    ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
-    originalProperties: properties,
-    ...(message.original ? { original: message.original } : {}),
-  };
-}
-
-/**
- * The copy's body: the original bytes or text when the trigger had them (a readable binary-mode event is
- * written in its structured form instead, so the copy stands alone), the JSON text of a body the host parsed.
- */
-function copyBody(body: unknown, parsed: ParsedEvent | undefined): string | Uint8Array {
-  if (parsed && parsed.mode === 'binary') return parsed.json;
-  if (typeof body === 'string' || body instanceof Uint8Array) return body;
-  if (parsed) return parsed.json;
-  if (body === undefined || body === null) return '';
-  return jsonTextOf(body);
 }
 
 function matchText(event: ParsedEvent['event']): string {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventLedger } from '../../adapters/ledger/eventLedger';
+import { attributeTextProblem } from '../../shared/events/attributeTextProblem';
 
 /** What the trigger decided for one delivery, in the ledger's terms. */
 export interface TriggerOutcome {
@@ -66,7 +67,11 @@ export async function recordTriggerOutcome(ledger: EventLedger, outcome: Trigger
   ]);
 }
 
-/** `id`, `source` and `type` of a JSON object body, when they are non-empty strings (`source` may be absent). */
+/**
+ * `id`, `source` and `type` of a JSON object body, when they are non-empty strings that pass the attribute rule
+ * (`source` and `type` may be absent). A rejected message's id may be exactly what made it poison (a 300 KB
+ * string, a lone surrogate): such an id is no key to record it under, so it falls back to the MessageId.
+ */
 function readableIdentity(bodyText: string | undefined): TriggerOutcome['event'] {
   if (bodyText === undefined || !bodyText.trimStart().startsWith('{')) return undefined;
   let json: unknown;
@@ -77,11 +82,13 @@ function readableIdentity(bodyText: string | undefined): TriggerOutcome['event']
   }
   if (typeof json !== 'object' || json === null) return undefined;
   const { id, source, type } = json as Record<string, unknown>;
-  if (typeof id !== 'string' || id === '') return undefined;
+  const usable = (name: string, value: unknown): value is string =>
+    typeof value === 'string' && value !== '' && attributeTextProblem(name, value) === undefined;
+  if (!usable('id', id)) return undefined;
   return {
     id,
-    source: typeof source === 'string' ? source : '',
-    ...(typeof type === 'string' ? { type } : {}),
+    source: usable('source', source) ? source : '',
+    ...(usable('type', type) ? { type } : {}),
   };
 }
 

@@ -2,6 +2,8 @@ import { InvalidEventError } from '../errors/dispatchErrors';
 import { describeValue } from './describeValue';
 import { formatJsonPath } from './formatJsonPath';
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 interface Pending {
   value: unknown;
   depth: number;
@@ -24,9 +26,8 @@ export function inspectParsedBody(body: unknown, maxDepth: number): void {
       throw new InvalidEventError(`body: ${message}${path ? ` (at ${path})` : ''}`, 'body');
     };
     if (typeof value === 'string') {
-      if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
+      if (LONE_SURROGATE.test(value))
         fail('string contains an unpaired surrogate, which is not valid Unicode');
-      }
       continue;
     }
     if (typeof value === 'number') {
@@ -46,6 +47,12 @@ export function inspectParsedBody(body: unknown, maxDepth: number): void {
     for (const [key, child] of entries) {
       if (key === '__proto__') {
         fail('property name "__proto__" is not allowed (prototype pollution)');
+      }
+      // A name is re-encoded as much as a value is (JSON text, the job's environment, the ledger).
+      if (typeof key === 'string' && LONE_SURROGATE.test(key)) {
+        fail(
+          `property name ${JSON.stringify(key.slice(0, 40))} contains an unpaired surrogate, which is not valid Unicode`,
+        );
       }
       stack.push({ value: child, depth, key, parent: item });
     }

@@ -1,6 +1,7 @@
 import { CloudEvent as SdkCloudEvent, ValidationError } from 'cloudevents';
 import { InvalidEventError } from '../errors/dispatchErrors';
 import type { CloudEvent } from './cloudEvent';
+import { attributeTextProblem } from './attributeTextProblem';
 import { describeValue } from './describeValue';
 
 interface Problem {
@@ -15,8 +16,8 @@ const NOT_ATTRIBUTES = new Set(['data', 'data_base64']);
 const CORE = new Set<string>(['specversion', 'time', ...REQUIRED, ...OPTIONAL_STRINGS]);
 /** CloudEvents 1.0.2 "Attribute Naming Convention", applied strictly (the 20 characters are a SHOULD there). */
 const ATTRIBUTE_NAME = /^[a-z0-9]{1,20}$/;
-/** CloudEvents type system: String excludes control characters, surrogates and noncharacters. */
-const DISALLOWED_IN_STRING = /[\p{Cc}\p{Cs}\p{Noncharacter_Code_Point}]/u;
+/** Names shown as they are in a problem; any other is shown as (a cut of) its JSON text. */
+const ATTRIBUTE_NAME_SHOWN = /^[\w.:$@-]{1,40}$/;
 // RFC 3339 date-time: full-date "T" full-time with a mandatory offset (Z or +hh:mm).
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -82,7 +83,13 @@ function attributeProblems(record: Record<string, unknown>): Problem[] {
     add('data_base64', 'must not be present together with data');
   for (const [name, attr] of Object.entries(record)) {
     if (CORE.has(name) || NOT_ATTRIBUTES.has(name)) continue;
-    const shown = name === '' ? '""' : name.length > 40 ? `${name.slice(0, 40)}…` : name;
+    // JSON text: a name with a lone surrogate or a control character stays readable and well-formed.
+    const shown =
+      name === ''
+        ? '""'
+        : ATTRIBUTE_NAME_SHOWN.test(name)
+          ? name
+          : `${JSON.stringify(name.slice(0, 40))}${name.length > 40 ? '…' : ''}`;
     if (!ATTRIBUTE_NAME.test(name)) {
       add(
         shown,
@@ -101,13 +108,8 @@ function attributeProblems(record: Record<string, unknown>): Problem[] {
 }
 
 function stringProblem(name: string, text: string, add: (path: string, message: string) => void): void {
-  const bad = DISALLOWED_IN_STRING.exec(text);
-  if (!bad) return;
-  const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-  add(
-    name,
-    `contains U+${code} at index ${bad.index}; CloudEvents strings must not contain control characters, surrogates or noncharacters`,
-  );
+  const problem = attributeTextProblem(name, text);
+  if (problem !== undefined) add(name, problem);
 }
 
 /**

@@ -30,29 +30,11 @@ const knownMisses: Record<ScenarioName, Partial<Record<Target, string>>> = {
   faults: {},
   restarts: {},
   duplicates: {},
-  // KNOWN MISS: in classic settlement mode, a marked copy that cannot be sent (an unpaired surrogate \ud800 in the
-  // id, a body over the size limit) loops until MaxDeliveryCountExceeded without the dispatcher's reason.
-  fuzz: {
-    deadLettersWithoutDispatcherReason: 'classic-mode copies of some poison loop to MaxDeliveryCountExceeded',
-  },
+  fuzz: {},
 };
 
 /** Findings that are known misses, by pattern -> why; every other finding fails the test. */
-const knownFindings: Array<[RegExp, string]> = [
-  // KNOWN MISS: the classic-mode trigger gets the body the Functions host already decoded (lossy UTF-8, JSON.parse
-  // keeping the last duplicate key), so invalid UTF-8 and duplicate keys are dispatched instead of rejected.
-  [
-    /ran a job: (invalid UTF-8|mutation: (insert invalid UTF-8|duplicate key|flip a byte))/,
-    'classic trigger decodes',
-  ],
-  [
-    /not in the dead-letter queue \((invalid UTF-8|mutation: insert invalid UTF-8|mutation: duplicate key)/,
-    'same',
-  ],
-  // KNOWN MISS, not investigated: at 10,000 messages, 126 of 8,354 that must be rejected ran nothing and are not in
-  // the dead-letter queue (their bodies no longer contain an id, so their class is unknown); not seen at 200.
-  [/rejected messages \(that ran no job\) never reached the dead-letter queue/, 'unexplained at 10,000'],
-];
+const knownFindings: Array<[RegExp, string]> = [];
 
 function measured(result: ScenarioResult, target: Target): number {
   if (target === 'findings') return result.findings.length;

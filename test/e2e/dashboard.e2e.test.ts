@@ -204,6 +204,13 @@ describe('dashboard in a headless browser', () => {
       await expect(timeline.innerText()).resolves.toContain('dead-lettered: JobFailed');
       await expect(timeline.locator('pre.log').first().innerText()).resolves.toContain('invoice-marker');
 
+      // A succeeded job's result (from its output file) in its timeline.
+      await page.fill('#event-id', mix.succeeded[0] ?? '');
+      await page.click('#jobs-filter button');
+      await expect(timeline.locator('pre.output').innerText()).resolves.toMatch(
+        /result: \{\s*"thumbnail": "thumbs\/p-1000\.jpg",\s*"width": 320\s*\}/,
+      );
+
       // Resubmit from the dead-letter queue: asks first (keeping it changes nothing), then the event runs again
       // as resubmission generation 1 and leaves the queue.
       const again = mix.deadLettered[1] ?? '';

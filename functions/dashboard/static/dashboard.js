@@ -148,7 +148,12 @@ function attemptItem(job) {
     );
   if (job.reason && job.phase !== 'Requeued')
     steps.append(el('li', `${job.phase === 'DeadLettered' ? 'dead-lettered' : 'reason'}: ${job.reason}`));
+  if (job.logUrl) steps.append(el('li', `full log: ${job.logUrl}`));
   li.append(title, steps);
+  // What the job handed back (callback or output file), or why its output file gave none.
+  if (job.output !== null && job.output !== undefined)
+    li.append(el('pre', `result: ${JSON.stringify(job.output, null, 2)}`, 'output'));
+  else if (job.outputError) li.append(el('div', `no result: ${job.outputError}`, 'muted'));
   const description = job.phase === 'DeadLettered' ? job.description : undefined;
   const log =
     job.logTail ??

@@ -1,4 +1,4 @@
-import { describeJobOutput } from '../../../devhost/cli/followEvents';
+import { describeJobOutput } from '../../../devhost/cli/eventOutcome';
 
 describe('describeJobOutput', () => {
   it('prints the output on one line, clipped, or why there is none', () => {

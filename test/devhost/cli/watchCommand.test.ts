@@ -1,4 +1,4 @@
-import { formatJobsTable, type WatchedJob } from '../../../devhost/cli/watchCommand';
+import { formatJobsTable, watchLines, type WatchedJob } from '../../../devhost/cli/watchCommand';
 import { jobView } from '../../support/jobViews';
 
 const job = (over: Partial<WatchedJob>): WatchedJob => jobView(over);
@@ -21,5 +21,24 @@ describe('dispatcher watch table', () => {
       /^hello\s+1\s+WaitingForCapacity\s+Running\s+-\s+capacity on 00000000-0000-0000-0000-000000000000\/westeurope since 10:41:07, 12 waiting$/,
     );
     expect(lines[2]).toMatch(/^hello\s+2\s+Succeeded\s+Completed\s+0$/);
+  });
+
+  it("shows a settled job's result, or why its output file gave none, under the table", () => {
+    const lines = watchLines([
+      job({ route: 'a', phase: 'Succeeded', runtimeStatus: 'Completed', exitCode: 0, output: { rows: 42 } }),
+      job({
+        route: 'b',
+        instanceId: 'b-0123456789abcdef-a1',
+        phase: 'Succeeded',
+        runtimeStatus: 'Completed',
+        exitCode: 0,
+        outputError: 'no output file at /out/result.json',
+      }),
+      job({ route: 'c', instanceId: 'c-0123456789abcdef-a1', output: { partial: true } }),
+    ]);
+    expect(lines.slice(4)).toEqual([
+      '  a result: {"rows":42}',
+      '  b no result: no output file at /out/result.json',
+    ]);
   });
 });

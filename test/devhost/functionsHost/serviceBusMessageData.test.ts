@@ -4,6 +4,7 @@ import {
   guidToDotNetBytes,
   modelBindingDataFor,
   triggerBodyFor,
+  triggerInputFor,
   triggerMetadataFor,
 } from '../../../devhost/functionsHost/serviceBusMessageData';
 
@@ -27,6 +28,15 @@ describe('trigger input as the Node worker delivers it', () => {
   it('parses a JSON body and leaves other text as a string', () => {
     expect(triggerBodyFor(received({}))).toEqual({ id: 'e1', specversion: '1.0' });
     expect(triggerBodyFor(received({ body: Buffer.from('not json {') }))).toBe('not json {');
+  });
+
+  it('hands the body bytes untouched for dataType "binary", and the decoded body otherwise', () => {
+    const invalid = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]); // {"a":"<E9>"}
+    const input = triggerInputFor(received({ body: invalid }), 'binary');
+    expect(Buffer.isBuffer(input)).toBe(true);
+    expect(input).toEqual(invalid);
+    expect(triggerInputFor(received({ body: invalid }), undefined)).toEqual({ a: '\uFFFD' });
+    expect(triggerInputFor(received({ body: 'text' }), 'binary')).toEqual(Buffer.from('text'));
   });
 
   it('camel-cases metadata keys, including nested application property keys', () => {

@@ -5,7 +5,7 @@ import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
 import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
 import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
 import { createInvocationContextWithDurableClient } from '../../../devhost/durable/createInvocationContextWithDurableClient';
-import { triggerBodyFor, triggerMetadataFor } from '../../../devhost/functionsHost/serviceBusMessageData';
+import { triggerInputFor, triggerMetadataFor } from '../../../devhost/functionsHost/serviceBusMessageData';
 import type { FunctionRegistration } from '../../../devhost/registrations/captureRegistrations';
 import {
   startServiceBusEmulator,
@@ -105,6 +105,10 @@ function invoke(body: unknown, triggerMetadata: Record<string, unknown> = {}): P
 
 const T = (id: string, source = '/tests') => ({ source, id });
 
+/** The trigger argument the host builds for this registration (its dataType: the body's bytes in classic mode). */
+const hostInput = (message: ServiceBusReceivedMessage): unknown =>
+  triggerInputFor(message, trigger.trigger.dataType);
+
 /** Sends a message to the queue with the SDK and invokes the trigger with it as the host delivers it. */
 async function deliver(message: ServiceBusMessage): Promise<ServiceBusReceivedMessage> {
   const sender = sb.createSender('dispatch');
@@ -112,7 +116,7 @@ async function deliver(message: ServiceBusMessage): Promise<ServiceBusReceivedMe
   await sender.close();
   const id = messageIdText(message.messageId);
   const received = await receiveOne((m) => messageIdText(m.messageId) === id);
-  await invoke(triggerBodyFor(received), triggerMetadataFor(received));
+  await invoke(hostInput(received), triggerMetadataFor(received));
   return received;
 }
 
@@ -150,7 +154,7 @@ async function expectDeadLetterCopy(
   // Classic mode names the producer's MessageId first, so the producer can find its message in the DLQ.
   expect(described).toMatch(/^original MessageId [^:]+: /);
   expect(copy.applicationProperties?.['dispatch-original-message-id']).toMatch(
-    /^(msg-\d+|forged-[a-z-]+|deep)$/,
+    /^(msg-[\w-]+|forged-[a-z-]+|deep)$/,
   );
   const text = described.replace(/^original MessageId [^:]+: /, '');
   if (typeof description === 'string') expect(text).toBe(description);
@@ -171,6 +175,8 @@ describe('dispatchEvent trigger (classic settlement)', () => {
       connection: 'ServiceBusConnection',
     });
     expect(trigger.trigger).not.toHaveProperty('sdkBinding', true);
+    // The body's bytes, so the strict parser sees invalid UTF-8 and duplicate keys (not the host's decoding).
+    expect(trigger.trigger).toHaveProperty('dataType', 'binary');
     expect(trigger.extraInputs.map((i) => i.type)).toContain('durableClient');
   });
 
@@ -345,7 +351,7 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     expect(copies.map((c): unknown => c.body)).toEqual([Buffer.from('{oops'), Buffer.from('{oops')]);
     expect(new Set(copies.map((c) => c.messageId)).size).toBe(2);
     // A redelivery of the same message yields the same copy, which duplicate detection drops.
-    await invoke(triggerBodyFor(first), triggerMetadataFor(first));
+    await invoke(hostInput(first), triggerMetadataFor(first));
     await expect(receiveOne()).rejects.toThrow('no dead-letter copy arrived');
   });
 
@@ -389,7 +395,7 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     const copy = await expectDeadLetterCopy('InvalidEvent', /^invalid JSON at line 1, column 1/);
     const before = dispatchJobsStarted();
     for (let delivery = 0; delivery < 2; delivery++) {
-      await expect(invoke(triggerBodyFor(copy), triggerMetadataFor(copy))).rejects.toThrow(
+      await expect(invoke(hostInput(copy), triggerMetadataFor(copy))).rejects.toThrow(
         MarkedForDeadLetterError,
       );
     }
@@ -402,9 +408,7 @@ describe('dispatchEvent trigger (classic settlement)', () => {
   it('rejects a marked copy with one line and no stack frames (an expected outcome, not a bug)', async () => {
     await invoke('still not json');
     const copy = await expectDeadLetterCopy('InvalidEvent', /^invalid JSON/);
-    const rejected = await invoke(triggerBodyFor(copy), triggerMetadataFor(copy)).catch(
-      (err: unknown) => err,
-    );
+    const rejected = await invoke(hostInput(copy), triggerMetadataFor(copy)).catch((err: unknown) => err);
     expect(rejected).toBeInstanceOf(MarkedForDeadLetterError);
     expect((rejected as Error).stack).not.toContain('\n');
   });
@@ -426,5 +430,60 @@ describe('dispatchEvent trigger (classic settlement)', () => {
     expect(await received()).toBe(before.received + 1);
     expect(await rejected('InvalidEvent')).toBe(before.invalid + 1);
     expect(await rejected('NoRoute')).toBe(before.none + 1);
+  });
+
+  // The chaos fuzz run: these looped to MaxDeliveryCountExceeded with no dispatcher reason, because recording the
+  // rejection keyed the ledger by the id the body carried (URIError on a lone surrogate; a 300 KB Table property).
+  it('dead-letters an id that is a lone surrogate escape as InvalidEvent, recorded under its MessageId', async () => {
+    const body = '{"specversion":"1.0","id":"\\ud800","source":"/tests","type":"demo.hello","x":1}';
+    const before = dispatchJobsStarted();
+    const received = await deliver({ body: Buffer.from(body), messageId: 'msg-surrogate' });
+    expect(hostInput(received)).toEqual(Buffer.from(body));
+    const copy = await expectDeadLetterCopy(
+      'InvalidEvent',
+      'invalid JSON at line 1, column 27: string contains an unpaired surrogate \\ud800, which is not valid Unicode (at id)',
+    );
+    expect(copy.body).toEqual(Buffer.from(body));
+    expect(dispatchJobsStarted()).toBe(before);
+    expect(await ledger.findById('msg-surrogate')).toEqual([
+      expect.objectContaining({ rejection: expect.objectContaining({ reason: 'InvalidEvent' }) as unknown }),
+    ]);
+  });
+
+  it('dead-letters a 300 KB id (and one just over its bound) as InvalidEvent, recorded under its MessageId', async () => {
+    const big = `{"specversion":"1.0","id":"${'i'.repeat(300_000)}","source":"/tests","type":"demo.hello"}`;
+    await deliver({ body: Buffer.from(big), messageId: 'msg-big-id' });
+    await expectDeadLetterCopy('InvalidEvent', /^body: 300\d+ bytes is over the limit of 2048 bytes/);
+    expect(await ledger.findById('msg-big-id')).toHaveLength(1);
+    await deliver({
+      body: Buffer.from(JSON.stringify(event({ id: 'i'.repeat(300) }))),
+      messageId: 'msg-long-id',
+    });
+    await expectDeadLetterCopy(
+      'InvalidEvent',
+      'id: is 300 characters long, over the limit of 256 for this attribute',
+    );
+    expect(await ledger.findById('msg-long-id')).toHaveLength(1);
+  });
+
+  // Classic mode used to read the host's decoded body: U+FFFD for invalid UTF-8, the last of duplicate keys.
+  it('rejects invalid UTF-8 and duplicate keys as the strict byte parser does, keeping the bytes', async () => {
+    const before = dispatchJobsStarted();
+    const invalid = Buffer.concat([
+      Buffer.from('{"specversion":"1.0","id":"evt-utf8","source":"/tests","type":"demo.hello","data":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}'),
+    ]);
+    await deliver({ body: invalid, messageId: 'msg-utf8' });
+    const copy = await expectDeadLetterCopy(
+      'InvalidEvent',
+      /^body: invalid UTF-8 at byte 86 \(0xe9 0x22 0x7d\)/,
+    );
+    expect(copy.body).toEqual(invalid);
+    const duplicate =
+      '{"specversion":"1.0","id":"evt-dup","id":"evt-dup2","source":"/tests","type":"demo.hello"}';
+    await deliver({ body: Buffer.from(duplicate), messageId: 'msg-dup' });
+    await expectDeadLetterCopy('InvalidEvent', /duplicate property "id"/);
+    expect(dispatchJobsStarted()).toBe(before);
   });
 });

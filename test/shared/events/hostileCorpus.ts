@@ -523,7 +523,89 @@ function binaryCases(): HostileCase[] {
   ];
 }
 
+/**
+ * Attribute values over their bound (MAX_ATTRIBUTE_LENGTH) and values that are not well-formed UTF-16, in each
+ * form a body arrives in: the chaos run saw a 300 KB id and a lone-surrogate id loop when the host had parsed
+ * the body.
+ */
+function attributeBoundCases(): HostileCase[] {
+  const over = (name: string, limit: number): RegExp =>
+    new RegExp(`^${name}: is ${limit + 1} characters long, over the limit of ${limit} for this attribute`);
+  const longId = 'i'.repeat(300_000);
+  return [
+    {
+      name: '300 KB id, bytes',
+      message: { body: bytes(JSON.stringify({ ...valid, id: longId })) },
+      expected: /^id: is 300000 characters long, over the limit of 256/,
+      maxEventBytes: 1024 * 1024,
+    },
+    {
+      name: '300 KB id, host-parsed',
+      message: { body: { ...valid, id: longId } },
+      expected: /^id: is 300000 characters long, over the limit of 256/,
+      maxEventBytes: 1024 * 1024,
+    },
+    { name: 'id one over', message: { body: { ...valid, id: 'i'.repeat(257) } }, expected: over('id', 256) },
+    {
+      name: 'type one over',
+      message: { body: { ...valid, type: 't'.repeat(257) } },
+      expected: over('type', 256),
+    },
+    {
+      name: 'source one over',
+      message: { body: { ...valid, source: `/${'s'.repeat(1024)}` } },
+      expected: over('source', 1024),
+    },
+    {
+      name: 'subject one over',
+      message: { body: { ...valid, subject: 's'.repeat(1025) } },
+      expected: over('subject', 1024),
+    },
+    {
+      name: 'extension string one over',
+      message: { body: { ...valid, ext: 'e'.repeat(4097) } },
+      expected: over('ext', 4096),
+    },
+    {
+      name: 'binary-mode id over its bound',
+      message: {
+        body: bytes('{}'),
+        contentType: 'application/json',
+        applicationProperties: {
+          cloudEvents_specversion: '1.0',
+          cloudEvents_id: 'i'.repeat(1000),
+          cloudEvents_source: '/s',
+          cloudEvents_type: 't',
+        },
+      },
+      expected: /^binary-mode event .*id: is 1000 characters long, over the limit of 256/,
+    },
+    {
+      name: 'lone surrogate id, host-parsed',
+      message: { body: { ...valid, id: '\ud800' } },
+      expected: /unpaired surrogate/,
+    },
+    {
+      name: 'lone surrogate in a property name, host-parsed',
+      message: { body: { ...valid, data: { ['k\udc00']: 1 } } },
+      expected: /^body: property name "k\\udc00" contains an unpaired surrogate, .* \(at data\)$/,
+    },
+    {
+      name: 'lone surrogate extension name, host-parsed',
+      message: { body: { ...valid, ['x\ud800']: 1 } },
+      expected: /unpaired surrogate/,
+    },
+  ];
+}
+
 /** Every case in the corpus, each with the specific reason it must be rejected with. */
 export function hostileCorpus(): HostileCase[] {
-  return [...deepCases(), ...attributeTypeCases(), ...stringRuleCases(), ...jsonCases(), ...binaryCases()];
+  return [
+    ...deepCases(),
+    ...attributeTypeCases(),
+    ...stringRuleCases(),
+    ...attributeBoundCases(),
+    ...jsonCases(),
+    ...binaryCases(),
+  ];
 }
