@@ -72,7 +72,8 @@ export class ChaosStack {
     ];
     const child = spawn(process.execPath, args, {
       cwd: this.options.repoRoot,
-      env: { ...process.env, ...admissionLimitsFor(this.options.extraArgs) },
+      // `dispatcher dev --aci-quota` also sets the app's admission limits to that quota.
+      env: process.env,
       // Its own process group: kill -9 of the group is "the machine lost the stack", jobs excepted (their
       // supervisors run in groups of their own, as containers outlive a Functions host in Azure).
       detached: true,
@@ -249,15 +250,4 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return true;
-}
-
-/**
- * The app's admission limits follow the emulator's quota, as an operator sets DISPATCH_ADMISSION_DEFAULT_LIMITS to a
- * subscription's raised ACI quota: with ACI's defaults (300 creates an hour) admission would hold a 10,000-message
- * run's valid events back for hours, and they would count as lost.
- */
-function admissionLimitsFor(extraArgs: readonly string[]): Record<string, string> {
-  const at = extraArgs.indexOf('--aci-quota');
-  const quota = at >= 0 ? extraArgs[at + 1] : undefined;
-  return quota !== undefined ? { DISPATCH_ADMISSION_DEFAULT_LIMITS: quota } : {};
 }

@@ -303,7 +303,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
  */
 function quotaSetting(quota: Partial<AciQuota>): string {
   const full = validateAciQuota(quota, '--aci-quota');
-  return Object.entries(full)
+  return (Object.entries(full) as [string, number][])
     .map(([name, limit]) => `${name}=${String(Math.max(1, limit))}`)
     .join(',');
 }
