@@ -181,8 +181,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         });
         return { result, context };
       } catch (err) {
+        // A function may mark a failure as expected (`expected: true` on the error, e.g. the classic trigger
+        // rejecting a marked dead-letter copy until Service Bus dead-letters it): it already said why once, so
+        // the repeated deliveries stay out of the default log.
+        const expected = (err as { expected?: unknown } | null)?.expected === true;
         log({
-          level: 'error',
+          level: expected ? 'debug' : 'error',
           functionName,
           invocationId,
           message: `Executed (Failed, Id=${invocationId}, Duration=${Date.now() - started}ms): ${

@@ -82,6 +82,13 @@ function oneLine(description: string): string {
 
 /** Thrown in classic mode so the host abandons a marked copy until MaxDeliveryCount dead-letters it. */
 export class MarkedForDeadLetterError extends Error {
+  /**
+   * An expected failure, not a bug: the offline Functions host logs such a failed execution at debug level (the
+   * trigger's one warning already said why). Azure's host still counts it as a failed execution (the classic
+   * mode's trade-off, see docs/dispatcher.md).
+   */
+  readonly expected = true;
+
   constructor(
     readonly reason: string,
     readonly description: string,
