@@ -475,6 +475,7 @@ export class ContainerGroupRuntime {
         cwd: this.rootDir(spec),
         env,
         dir: this.containerDir(spec),
+        startTime,
       });
     } catch (err) {
       this.onExit(container, argv, startTime, {

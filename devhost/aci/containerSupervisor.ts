@@ -35,6 +35,12 @@ process.stdin.on('end', () => {
   // A stop signals the whole process group: the container gets it directly, the supervisor stays to record
   // how it ended (only SIGKILL, the escalation, takes the supervisor down too).
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => undefined);
+  // Its own record first, before the job starts: an emulator killed while it was still spawning this
+  // supervisor (before it could write the record itself) would otherwise find a running job it cannot see,
+  // report the deployment failed, and the group would be replaced and run again.
+  const recordTemp = job.recordFile + '.supervisor.tmp';
+  fs.writeFileSync(recordTemp, JSON.stringify({ pid: process.pid, startTime: job.startTime }));
+  fs.renameSync(recordTemp, job.recordFile);
   const out = fs.openSync(job.logFile, 'a');
   let child;
   try {
@@ -67,6 +73,8 @@ export interface SupervisorJob {
   env: Record<string, string>;
   /** The container's directory: holds output.log, exit.json and supervisor.log. */
   dir: string;
+  /** ISO-8601 start time the container reports; the supervisor writes it into its record. */
+  startTime: string;
 }
 
 export function logFileOf(dir: string): string {
@@ -88,8 +96,9 @@ function recordFileOf(dir: string): string {
 }
 
 /**
- * Written right after the spawn, before the emulator's state file can say so: an emulator killed in between
- * finds the container's process again through it instead of losing track of a running job.
+ * Written by the supervisor itself before it starts the job, and again by the emulator right after the spawn
+ * (the same record): whichever survives a crash, a running job always has a record, so a restarted emulator
+ * finds the container's process again instead of losing track of it (and running the group a second time).
  */
 export function writeSupervisorRecord(dir: string, record: SupervisorRecord): void {
   const file = recordFileOf(dir);
@@ -139,6 +148,8 @@ export function spawnSupervisor(job: SupervisorJob): ReturnType<typeof spawn> {
         env: job.env,
         logFile: logFileOf(job.dir),
         exitFile: exitFileOf(job.dir),
+        recordFile: recordFileOf(job.dir),
+        startTime: job.startTime,
       }),
     );
     child.unref();
