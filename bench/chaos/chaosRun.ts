@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
@@ -110,9 +110,20 @@ export class ChaosRun {
   }
 
   static async start(options: ChaosRunOptions): Promise<ChaosRun> {
-    const run = new ChaosRun(options, await freePort());
-    await run.startStack();
-    return run;
+    // The ACI port is chosen up front (it stays the same across the scenario's restarts); if another process
+    // took it in the meantime, the first start fails saying so, and a fresh work dir and port are tried.
+    for (let tryNo = 1; ; tryNo++) {
+      const run = new ChaosRun(options, await freePort());
+      try {
+        await run.startStack();
+        return run;
+      } catch (err) {
+        const taken = readFileSync(join(run.workDir, 'stack.log'), 'utf8').includes('is already in use');
+        if (!taken || tryNo >= 3) throw err;
+        run.log(`${options.scenario}: a port was taken before the stack bound it; trying other ports`);
+        rmSync(run.workDir, { recursive: true, force: true });
+      }
+    }
   }
 
   async startStack(): Promise<void> {
