@@ -12,7 +12,8 @@ const DISALLOWED_IN_STRING = /[\p{Cc}\p{Cs}\p{Noncharacter_Code_Point}]/u;
  */
 export function attributeTextProblem(name: string, text: string): string | undefined {
   const limit =
-    name in MAX_ATTRIBUTE_LENGTH
+    // Own keys only: `in` would also find the prototype's (an extension named `constructor`).
+    Object.hasOwn(MAX_ATTRIBUTE_LENGTH, name)
       ? MAX_ATTRIBUTE_LENGTH[name as keyof typeof MAX_ATTRIBUTE_LENGTH]
       : MAX_ATTRIBUTE_LENGTH.extension;
   if (text.length > limit) {

@@ -547,6 +547,12 @@ function attributeBoundCases(): HostileCase[] {
     },
     { name: 'id one over', message: { body: { ...valid, id: 'i'.repeat(257) } }, expected: over('id', 256) },
     {
+      // An extension named after an Object.prototype member still has the extension bound.
+      name: 'extension named constructor, one over',
+      message: { body: { ...valid, constructor: 'c'.repeat(4097) } },
+      expected: over('constructor', 4096),
+    },
+    {
       name: 'type one over',
       message: { body: { ...valid, type: 't'.repeat(257) } },
       expected: over('type', 256),
