@@ -45,6 +45,8 @@ export interface CancelResult {
 }
 
 const activeRuntime = new Set(['Pending', 'Running', 'ContinuedAsNew']);
+/** Phases an attempt shows once it settled (Requeued is handled on its own: its successor can be cancelled). */
+const SETTLED_PHASES = new Set(['Succeeded', 'DeadLettered', 'Cancelled']);
 
 /**
  * Cancels every attempt of an event that can still run, per (source, route), looking only at the newest attempt
@@ -70,11 +72,16 @@ export async function cancelEventJobs(
   for (const job of newestAttempts(jobs)) {
     const base = { route: job.route, attempt: job.attempt, instanceId: job.instanceId, phase: job.phase };
     let outcome: RouteCancel;
-    if (activeRuntime.has(job.runtimeStatus)) {
+    // The phase first: an attempt shows its final phase as soon as it settled, while it may still be running to
+    // publish its result (retried for up to an hour through a Service Bus or storage outage). A cancel raised on
+    // it then would be ignored, so a settled Requeued attempt is cancelled through its successor at once.
+    if (job.phase === 'Requeued' && job.runtimeStatus !== 'Failed' && job.runtimeStatus !== 'Terminated') {
+      outcome = await cancelScheduledAttempt(client, job, query.id, request);
+    } else if (SETTLED_PHASES.has(job.phase)) {
+      outcome = { ...base, state: job.phase === 'Cancelled' ? 'cancelled' : 'settled' };
+    } else if (activeRuntime.has(job.runtimeStatus)) {
       await client.raiseEvent(job.instanceId, CANCEL_EVENT, request);
       outcome = { ...base, state: 'cancelling' };
-    } else if (job.phase === 'Requeued' && job.runtimeStatus === 'Completed') {
-      outcome = await cancelScheduledAttempt(client, job, query.id, request);
     } else {
       outcome = { ...base, state: job.phase === 'Cancelled' ? 'cancelled' : 'settled' };
     }

@@ -8,6 +8,7 @@ import { startAzurite } from '../../../devhost/dev/startAzurite';
 import { createCancelEvent } from '../../../functions/cancel/cancelEvent';
 import { newestAttempts } from '../../../functions/status/newestAttempts';
 import type { JobView } from '../../../functions/status/jobStatus';
+import type { ResultPublisher } from '../../../adapters/serviceBus/resultPublisher';
 import {
   CANCEL_EVENT,
   DISPATCH_JOB_ORCHESTRATOR,
@@ -186,6 +187,40 @@ describe('POST /api/events/{id}/cancel', () => {
     // The scheduled copy, when it arrives, finds attempt 2's instance: the trigger's duplicate rule.
     await expect(h.client.getStatus(next)).resolves.toMatchObject({ runtimeStatus: 'Completed' });
     expect((await cancel(h)).status).toBe(200);
+  });
+
+  it('cancels a requeue whose attempt is still retrying to publish its result (Requeued but Running)', async () => {
+    const down: ResultPublisher = {
+      publish: () => Promise.reject(new Error('results topic unreachable')),
+      close: () => Promise.resolve(),
+    };
+    h = await startDispatchJobHarness({
+      scriptFor: () => ({ runMs: 5_000, exitCode: 1 }),
+      resultPublisher: down,
+    });
+    const instanceId = instanceIdFor(route.name, EVENT, 1);
+    h.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
+      instanceId,
+      input: { route, event: EVENT, eventJson: EVENT_JSON, attempt: 1, pollsPerExecution: 20 },
+    });
+    await h.clock.advance(20_000);
+    await h.engine.waitForIdle();
+    const first = h.engine.getStatus(instanceId);
+    expect([first?.runtimeStatus, (first?.customStatus as DispatchJobStatus).phase]).toEqual([
+      'Running',
+      'Requeued',
+    ]);
+    expect(h.queue.requeues).toHaveLength(1);
+
+    const response = await cancel(h);
+    expect(response.status).toBe(202);
+    const next = instanceIdFor('hello', EVENT, 2);
+    expect(response.jsonBody).toMatchObject({
+      routes: [{ attempt: 2, instanceId: next, state: 'cancelling' }],
+    });
+    const second = await settled(h, next);
+    expect(second.settlement).toMatchObject({ outcome: 'Cancelled', attempt: 2 });
+    expect(h.provider.count('create')).toBe(1);
   });
 
   it('answers 409 with the state when the event settled otherwise first, and 404 for an unknown event', async () => {
