@@ -166,6 +166,10 @@ export const routeSchema = z.strictObject({
       .regex(/^\/(?:[^/\0:]+\/)+[^/\0:]+$/, {
         error: 'expected an absolute file path inside a directory, e.g. /mnt/dispatch-output/output.json',
       })
+      // `.` and `..` segments would move the file (or its volume) once the path is normalised for ACI.
+      .refine((path) => !path.split('/').some((segment) => segment === '.' || segment === '..'), {
+        error: 'expected a path without "." or ".." segments',
+      })
       .optional(),
     registry: z
       .strictObject({

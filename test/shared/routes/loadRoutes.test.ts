@@ -222,5 +222,13 @@ describe('job.outputFile', () => {
         expect.stringMatching(/^routes\[0\]\.job\.outputFile: expected an absolute file path/) as unknown,
       ],
     });
+    // Caught when the routes load, not when each event's job is built (which would dead-letter them all).
+    for (const outputFile of ['/mnt/d/./o.json', '/mnt/d/../e/o.json'])
+      expect(parse({ command: ['run'], outputFile })).toEqual({
+        ok: false,
+        errors: [
+          `routes[0].job.outputFile: expected a path without "." or ".." segments, got "${outputFile}"`,
+        ],
+      });
   });
 });
