@@ -7,7 +7,7 @@ import { resubmitDeadLetters } from './deadLetters/resubmitDeadLetters';
 /**
  * {@link DeadLetterResubmitter} over the dispatch queue's dead-letter sub-queue. Service Bus cannot receive
  * one message by sequence number, so this locks dead letters a batch at a time until it meets the one asked
- * for (the others are released untouched when it is done).
+ * for, and stops there whatever became of it (the others are released untouched when it is done).
  */
 export class ServiceBusDeadLetterResubmitter implements DeadLetterResubmitter {
   constructor(
@@ -25,6 +25,7 @@ export class ServiceBusDeadLetterResubmitter implements DeadLetterResubmitter {
       max: 1,
       keepAttempts: options.keepAttempts,
       select: (view) => view.sequenceNumber === sequenceNumber,
+      stopAfterSelected: 1,
     });
     return report;
   }

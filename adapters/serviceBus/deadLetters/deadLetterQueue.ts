@@ -31,23 +31,25 @@ export type DeadLetterDecision = 'remove' | 'keep';
  * Locks dead letters one batch at a time and lets `handle` decide for each: `remove` completes it (the handler
  * has already done whatever must happen first, e.g. sent the resubmission), `keep` leaves it; kept ones stay
  * locked until the end so they are not received again in this run, then are abandoned (a dead-letter queue has
- * no MaxDeliveryCount, so abandoning changes nothing but the delivery count). Stops after `max` removals.
+ * no MaxDeliveryCount, so abandoning changes nothing but the delivery count). Stops after `max` removals, or
+ * as soon as `done()` says so after a message was handled (e.g. the one message looked for was seen).
  */
 export async function processDeadLetters(
   client: ServiceBusClient,
   queue: string,
   max: number,
   handle: (message: ServiceBusReceivedMessage) => Promise<DeadLetterDecision>,
+  done: () => boolean = () => false,
 ): Promise<void> {
   const receiver = client.createReceiver(queue, { subQueueType: 'deadLetter', receiveMode: 'peekLock' });
   const kept: ServiceBusReceivedMessage[] = [];
   let removed = 0;
   try {
-    while (removed < max) {
+    while (removed < max && !done()) {
       const batch = await receiver.receiveMessages(BATCH, { maxWaitTimeInMs: 1000 });
       if (batch.length === 0) break;
       for (const message of batch) {
-        if (removed >= max) {
+        if (removed >= max || done()) {
           kept.push(message);
           continue;
         }

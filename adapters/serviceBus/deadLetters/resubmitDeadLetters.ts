@@ -1,7 +1,7 @@
-import type { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
 import type { DispatchSigner } from '../../../shared/signing/dispatchSigner';
 import { buildResubmission, type ResubmitReport } from './buildResubmission';
-import { processDeadLetters } from './deadLetterQueue';
+import { processDeadLetters, type DeadLetterDecision } from './deadLetterQueue';
 import { toDeadLetterView, type DeadLetterView } from './deadLetterView';
 
 export interface ResubmitOptions {
@@ -11,6 +11,11 @@ export interface ResubmitOptions {
   keepAttempts: boolean;
   /** Which dead letters to act on; the others are left where they are. */
   select: (view: DeadLetterView) => boolean;
+  /**
+   * Stop scanning once this many were selected, whatever became of them (resubmitted, skipped or failed): a
+   * resubmit of one dead letter by sequence number must not go on locking the rest of the queue.
+   */
+  stopAfterSelected?: number;
 }
 
 /**
@@ -29,9 +34,13 @@ export async function resubmitDeadLetters(
   const reports: ResubmitReport[] = [];
   const sender = client.createSender(queue);
   try {
-    await processDeadLetters(client, queue, options.max, async (message) => {
+    let selected = 0;
+    const done = (): boolean =>
+      options.stopAfterSelected !== undefined && selected >= options.stopAfterSelected;
+    const handle = async (message: ServiceBusReceivedMessage): Promise<DeadLetterDecision> => {
       const view = toDeadLetterView(message, signer);
       if (!options.select(view)) return 'keep';
+      selected++;
       const base = { sequenceNumber: view.sequenceNumber, eventId: view.eventId, reason: view.reason };
       const built = buildResubmission(message, view, signer, options.keepAttempts);
       if (!built.ok) {
@@ -55,7 +64,8 @@ export async function resubmitDeadLetters(
         return 'keep';
       }
       return 'remove';
-    });
+    };
+    await processDeadLetters(client, queue, options.max, handle, done);
   } finally {
     await sender.close();
   }
