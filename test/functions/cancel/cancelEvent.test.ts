@@ -46,8 +46,15 @@ afterEach(async () => {
   logged = [];
 });
 
-async function start(script: JobScript, attempt = 1): Promise<{ h: DispatchJobHarness; instanceId: string }> {
-  h = await startDispatchJobHarness({ scriptFor: () => script });
+async function start(
+  script: JobScript,
+  attempt = 1,
+  resultPublisher?: ResultPublisher,
+): Promise<{ h: DispatchJobHarness; instanceId: string }> {
+  h = await startDispatchJobHarness({
+    scriptFor: () => script,
+    ...(resultPublisher ? { resultPublisher } : {}),
+  });
   const instanceId = instanceIdFor(route.name, EVENT, attempt);
   const input: DispatchJobInput = {
     route,
@@ -59,6 +66,20 @@ async function start(script: JobScript, attempt = 1): Promise<{ h: DispatchJobHa
   h.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input });
   await h.engine.waitForIdle();
   return { h, instanceId };
+}
+
+/** A cancel of a requeued event: attempt 2 is started already cancelled and settles without a job. */
+async function expectRequeueCancelled(harness: DispatchJobHarness): Promise<string> {
+  const response = await cancel(harness);
+  expect(response.status).toBe(202);
+  const next = instanceIdFor('hello', EVENT, 2);
+  expect(response.jsonBody).toMatchObject({
+    routes: [{ attempt: 2, instanceId: next, state: 'cancelling' }],
+  });
+  const second = await settled(harness, next);
+  expect(second.settlement).toMatchObject({ outcome: 'Cancelled', attempt: 2 });
+  expect(harness.provider.count('create')).toBe(1);
+  return next;
 }
 
 async function cancel(
@@ -174,15 +195,7 @@ describe('POST /api/events/{id}/cancel', () => {
     expect(first.settlement.outcome).toBe('Requeued');
     expect(h.queue.requeues).toHaveLength(1);
 
-    const response = await cancel(h);
-    expect(response.status).toBe(202);
-    const next = instanceIdFor('hello', EVENT, 2);
-    expect(response.jsonBody).toMatchObject({
-      routes: [{ attempt: 2, instanceId: next, state: 'cancelling' }],
-    });
-    const second = await settled(h, next);
-    expect(second.settlement).toMatchObject({ outcome: 'Cancelled', attempt: 2 });
-    expect(h.provider.count('create')).toBe(1);
+    const next = await expectRequeueCancelled(h);
     expect(h.queue.deadLetterCopies).toEqual([expect.objectContaining({ reason: 'Cancelled', attempt: 2 })]);
     // The scheduled copy, when it arrives, finds attempt 2's instance: the trigger's duplicate rule.
     await expect(h.client.getStatus(next)).resolves.toMatchObject({ runtimeStatus: 'Completed' });
@@ -194,15 +207,7 @@ describe('POST /api/events/{id}/cancel', () => {
       publish: () => Promise.reject(new Error('results topic unreachable')),
       close: () => Promise.resolve(),
     };
-    h = await startDispatchJobHarness({
-      scriptFor: () => ({ runMs: 5_000, exitCode: 1 }),
-      resultPublisher: down,
-    });
-    const instanceId = instanceIdFor(route.name, EVENT, 1);
-    h.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, {
-      instanceId,
-      input: { route, event: EVENT, eventJson: EVENT_JSON, attempt: 1, pollsPerExecution: 20 },
-    });
+    const { h, instanceId } = await start({ runMs: 5_000, exitCode: 1 }, 1, down);
     await h.clock.advance(20_000);
     await h.engine.waitForIdle();
     const first = h.engine.getStatus(instanceId);
@@ -211,16 +216,7 @@ describe('POST /api/events/{id}/cancel', () => {
       'Requeued',
     ]);
     expect(h.queue.requeues).toHaveLength(1);
-
-    const response = await cancel(h);
-    expect(response.status).toBe(202);
-    const next = instanceIdFor('hello', EVENT, 2);
-    expect(response.jsonBody).toMatchObject({
-      routes: [{ attempt: 2, instanceId: next, state: 'cancelling' }],
-    });
-    const second = await settled(h, next);
-    expect(second.settlement).toMatchObject({ outcome: 'Cancelled', attempt: 2 });
-    expect(h.provider.count('create')).toBe(1);
+    await expectRequeueCancelled(h);
   });
 
   it('answers 409 with the state when the event settled otherwise first, and 404 for an unknown event', async () => {
