@@ -20,7 +20,6 @@ let emulator: RunningAciEmulator;
 let client: ContainerInstanceManagementClient;
 /** No SDK retries, so injected faults surface on the first call. */
 let noRetryClient: ContainerInstanceManagementClient;
-let startupMs = 0;
 
 /** A container that runs `script` with this Node binary (argv, no shell). */
 function nodeContainer(name: string, script: string, extra: Partial<Container> = {}): Container {
@@ -129,14 +128,12 @@ function groupPath(name: string, rg = RG): string {
 }
 
 beforeAll(async () => {
-  const started = Date.now();
   emulator = await startAciEmulator({
     images: { 'local/mapped-job:1': [process.execPath, '-e', 'console.log("from images map")'] },
     unavailableLocations: ['westus'],
     imagePullTimeoutMs: 1500,
     killGraceMs: 1000,
   });
-  startupMs = Date.now() - started;
   trustEmulatorCertificate(emulator.caCertPem);
   client = new ContainerInstanceManagementClient(credential, SUBSCRIPTION, { endpoint: emulator.endpoint });
   noRetryClient = new ContainerInstanceManagementClient(credential, SUBSCRIPTION, {
@@ -150,10 +147,7 @@ afterAll(async () => {
 });
 
 describe('ACI emulator through @azure/arm-containerinstance', () => {
-  test('starts quickly and serves HTTPS on localhost', () => {
-    // Loose: the machine is shared; the certificate is cached after the first run.
-    console.log(`ACI emulator start-up: ${startupMs} ms`);
-    expect(startupMs).toBeLessThan(10_000);
+  test('serves HTTPS on localhost', () => {
     expect(emulator.endpoint).toBe(`https://localhost:${emulator.port}`);
     expect(emulator.caCertPem).toContain('BEGIN CERTIFICATE');
   });

@@ -72,12 +72,9 @@ const config: EmulatorConfig = {
 
 let emulator: RunningServiceBusEmulator;
 let client: ServiceBusClient;
-let startupMs: number;
 
 beforeAll(async () => {
-  const started = Date.now();
   emulator = await startServiceBusEmulator({ config });
-  startupMs = Date.now() - started;
   client = new ServiceBusClient(emulator.connectionString);
 });
 
@@ -102,8 +99,7 @@ async function receiveAll(
 }
 
 describe('Service Bus emulator with the official @azure/service-bus SDK', () => {
-  test('starts fast and hands out an emulator connection string with its port', () => {
-    expect(startupMs).toBeLessThan(1000);
+  test('hands out an emulator connection string with its port', () => {
     expect(emulator.connectionString).toBe(
       `Endpoint=sb://localhost:${emulator.port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
     );

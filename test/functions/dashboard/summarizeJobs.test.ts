@@ -55,18 +55,16 @@ describe('summarizeJobs', () => {
     expect(overview.total).toBe(5);
   });
 
-  it('stays cheap with 10,000 attempts and caps the running list', () => {
+  // How fast it is with 10,000 jobs is measured by `npm run bench:dashboard`, not timed here.
+  it('counts 10,000 attempts and caps the running list', () => {
     const many = Array.from({ length: 10_000 }, (_, i) =>
       instance(`route-${i % 7}`, i, i % 3 === 0 ? 'Watching' : 'Succeeded'),
     );
-    const started = performance.now();
     const overview = summarizeJobs(splitInstances(many), 200);
-    const elapsedMs = performance.now() - started;
     expect(overview.total).toBe(10_000);
     expect(overview.runningTotal).toBe(3334);
     expect(overview.running).toHaveLength(200);
     expect(overview.routes.reduce((sum, r) => sum + r.total, 0)).toBe(10_000);
-    expect(elapsedMs).toBeLessThan(1000);
   });
 });
 
