@@ -31,19 +31,17 @@ describe('hostile and malformed messages', () => {
     expect((err as InvalidEventError).path).toBeTruthy();
   });
 
-  it('rejects 100,000 levels quickly, during the scan (no deep recursion anywhere)', () => {
+  // Rejected at level 65 (the message's column says where the scan stopped): no deep recursion anywhere.
+  it('rejects 100,000 levels during the scan, at the first level over the limit', () => {
     const text = `{"specversion":"1.0","id":"x","source":"/s","type":"t","data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
-    const started = process.hrtime.bigint();
     const err = rejection(() =>
       parseEventMessage({ body: Buffer.from(text) }, { maxEventBytes: 1024 * 1024 }),
     );
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     expect(err).toBeInstanceOf(InvalidEventError);
     const column = text.indexOf('[') + 64; // the data array is level 2: its 64th bracket is level 65
     expect((err as Error).message).toBe(
       `invalid JSON at line 1, column ${column}: nesting level 65 is deeper than the limit of 64 (at data${'[0]'.repeat(16)}…${'[0]'.repeat(17)})`,
     );
-    expect(ms).toBeLessThan(500);
   });
 
   it('accepts an event nested to the limit, and the later steps (stringify, structured clone) work on it', () => {
