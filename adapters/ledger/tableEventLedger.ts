@@ -77,14 +77,7 @@ export class TableEventLedger implements EventLedger {
 
   async recordAttemptStarted(attempt: AttemptStarted): Promise<void> {
     const row: AttemptRow = {
-      ...this.attemptKeys(attempt),
-      kind: 'attempt',
-      eventId: attempt.eventId,
-      source: attempt.source,
-      route: attempt.route,
-      attempt: attempt.attempt,
-      ...generation(attempt),
-      instanceId: attempt.instanceId,
+      ...attemptRowIdentity(attempt),
       startedAt: attempt.startedAt,
     };
     await this.write(`record attempt ${attempt.instanceId}`, async () => {
@@ -108,14 +101,7 @@ export class TableEventLedger implements EventLedger {
 
   async recordAttemptSettled(attempt: AttemptSettled): Promise<void> {
     const row: Omit<AttemptRow, 'startedAt'> = {
-      ...this.attemptKeys(attempt),
-      kind: 'attempt',
-      eventId: attempt.eventId,
-      source: attempt.source,
-      route: attempt.route,
-      attempt: attempt.attempt,
-      ...generation(attempt),
-      instanceId: attempt.instanceId,
+      ...attemptRowIdentity(attempt),
       outcome: attempt.outcome,
       settledAt: attempt.settledAt,
       ...(attempt.reason !== undefined ? { reason: attempt.reason } : {}),
@@ -161,13 +147,6 @@ export class TableEventLedger implements EventLedger {
       `read event ${key.eventId}`,
     );
     return rows.length > 0 ? eventFromRows(rows) : undefined;
-  }
-
-  private attemptKeys(attempt: AttemptStarted | AttemptSettled): { partitionKey: string; rowKey: string } {
-    return {
-      partitionKey: partitionKey(attempt.eventId),
-      rowKey: attemptRowKey(attempt.source, attempt.route, attempt.attempt, attempt.resubmission),
-    };
   }
 
   /**
@@ -268,7 +247,33 @@ function delivery(
   };
 }
 
-/** The resubmission generation as a row field, only when there is one (original attempts' rows stay as they were). */
-function generation(attempt: AttemptStarted | AttemptSettled): { resubmission?: number } {
-  return attempt.resubmission ? { resubmission: attempt.resubmission } : {};
+/**
+ * What every attempt row of one attempt has, whoever writes it (start or settle): its keys, and the attempt's
+ * identity; the resubmission generation only when there is one (original attempts' rows stay as they were).
+ */
+function attemptRowIdentity(
+  attempt: AttemptStarted | AttemptSettled,
+): Pick<
+  AttemptRow,
+  | 'partitionKey'
+  | 'rowKey'
+  | 'kind'
+  | 'eventId'
+  | 'source'
+  | 'route'
+  | 'attempt'
+  | 'resubmission'
+  | 'instanceId'
+> {
+  return {
+    partitionKey: partitionKey(attempt.eventId),
+    rowKey: attemptRowKey(attempt.source, attempt.route, attempt.attempt, attempt.resubmission),
+    kind: 'attempt',
+    eventId: attempt.eventId,
+    source: attempt.source,
+    route: attempt.route,
+    attempt: attempt.attempt,
+    ...(attempt.resubmission ? { resubmission: attempt.resubmission } : {}),
+    instanceId: attempt.instanceId,
+  };
 }
