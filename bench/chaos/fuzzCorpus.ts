@@ -1,4 +1,5 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
+import { mulberry32 } from '../../devhost/aci/faultRates';
 import { parseEventMessage, type EventMessage } from '../../shared/events/parseEventMessage';
 import { hostileCorpus } from '../../test/shared/events/hostileCorpus';
 import { chaosEvent } from './chaosRun';
@@ -34,18 +35,6 @@ export interface FuzzCase {
 
 /** The application property that tags each fuzz message (see FuzzCase.tag). */
 export const caseTagProperty = 'chaos-case';
-
-/** mulberry32: seeded, so a corpus is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const nested = (levels: number): string => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
 
@@ -180,7 +169,7 @@ const mutations: Record<string, Mutation> = {
  * 5,000-level nesting) and seeded mutations of valid events. `prefix` makes ids unique per run.
  */
 export function fuzzCorpus(count: number, seed: number, prefix: string): FuzzCase[] {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const cases: FuzzCase[] = [];
   let n = 0;
   // The trailing letter keeps one id from being a prefix of another (`-15x` vs `-152x`) when bodies are searched.

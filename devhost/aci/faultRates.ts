@@ -81,8 +81,11 @@ export function validateFaultRates(value: FaultRates, where: string): FaultRates
   return { rates: { ...value.rates }, kinds: [...kinds], seed };
 }
 
-/** mulberry32: a tiny seeded PRNG, so a fault run can be replayed exactly. */
-function mulberry32(seed: number): () => number {
+/**
+ * mulberry32: a tiny seeded PRNG, so a fault run can be replayed exactly (the chaos fuzz corpus uses it too, so
+ * a corpus is reproducible from its seed).
+ */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
