@@ -33,11 +33,17 @@ export interface ScenarioContext {
 
 const contentType = 'application/cloudevents+json';
 
-const common = (ctx: ScenarioContext): { log: (line: string) => void; keep?: boolean; stallMs?: number } => ({
-  log: ctx.log,
-  ...(ctx.keep ? { keep: true } : {}),
-  ...(ctx.stallMs !== undefined ? { stallMs: ctx.stallMs } : {}),
-});
+/** A scenario's stack under load quotas (plus its own `dispatcher dev` flags), with the context's options. */
+function startRun(ctx: ScenarioContext, scenario: string, moreArgs: string[] = []): Promise<ChaosRun> {
+  return ChaosRun.start({
+    repoRoot: ctx.repoRoot,
+    scenario,
+    extraArgs: [...loadQuota, ...moreArgs],
+    log: ctx.log,
+    ...(ctx.keep ? { keep: true } : {}),
+    ...(ctx.stallMs !== undefined ? { stallMs: ctx.stallMs } : {}),
+  });
+}
 /** Every tenth event fails its first attempt, so requeues happen under every kind of chaos. */
 const failsFirst = (i: number): boolean => i % 10 === 9;
 
@@ -82,12 +88,7 @@ const settleMs = (events: number): number => 60_000 + events * 400;
  */
 export async function crashScenario(ctx: ScenarioContext, count: number): Promise<ScenarioResult> {
   const source = 'urn:chaos:crash';
-  const run = await ChaosRun.start({
-    repoRoot: ctx.repoRoot,
-    scenario: 'crash',
-    extraArgs: loadQuota,
-    ...common(ctx),
-  });
+  const run = await startRun(ctx, 'crash');
   const all = events(`crash-${Date.now()}`, source, count);
   const perTick = Math.max(2, Math.ceil(count / 50));
   let down: Promise<void> | undefined;
@@ -125,12 +126,7 @@ export async function crashScenario(ctx: ScenarioContext, count: number): Promis
 export async function faultsScenario(ctx: ScenarioContext, count: number): Promise<ScenarioResult> {
   const source = 'urn:chaos:faults';
   const faults = `create=0.3,get=0.3,delete=0.1,kinds=429|500|503|reset|lost-response,seed=${ctx.seed}`;
-  const run = await ChaosRun.start({
-    repoRoot: ctx.repoRoot,
-    scenario: 'faults',
-    extraArgs: [...loadQuota, '--aci-faults', faults],
-    ...common(ctx),
-  });
+  const run = await startRun(ctx, 'faults', ['--aci-faults', faults]);
   const all = events(`faults-${Date.now()}`, source, count);
   for (let i = 0; i < all.length; i += 25) {
     await sendExpected(run, source, all.slice(i, i + 25));
@@ -148,12 +144,7 @@ const FAULTS_QUIET_MS = 120_000;
 /** SIGKILL of the ACI emulator child alone, later of the Service Bus emulator child alone, mid-run. */
 export async function restartsScenario(ctx: ScenarioContext, count: number): Promise<ScenarioResult> {
   const source = 'urn:chaos:restarts';
-  const run = await ChaosRun.start({
-    repoRoot: ctx.repoRoot,
-    scenario: 'restarts',
-    extraArgs: loadQuota,
-    ...common(ctx),
-  });
+  const run = await startRun(ctx, 'restarts');
   const all = events(`restarts-${Date.now()}`, source, count);
   const half = Math.ceil(count / 2);
   for (const [part, kind] of [
@@ -180,12 +171,7 @@ export async function restartsScenario(ctx: ScenarioContext, count: number): Pro
 
 /** The same message delivered twice, and the same event id from two sources. */
 export async function duplicatesScenario(ctx: ScenarioContext, count: number): Promise<ScenarioResult> {
-  const run = await ChaosRun.start({
-    repoRoot: ctx.repoRoot,
-    scenario: 'duplicates',
-    extraArgs: loadQuota,
-    ...common(ctx),
-  });
+  const run = await startRun(ctx, 'duplicates');
   const stamp = Date.now();
   const twice = events(`dup-${stamp}`, 'urn:chaos:dup', count);
   for (const e of twice) run.expect('urn:chaos:dup', e.id);
@@ -211,12 +197,7 @@ export async function duplicatesScenario(ctx: ScenarioContext, count: number): P
 
 /** At least 10,000 malformed and hostile messages (fuzzCorpus), with per-class checks. */
 export async function fuzzScenario(ctx: ScenarioContext, count: number): Promise<ScenarioResult> {
-  const run = await ChaosRun.start({
-    repoRoot: ctx.repoRoot,
-    scenario: 'fuzz',
-    extraArgs: loadQuota,
-    ...common(ctx),
-  });
+  const run = await startRun(ctx, 'fuzz');
   const prefix = `fz${Date.now()}`;
   const corpus = fuzzCorpus(count, ctx.seed, prefix);
   const sentCases: FuzzCase[] = [];
