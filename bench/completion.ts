@@ -20,8 +20,7 @@ import { BENCH_ROUTE_TIMEOUT, DEFAULT_JOB_DURATIONS_MS } from './costPerJob';
 import {
   NAIVE_MONITOR_ORCHESTRATOR,
   NaiveMonitorActivity,
-  createNaiveMonitorActivities,
-  naiveMonitorOrchestrator,
+  registerNaiveMonitor,
   type NaiveMonitorInput,
 } from './naiveMonitor';
 import { CountingEventQueue, VirtualJobProvider } from './virtualJobProvider';
@@ -82,21 +81,14 @@ const POLL_ROUTE = route('bench-poll', 'poll');
 const CALLBACK_ROUTE = route('bench-callback', 'callback');
 
 async function createEngine(clock: VirtualClock, provider: VirtualJobProvider): Promise<DurableEngine> {
-  const naive = createNaiveMonitorActivities(provider);
   const handlers = await captureHandlers(() => {
     registerFunctions({
       settings: SETTINGS,
       routes: [POLL_ROUTE, CALLBACK_ROUTE],
       ports: { jobProvider: provider, eventQueue: new CountingEventQueue() },
     });
-    df.app.orchestration(NAIVE_MONITOR_ORCHESTRATOR, naiveMonitorOrchestrator);
+    registerNaiveMonitor(provider);
     df.app.orchestration(COMPETENT_MONITOR_ORCHESTRATOR, competentMonitorOrchestrator);
-    df.app.activity(NaiveMonitorActivity.startJob, {
-      handler: (input: unknown) => naive.startJob(input as NaiveMonitorInput),
-    });
-    df.app.activity(NaiveMonitorActivity.getStatus, {
-      handler: (input: unknown) => naive.getStatus(input as { name: string; target: JobTarget }),
-    });
   });
   const engine = new DurableEngine({ clock, http: false });
   const handler = (name: string): FunctionHandler => requireHandler(handlers, name);

@@ -1,5 +1,4 @@
 import type { FunctionHandler } from '@azure/functions';
-import * as df from 'durable-functions';
 import { DurableEngine, TERMINAL_STATUSES, type DurableCounterSet } from '../devhost/durable/durableEngine';
 import { VirtualClock } from '../devhost/durable/clock';
 import { registerFunctions } from '../app/registerFunctions';
@@ -19,8 +18,7 @@ import {
   NAIVE_MONITOR_ORCHESTRATOR,
   NAIVE_POLL_INTERVAL_MS,
   NaiveMonitorActivity,
-  createNaiveMonitorActivities,
-  naiveMonitorOrchestrator,
+  registerNaiveMonitor,
   type NaiveMonitorInput,
 } from './naiveMonitor';
 import { CountingEventQueue, VirtualJobProvider } from './virtualJobProvider';
@@ -126,7 +124,6 @@ interface BenchEngine {
 async function createBenchEngine(): Promise<BenchEngine> {
   const clock = new VirtualClock();
   const provider = new VirtualJobProvider(clock);
-  const naive = createNaiveMonitorActivities(provider);
   // The app is built as its entry builds it (registerFunctions), with the virtual provider as its job port, so the
   // handlers are the library's wrapped ones, exactly as under the Functions host.
   const handlers = await captureHandlers(() => {
@@ -135,13 +132,7 @@ async function createBenchEngine(): Promise<BenchEngine> {
       routes: [benchRoute()],
       ports: { jobProvider: provider, eventQueue: new CountingEventQueue() },
     });
-    df.app.orchestration(NAIVE_MONITOR_ORCHESTRATOR, naiveMonitorOrchestrator);
-    df.app.activity(NaiveMonitorActivity.startJob, {
-      handler: (input: unknown) => naive.startJob(input as NaiveMonitorInput),
-    });
-    df.app.activity(NaiveMonitorActivity.getStatus, {
-      handler: (input: unknown) => naive.getStatus(input as { name: string; target: JobTarget }),
-    });
+    registerNaiveMonitor(provider);
   });
   const engine = new DurableEngine({ clock, http: false });
   const register = (name: string, kind: 'orchestration' | 'activity'): void => {

@@ -1,3 +1,4 @@
+import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import type { JobProvider, JobSpec, JobStatus, JobTarget } from '../adapters/aci/jobProvider';
 
@@ -71,4 +72,19 @@ export function createNaiveMonitorActivities(provider: JobProvider): NaiveMonito
       return provider.status(input.name, input.target);
     },
   };
+}
+
+/**
+ * Registers the naive monitor's orchestration and activities with the app (inside the bench's handler capture),
+ * over `provider`: the one registration every bench that runs the naive monitor shares.
+ */
+export function registerNaiveMonitor(provider: JobProvider): void {
+  const naive = createNaiveMonitorActivities(provider);
+  df.app.orchestration(NAIVE_MONITOR_ORCHESTRATOR, naiveMonitorOrchestrator);
+  df.app.activity(NaiveMonitorActivity.startJob, {
+    handler: (input: unknown) => naive.startJob(input as NaiveMonitorInput),
+  });
+  df.app.activity(NaiveMonitorActivity.getStatus, {
+    handler: (input: unknown) => naive.getStatus(input as { name: string; target: JobTarget }),
+  });
 }
