@@ -1,9 +1,8 @@
 import { TableClient } from '@azure/data-tables';
-import { createTableClient } from '../../../adapters/ledger/createTableClient';
 import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
 import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
-import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
 import { PermanentProviderError } from '../../../shared/errors/dispatchErrors';
+import { azuriteTableClient } from '../../support/azuriteTables';
 
 let azurite: RunningAzurite;
 let ledger: TableEventLedger;
@@ -15,13 +14,7 @@ afterAll(async () => {
   await azurite?.close();
 });
 
-function tableClient(name: string): TableClient {
-  return createTableClient(
-    { kind: 'connectionString', connectionString: azurite.connectionString },
-    new EmulatorCredential(),
-    name,
-  );
-}
+const tableClient = (name: string): TableClient => azuriteTableClient(azurite, name);
 
 const source = 'https://example.com/orders?region=eu#1';
 

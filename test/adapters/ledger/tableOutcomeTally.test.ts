@@ -1,9 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
-import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
-import { createTableClient } from '../../../adapters/ledger/createTableClient';
 import type { AttemptOutcome } from '../../../adapters/ledger/eventLedger';
 import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
 import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
+import { azuriteTableClient } from '../../support/azuriteTables';
 
 let azurite: RunningAzurite;
 beforeAll(async () => {
@@ -13,13 +12,7 @@ afterAll(async () => {
   await azurite?.close();
 });
 
-function tableClient(name: string): TableClient {
-  return createTableClient(
-    { kind: 'connectionString', connectionString: azurite.connectionString },
-    new EmulatorCredential(),
-    name,
-  );
-}
+const tableClient = (name: string): TableClient => azuriteTableClient(azurite, name);
 
 function settled(n: number, outcome: AttemptOutcome, reason?: string) {
   return {

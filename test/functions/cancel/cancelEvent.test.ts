@@ -1,9 +1,6 @@
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
-import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
-import { createTableClient } from '../../../adapters/ledger/createTableClient';
-import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
 import { startAzurite } from '../../../devhost/dev/startAzurite';
 import { createCancelEvent } from '../../../functions/cancel/cancelEvent';
 import { newestAttempts } from '../../../functions/status/newestAttempts';
@@ -22,6 +19,7 @@ import {
   type DispatchJobHarness,
 } from '../../support/dispatchJobHarness';
 import type { JobScript } from '../../support/scriptedJobProvider';
+import { azuriteLedger } from '../../support/azuriteTables';
 
 /*
  * Cancel through the real orchestrator (durable-functions' replay code in the local Durable engine) and the
@@ -290,14 +288,7 @@ describe('POST /api/events/{id}/cancel', () => {
     h = await startDispatchJobHarness({ scriptFor: () => ({ neverEnds: true }) });
     const azurite = await startAzurite();
     try {
-      const ledger = new TableEventLedger({
-        client: createTableClient(
-          { kind: 'connectionString', connectionString: azurite.connectionString },
-          new EmulatorCredential(),
-          'cancelledger',
-        ),
-        createTable: true,
-      });
+      const ledger = azuriteLedger(azurite, 'cancelledger');
       const other = { ...EVENT, source: '/other' };
       const ids = [EVENT, other].map((event) => {
         const instanceId = instanceIdFor(route.name, event, 1);

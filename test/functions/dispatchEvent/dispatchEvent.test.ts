@@ -1,8 +1,6 @@
 import { InvocationContext } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessage } from '@azure/service-bus';
-import { createTableClient } from '../../../adapters/ledger/createTableClient';
 import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
-import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
 import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
 import { createInvocationContextWithDurableClient } from '../../../devhost/durable/createInvocationContextWithDurableClient';
 import { triggerInputFor, triggerMetadataFor } from '../../../devhost/functionsHost/serviceBusMessageData';
@@ -22,6 +20,7 @@ import { testSigner } from '../../support/testSigner';
 import { messageIdText } from '../../../shared/naming/messageIdText';
 import { recordMetrics } from '../../support/metricsRecorder';
 import { MetricName } from '../../../shared/metrics/dispatchMetrics';
+import { azuriteLedger } from '../../support/azuriteTables';
 
 /*
  * The Service Bus trigger (classic settlement) as registerFunctions registers it, called with InvocationContexts
@@ -47,14 +46,7 @@ beforeAll(async () => {
   sb = new ServiceBusClient(emulator.connectionString);
   eventQueue = new ServiceBusEventQueue({ client: sb, queueName: 'dispatch', signer: testSigner });
   azurite = await startAzurite();
-  ledger = new TableEventLedger({
-    client: createTableClient(
-      { kind: 'connectionString', connectionString: azurite.connectionString },
-      new EmulatorCredential(),
-      'ledger',
-    ),
-    createTable: true,
-  });
+  ledger = azuriteLedger(azurite);
   harness = await startDispatchJobHarness({
     ledger,
     scriptFor: () => ({ neverEnds: true }),

@@ -1,20 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createTableClient } from '../../../adapters/ledger/createTableClient';
 import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
 import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
-import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
 import { recordTriggerOutcome } from '../../../functions/dispatchEvent/recordTriggerOutcome';
+import { azuriteLedger } from '../../support/azuriteTables';
 
 let azurite: RunningAzurite;
 let ledger: TableEventLedger;
 beforeAll(async () => {
   azurite = await startAzurite();
-  const client = createTableClient(
-    { kind: 'connectionString', connectionString: azurite.connectionString },
-    new EmulatorCredential(),
-    'ledger',
-  );
-  ledger = new TableEventLedger({ client, createTable: true });
+  ledger = azuriteLedger(azurite);
 });
 afterAll(async () => {
   await azurite?.close();

@@ -2,8 +2,6 @@ import { join } from 'node:path';
 import { HttpRequest, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
-import { EmulatorCredential } from '../../../adapters/azure/emulatorCredential';
-import { createTableClient } from '../../../adapters/ledger/createTableClient';
 import { TableEventLedger } from '../../../adapters/ledger/tableEventLedger';
 import { startAzurite, type RunningAzurite } from '../../../devhost/dev/startAzurite';
 import { DurableEngine, createInvocationContextWithDurableClient } from '../../../devhost/durable/index';
@@ -14,6 +12,7 @@ import {
 import { createEventStatus, type EventStatusHandler } from '../../../functions/status/eventStatus';
 import { instanceIdFor } from '../../../shared/naming/dispatchNames';
 import { loadRoutes } from '../../../shared/routes/loadRoutes';
+import { azuriteLedger } from '../../support/azuriteTables';
 
 // The routes the app would load (the e2e fixture: e2e-fail has maxAttempts 2), as registerFunctions passes them.
 const routes = loadRoutes(join(__dirname, '..', '..', 'fixtures', 'e2e', 'routes.json')).map((route) => ({
@@ -62,14 +61,7 @@ function status(
 
 beforeAll(async () => {
   azurite = await startAzurite();
-  ledger = new TableEventLedger({
-    client: createTableClient(
-      { kind: 'connectionString', connectionString: azurite.connectionString },
-      new EmulatorCredential(),
-      'ledger',
-    ),
-    createTable: true,
-  });
+  ledger = azuriteLedger(azurite);
   eventStatus = createEventStatus(routes, ledger);
   // A stand-in for dispatchJob: publishes the customStatus it is given, optionally waits.
   const registry = createRegistry();
