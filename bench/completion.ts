@@ -9,7 +9,7 @@ import {
   DISPATCH_JOB_ORCHESTRATOR,
   type DispatchJobInput,
 } from '../orchestrations/dispatchJob/dispatchJobInput';
-import type { JobSpec, JobTarget } from '../adapters/aci/jobProvider';
+import type { JobTarget } from '../adapters/aci/jobProvider';
 import { DEFAULT_POLLS_PER_EXECUTION, loadSettings } from '../shared/config/loadSettings';
 import { containerGroupNameFor, instanceIdFor } from '../shared/naming/dispatchNames';
 import { resolveRoutes, type ResolvedRoute } from '../shared/routes/resolvedRoute';
@@ -21,7 +21,7 @@ import {
   NAIVE_MONITOR_ORCHESTRATOR,
   NaiveMonitorActivity,
   registerNaiveMonitor,
-  type NaiveMonitorInput,
+  monitorInput,
 } from './naiveMonitor';
 import { CountingEventQueue, VirtualJobProvider } from './virtualJobProvider';
 
@@ -118,25 +118,12 @@ function startInstance(engine: DurableEngine, monitor: CompletionMonitor, jobMs:
     };
     engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input });
   } else {
-    const spec: JobSpec = {
-      name: containerGroupNameFor(instanceId),
-      instanceId,
-      route: r.name,
-      eventId,
-      attempt: 1,
-      image: r.job.image,
-      cpu: r.job.cpu,
-      memoryInGB: r.job.memoryInGB,
-      env: {},
-      secureEnv: {},
-      eventDelivery: 'env',
-      eventJson,
-    };
-    const input: NaiveMonitorInput = {
-      spec,
-      target: TARGET,
-      expiry: new Date(startedAt + r.policy.timeoutMs).toISOString(),
-    };
+    const input = monitorInput(
+      r,
+      { name: containerGroupNameFor(instanceId), instanceId, eventId, eventJson },
+      TARGET,
+      startedAt,
+    );
     engine.startNew(monitor === 'naive' ? NAIVE_MONITOR_ORCHESTRATOR : COMPETENT_MONITOR_ORCHESTRATOR, {
       instanceId,
       input,

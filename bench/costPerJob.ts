@@ -9,7 +9,7 @@ import {
   DISPATCH_JOB_ORCHESTRATOR,
   type DispatchJobInput,
 } from '../orchestrations/dispatchJob/dispatchJobInput';
-import type { JobSpec, JobTarget } from '../adapters/aci/jobProvider';
+import type { JobTarget } from '../adapters/aci/jobProvider';
 import { containerGroupNameFor, instanceIdFor } from '../shared/naming/dispatchNames';
 import { resolveRoutes, type ResolvedRoute } from '../shared/routes/resolvedRoute';
 import { routeSchema } from '../shared/routes/routeSchema';
@@ -19,7 +19,7 @@ import {
   NAIVE_POLL_INTERVAL_MS,
   NaiveMonitorActivity,
   registerNaiveMonitor,
-  type NaiveMonitorInput,
+  monitorInput,
 } from './naiveMonitor';
 import { CountingEventQueue, VirtualJobProvider } from './virtualJobProvider';
 
@@ -228,25 +228,7 @@ async function runOne(
     const input: DispatchJobInput = { route, event, eventJson, attempt: 1, pollsPerExecution };
     b.engine.startNew(DISPATCH_JOB_ORCHESTRATOR, { instanceId, input });
   } else {
-    const spec: JobSpec = {
-      name: jobName,
-      instanceId,
-      route: route.name,
-      eventId,
-      attempt: 1,
-      image: route.job.image,
-      cpu: route.job.cpu,
-      memoryInGB: route.job.memoryInGB,
-      env: {},
-      secureEnv: {},
-      eventDelivery: 'env',
-      eventJson,
-    };
-    const input: NaiveMonitorInput = {
-      spec,
-      target: TARGET,
-      expiry: new Date(startedAt + route.policy.timeoutMs).toISOString(),
-    };
+    const input = monitorInput(route, { name: jobName, instanceId, eventId, eventJson }, TARGET, startedAt);
     b.engine.startNew(NAIVE_MONITOR_ORCHESTRATOR, { instanceId, input });
   }
   const { capped } = await drive(b, instanceId, budgetMs);

@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import type { JobProvider, JobSpec, JobStatus, JobTarget } from '../adapters/aci/jobProvider';
+import type { ResolvedRoute } from '../shared/routes/resolvedRoute';
 
 /*
  * The baseline: the "monitor" pattern as the Durable Functions docs show it: a fixed-interval poll loop under an
@@ -87,4 +88,31 @@ export function registerNaiveMonitor(provider: JobProvider): void {
   df.app.activity(NaiveMonitorActivity.getStatus, {
     handler: (input: unknown) => naive.getStatus(input as { name: string; target: JobTarget }),
   });
+}
+
+/**
+ * What a bench hands the naive (or competent) monitor for one job of `route`: the job as the dispatcher would
+ * create it (event inline, no secrets), and the route's timeout from `startedAt` as its expiry.
+ */
+export function monitorInput(
+  route: ResolvedRoute,
+  job: { name: string; instanceId: string; eventId: string; eventJson: string },
+  target: JobTarget,
+  startedAt: number,
+): NaiveMonitorInput {
+  const spec: JobSpec = {
+    name: job.name,
+    instanceId: job.instanceId,
+    route: route.name,
+    eventId: job.eventId,
+    attempt: 1,
+    image: route.job.image,
+    cpu: route.job.cpu,
+    memoryInGB: route.job.memoryInGB,
+    env: {},
+    secureEnv: {},
+    eventDelivery: 'env',
+    eventJson: job.eventJson,
+  };
+  return { spec, target, expiry: new Date(startedAt + route.policy.timeoutMs).toISOString() };
 }
