@@ -2,7 +2,8 @@ import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CancelResult } from '../../functions/cancel/cancelEventJobs';
 import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
-import { formatJobsTable, isSettled, type WatchedJob } from './watchCommand';
+import { jobsSettled } from './eventOutcome';
+import { formatJobsTable, type WatchedJob } from './watchCommand';
 
 interface CancelFlags {
   api: string;
@@ -113,7 +114,7 @@ export function registerCancelCommand(program: Command): void {
         // Once everything looks settled the answer is final (200 cancelled, 409 settled otherwise, or 202 when a
         // scheduled requeue had to be cancelled too); while it runs, ask again every 5 s in case the cancel
         // reached an attempt just as it handed over (continueAsNew).
-        if (isSettled(await eventJobs(base, event, flags.key)) || round % 5 === 0)
+        if (jobsSettled(await eventJobs(base, event, flags.key)) || round % 5 === 0)
           answer = await postCancel(base, event, by, flags.key);
       }
       const result = answer.result;

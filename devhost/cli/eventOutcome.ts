@@ -52,14 +52,13 @@ export async function findDeadLetters(
 
 const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
 
-/** The newest attempt of each (source, route) of the event, of its newest resubmission generation. */
-export function latestAttempts(jobs: readonly JobView[]): JobView[] {
-  return newestAttempts(jobs);
-}
-
-/** Settled: every route's newest attempt finished as anything but Requeued (whose successor is coming). */
+/**
+ * Settled when, for every (event, source, route) shown, the newest attempt has finished as anything but Requeued
+ * (whose successor is coming), or its orchestration failed or was terminated. The one rule for `send --wait`,
+ * `watch <eventId>`, bare `watch` (the newest jobs of any events) and `cancel`.
+ */
 export function jobsSettled(jobs: readonly JobView[]): boolean {
-  const latest = latestAttempts(jobs);
+  const latest = newestAttempts(jobs);
   return (
     latest.length > 0 &&
     latest.every(
@@ -70,7 +69,7 @@ export function jobsSettled(jobs: readonly JobView[]): boolean {
 }
 
 export function jobsSucceeded(jobs: readonly JobView[]): boolean {
-  return latestAttempts(jobs).every((j) => j.phase === 'Succeeded' && j.runtimeStatus === 'Completed');
+  return newestAttempts(jobs).every((j) => j.phase === 'Succeeded' && j.runtimeStatus === 'Completed');
 }
 
 /** Lines that say what became of each attempt: outcome, reason, description, log tail, next attempt due. */

@@ -1,4 +1,5 @@
 import type { JobView } from '../../functions/status/jobStatus';
+import { newestAttempts } from '../../functions/status/newestAttempts';
 import {
   describeAttempts,
   describeJobOutput,
@@ -7,7 +8,6 @@ import {
   findDeadLetters,
   jobsSettled,
   jobsSucceeded,
-  latestAttempts,
   type Rejection,
 } from './eventOutcome';
 
@@ -35,7 +35,7 @@ export interface EventOutcome {
 
 function outcomeOf(jobs: readonly JobView[]): EventOutcome['outcome'] {
   if (jobsSucceeded(jobs)) return 'Succeeded';
-  const latest = latestAttempts(jobs);
+  const latest = newestAttempts(jobs);
   return latest.some((j) => j.phase === 'DeadLettered') ? 'DeadLettered' : 'Failed';
 }
 
@@ -75,7 +75,7 @@ export async function followEvents(
               settledAt: Date.now(),
             });
           } else if (jobsSettled(state.jobs)) {
-            const last = Math.max(...latestAttempts(state.jobs).map((j) => Date.parse(j.lastUpdatedTime)));
+            const last = Math.max(...newestAttempts(state.jobs).map((j) => Date.parse(j.lastUpdatedTime)));
             settle({
               eventId,
               outcome: outcomeOf(state.jobs),
@@ -118,7 +118,7 @@ export async function followEvents(
 export function describeOutcome(outcome: EventOutcome): string[] {
   if (outcome.outcome === 'Rejected') return describeRejections(outcome.eventId, outcome.rejections);
   if (outcome.outcome === 'TimedOut') return [`event ${outcome.eventId} has not settled yet`];
-  const head = latestAttempts(outcome.jobs)
+  const head = newestAttempts(outcome.jobs)
     .map(
       (j) =>
         `${j.route}: ${j.phase} after ${j.attempt} attempt${j.attempt === 1 ? '' : 's'}${j.exitCode !== null ? ` (exit ${j.exitCode})` : ''}`,
@@ -137,7 +137,7 @@ export function describeOutcome(outcome: EventOutcome): string[] {
     `event ${outcome.eventId} ${outcome.outcome}: ${head}`,
     ...describeAttempts(outcome.jobs),
     ...log,
-    ...latestAttempts(outcome.jobs).flatMap(describeJobOutput),
+    ...newestAttempts(outcome.jobs).flatMap(describeJobOutput),
   ];
 }
 

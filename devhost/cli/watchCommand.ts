@@ -1,44 +1,18 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { EventJobView } from '../../functions/status/eventView';
-import { describeAttempts, describeJobOutput, latestAttempts } from './eventOutcome';
+import { newestAttempts } from '../../functions/status/newestAttempts';
+import { describeAttempts, describeJobOutput, jobsSettled } from './eventOutcome';
 import { isConnectionRefused, stackNotRunningMessage } from './stackNotRunning';
 
 /** One row of the status API (`GET /api/events/{id}` or `/api/jobs`): the API's own type. */
 export type WatchedJob = EventJobView;
-
-const terminalRuntime = new Set(['Completed', 'Failed', 'Terminated']);
-
-/** Jobs of one (event, route) share their instance id up to `-a<attempt>` (`<route>-<hash>-a<n>`). */
-function eventRouteKey(job: WatchedJob): string {
-  return job.instanceId.replace(/-a\d+$/, '') || job.route;
-}
-
-/**
- * Settled when, for every (event, route) shown, the newest attempt has finished as Succeeded or DeadLettered
- * (a Requeued attempt has a successor coming) or its orchestration failed/was terminated. The same rule serves
- * `watch <eventId>` (one event) and bare `watch` (the newest jobs of any events).
- */
-export function isSettled(jobs: readonly WatchedJob[]): boolean {
-  if (jobs.length === 0) return false;
-  const latest = new Map<string, WatchedJob>();
-  for (const job of jobs) {
-    const key = eventRouteKey(job);
-    const seen = latest.get(key);
-    if (!seen || job.attempt > seen.attempt) latest.set(key, job);
-  }
-  return [...latest.values()].every(
-    (job) =>
-      terminalRuntime.has(job.runtimeStatus) &&
-      (job.phase !== 'Requeued' || job.runtimeStatus !== 'Completed'),
-  );
-}
 
 /**
  * What `watch` shows for a set of jobs: the table, then when each requeue's next attempt is due, each dead
  * letter's reason and log tail, and each settled job's result (or why its output file gave none).
  */
 export function watchLines(jobs: readonly WatchedJob[]): string[] {
-  const settled = latestAttempts(jobs).filter((j) => j.runtimeStatus === 'Completed');
+  const settled = newestAttempts(jobs).filter((j) => j.runtimeStatus === 'Completed');
   return [...formatJobsTable(jobs), ...describeAttempts(jobs), ...settled.flatMap(describeJobOutput)];
 }
 
@@ -189,7 +163,7 @@ export function registerWatchCommand(program: Command): void {
           return;
         }
         draw(lines);
-        if (isSettled(jobs)) {
+        if (jobsSettled(jobs)) {
           // Each attempt's archived log (rows of GET /api/events/{id} carry it).
           for (const job of jobs.filter((j) => j.logUrl))
             process.stdout.write(`log ${job.route} a${job.attempt}: ${job.logUrl}\n`);

@@ -44,7 +44,7 @@ export function buildEventView(
     for (const attempt of event.attempts) {
       const job = liveById.get(attempt.instanceId);
       liveById.delete(attempt.instanceId);
-      jobs.push(job ? withLedger(job, event.source, attempt) : fromLedger(event.source, attempt));
+      jobs.push(job ? withLedger(job, event, attempt) : fromLedger(event, attempt));
     }
   }
   jobs.push(...liveById.values());
@@ -81,9 +81,11 @@ function isSettled(jobs: readonly EventJobView[]): boolean {
   );
 }
 
-function withLedger(job: JobView, source: string, attempt: LedgerAttempt): EventJobView {
+function withLedger(job: JobView, { eventId, source }: LedgerEvent, attempt: LedgerAttempt): EventJobView {
   return {
     ...job,
+    // An instance that has not run yet has no identity in its status: the ledger knows it.
+    eventId: job.eventId ?? eventId,
     eventSource: job.eventSource ?? source,
     source,
     ...(attempt.settledAt !== undefined ? { settledAt: attempt.settledAt } : {}),
@@ -93,11 +95,11 @@ function withLedger(job: JobView, source: string, attempt: LedgerAttempt): Event
 }
 
 /** An attempt only the ledger knows: started but not yet visible, or purged since. */
-function fromLedger(source: string, attempt: LedgerAttempt): EventJobView {
+function fromLedger({ eventId, source }: LedgerEvent, attempt: LedgerAttempt): EventJobView {
   const at = attempt.settledAt ?? attempt.startedAt ?? '';
   return {
     instanceId: attempt.instanceId,
-    eventId: null,
+    eventId,
     eventSource: source,
     route: attempt.route,
     attempt: attempt.attempt,

@@ -1,16 +1,21 @@
 import type { JobView } from './jobStatus';
 
-type AttemptKey = Pick<JobView, 'instanceId' | 'eventSource' | 'route' | 'resubmission' | 'attempt'>;
+type AttemptKey = Pick<
+  JobView,
+  'instanceId' | 'eventId' | 'eventSource' | 'route' | 'resubmission' | 'attempt'
+>;
 
 /**
- * The newest attempt per (source, route): the highest resubmission generation first, then the highest attempt
- * (attempt 3 of the original delivery is older than attempt 1 of a resubmission). An instance that has not run
- * yet has no source in its status; it is keyed by its instance id, so it is never merged with another event's.
+ * The newest attempt per (event, source, route): the highest resubmission generation first, then the highest
+ * attempt (attempt 3 of the original delivery is older than attempt 1 of a resubmission). Jobs of several events
+ * (bare `watch`) are kept apart. An instance that has not run yet has no identity in its status; it is keyed by
+ * its instance id, so it is never merged with another event's.
  */
 export function newestAttempts<T extends AttemptKey>(jobs: readonly T[]): T[] {
   const newest = new Map<string, T>();
   for (const job of jobs) {
-    const key = `${job.eventSource ?? job.instanceId}\u0000${job.route}`;
+    const event = job.eventId === null ? job.instanceId : `${job.eventId}\u0000${job.eventSource ?? ''}`;
+    const key = `${event}\u0000${job.route}`;
     const seen = newest.get(key);
     if (!seen || compareAttempts(job, seen) > 0) newest.set(key, job);
   }

@@ -1,4 +1,5 @@
 import { formatJobsTable, watchLines, type WatchedJob } from '../../../devhost/cli/watchCommand';
+import { jobsSettled } from '../../../devhost/cli/eventOutcome';
 import { jobView } from '../../support/jobViews';
 
 const job = (over: Partial<WatchedJob>): WatchedJob => jobView(over);
@@ -40,5 +41,15 @@ describe('dispatcher watch table', () => {
       '  a result: {"rows":42}',
       '  b no result: no output file at /out/result.json',
     ]);
+  });
+
+  it("keeps the jobs of several events apart (bare watch): each one's result, settled only when all are", () => {
+    const of = (eventId: string, over: Partial<WatchedJob>): WatchedJob =>
+      job({ instanceId: `a-${eventId}-a1`, route: 'a', eventId, eventSource: '/s', ...over });
+    const done = { phase: 'Succeeded', runtimeStatus: 'Completed', exitCode: 0 };
+    const both = [of('e1', { ...done, output: { n: 1 } }), of('e2', { ...done, output: { n: 2 } })];
+    expect(watchLines(both).slice(-2)).toEqual(['  a result: {"n":1}', '  a result: {"n":2}']);
+    expect(jobsSettled(both)).toBe(true);
+    expect(jobsSettled([both[0]!, of('e2', {})])).toBe(false);
   });
 });

@@ -17,7 +17,7 @@ const event = (overrides: Partial<LedgerEvent> = {}): LedgerEvent => ({
 const live = (overrides: Partial<JobView>): JobView =>
   jobView({
     instanceId: 'billing-x-a1',
-    eventId: 'evt-1',
+    eventId: 'e1',
     eventSource: 'urn:a',
     route: 'billing',
     containerGroup: 'cg-1',
